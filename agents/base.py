@@ -1,0 +1,115 @@
+"""The agent interface, and what a training backend receives and returns.
+
+An :class:`Agent` maps an observation (and an action mask, where the env has one) to an action.
+A :class:`Backend` trains an agent from a :class:`TrainContext`: everything task-specific
+(which env, how to evaluate, where checkpoints go, where metrics go) arrives as plain callables,
+so a backend knows spaces and observations but never which task it serves.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class Agent(abc.ABC):
+    """Something that acts: ``act(obs, action_mask, deterministic) -> action``."""
+
+    @abc.abstractmethod
+    def act(
+        self, obs: Any, action_mask: np.ndarray | None = None, deterministic: bool = True
+    ) -> Any:
+        """The action for one observation; illegal actions (mask False) are never chosen."""
+
+    def act_batch(
+        self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True
+    ) -> np.ndarray:
+        """Actions for a batch of observations; the default loops over :meth:`act`."""
+        count = len(obs) if not isinstance(obs, dict) else len(next(iter(obs.values())))
+        actions = []
+        for i in range(count):
+            single = {k: v[i] for k, v in obs.items()} if isinstance(obs, dict) else obs[i]
+            mask = None if action_masks is None else action_masks[i]
+            actions.append(self.act(single, mask, deterministic))
+        return np.asarray(actions)
+
+    def save(self, path: Path) -> None:
+        """Write the agent into the folder ``path`` (which exists)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be saved")
+
+
+class MetricSink(Protocol):
+    """Where metrics go: TensorBoard, metrics.jsonl and the progress display."""
+
+    def log(self, step: int, metrics: dict[str, float]) -> None:
+        """Record metrics at a global step (environment steps)."""
+
+    def progress(self, step: int) -> None:
+        """Report how far training has got."""
+
+
+# ``save_checkpoint(step, write)`` calls ``write(folder)`` to fill a fresh folder, then commits
+# it atomically and returns its final path.
+SaveCheckpoint = Callable[[int, Callable[[Path], None]], Path]
+# ``hook(step, agent)`` runs every ``every`` steps during training; it may return metrics.
+PeriodicHook = Callable[[int, Agent], "dict[str, float] | None"]
+
+
+@dataclass
+class Periodic:
+    """A hook the backend calls every ``every`` environment steps (and once at the end)."""
+
+    every: int
+    hook: PeriodicHook
+    at_end: bool = True
+
+
+@dataclass
+class TrainContext:
+    """Everything a backend needs to train one agent."""
+
+    make_env: Callable[[int], Any]  # index -> a seeded Gymnasium env
+    total_steps: int
+    seed: int
+    device: str
+    algo: Any  # tasks.config.AlgoConfig (duck-typed: agents never import tasks)
+    logger: MetricSink
+    save_checkpoint: SaveCheckpoint
+    checkpoint_every: int
+    resume_from: Path | None = None
+    periodic: list[Periodic] = field(default_factory=list)
+    policy_kwargs: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # backend-specific extras
+
+
+class Backend(abc.ABC):
+    """Trains agents and loads them back from checkpoints."""
+
+    name: str
+
+    @abc.abstractmethod
+    def train(self, ctx: TrainContext) -> Agent:
+        """Train (or continue from ``ctx.resume_from``) for ``ctx.total_steps`` env steps."""
+
+    @abc.abstractmethod
+    def load(self, path: Path, ctx: TrainContext | None = None) -> Agent:
+        """The agent stored in the checkpoint folder ``path``."""
+
+
+def resolve_device(device: str) -> str:
+    """'auto' becomes 'cuda' when a GPU is visible, else 'cpu'; CPU runs use one torch thread."""
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} asked for CUDA but no GPU is visible")
+    if device == "cpu":
+        # Two torch threads per process on a 2-core machine run SB3 several times slower.
+        torch.set_num_threads(1)
+    return device

@@ -1,0 +1,37 @@
+"""Every task by name, with a one-line description, without importing any of them.
+
+``--list`` reads this table only, so it answers before torch, SB3 or Ray are imported. Each
+entry points at ``module:Class``; the module is imported when the task runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tasks.base import Task
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    """Where a task lives and what it does."""
+
+    target: str
+    description: str
+
+
+TASKS: dict[str, TaskEntry] = {
+    "cartpole": TaskEntry(
+        "tasks.cartpole:CartPoleTask",
+        "PPO on CartPole-v1; the smallest loop, evaluated against a random policy",
+    ),
+}
+
+
+def load_task(name: str) -> Task:
+    """An instance of the task registered as ``name``."""
+    entry = TASKS[name]
+    module_name, _, class_name = entry.target.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)()

@@ -1,0 +1,183 @@
+"""The command line: ``python -m tasks.run TASK [ACTION] [key=value ...]``.
+
+    python -m tasks.run --list                     every task, one line each
+    python -m tasks.run cartpole                   train, evaluate, write the report
+    python -m tasks.run cartpole eval              evaluate the newest checkpoint
+    python -m tasks.run cartpole --help            the task's config fields
+    python -m tasks.run configs/my.yaml seed=3     a YAML file whose ``task:`` names the task
+
+Bad input (an unknown task or key, a wrong value, a broken YAML file, a missing checkpoint)
+prints one line on stderr and exits with code 2; a failure during a run exits with code 1 and
+leaves the run folder readable, with the traceback in ``error.log``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+import traceback
+from importlib import resources
+from pathlib import Path
+
+from tasks.config import ConfigError, help_rows, load_config, read_yaml
+from tasks.registry import TASKS
+
+ACTIONS = ("train", "eval", "play", "gtp")
+USAGE = "usage: python -m tasks.run TASK [train|eval|play|gtp] [key=value ...] | --list"
+
+
+class UsageError(ValueError):
+    """The command line itself is wrong."""
+
+
+def list_tasks() -> str:
+    """One line per task: its name and description."""
+    width = max(len(name) for name in TASKS)
+    return "\n".join(f"{name:<{width}}  {entry.description}" for name, entry in TASKS.items())
+
+
+def task_yaml(task: str) -> Path | None:
+    """The packaged ``configs/<task>.yaml``, if there is one."""
+    path = Path(str(resources.files("configs"))) / f"{task}.yaml"
+    return path if path.is_file() else None
+
+
+def resolve_task(name_or_path: str) -> tuple[str, Path | None]:
+    """The task name and its YAML file, from a task name or a path to a YAML file."""
+    if name_or_path.endswith((".yaml", ".yml")) or Path(name_or_path).is_file():
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise UsageError(f"config file {path} does not exist")
+        named = read_yaml(path).get("task")
+        if not isinstance(named, str) or not named:
+            raise ConfigError(f"{path}: needs a 'task:' key naming one of: {', '.join(TASKS)}")
+        if named not in TASKS:
+            raise ConfigError(f"{path}: task: unknown task {named!r}; known: {', '.join(TASKS)}")
+        return named, path
+    if name_or_path not in TASKS:
+        close = difflib.get_close_matches(name_or_path, list(TASKS), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise UsageError(f"unknown task {name_or_path!r}{hint}; known: {', '.join(TASKS)}")
+    return name_or_path, task_yaml(name_or_path)
+
+
+def format_help(task_name: str) -> str:
+    """The task's config fields with type, default and description."""
+    from tasks.registry import load_task
+
+    task = load_task(task_name)
+    rows = help_rows(task.config_cls)
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [
+        f"{task_name}: {task.description}",
+        f"actions: {', '.join(task.actions)} (default: train = train, evaluate, report)",
+        f"usage: python -m tasks.run {task_name} [ACTION] [key=value ...]",
+        "",
+        f"{'key':<{widths[0]}}  {'type':<{widths[1]}}  {'default':<{widths[2]}}  description",
+    ]
+    for key, kind, default, text in rows:
+        lines.append(f"{key:<{widths[0]}}  {kind:<{widths[1]}}  {default:<{widths[2]}}  {text}")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str]) -> tuple[str, str, list[str], bool]:
+    """Split argv into (task, action, overrides, wants_help)."""
+    wants_help = any(a in ("-h", "--help") for a in argv)
+    args = [a for a in argv if a not in ("-h", "--help")]
+    if not args:
+        raise UsageError(USAGE)
+    flags = [a for a in args if a.startswith("-")]
+    if flags:
+        raise UsageError(f"unknown option {flags[0]}; {USAGE}")
+    task, rest = args[0], args[1:]
+    action = "train"
+    if rest and "=" not in rest[0]:
+        action = rest.pop(0)
+        if action not in ACTIONS:
+            raise UsageError(f"unknown action {action!r}; allowed: {', '.join(ACTIONS)}")
+    stray = [a for a in rest if "=" not in a]
+    if stray:
+        raise UsageError(f"expected key=value, got {stray[0]!r}")
+    return task, action, rest, wants_help
+
+
+def execute(argv: list[str]) -> int:
+    """Run the command line ``argv``; returns the exit code (raises on bad input)."""
+    if argv[:1] == ["--list"]:
+        print(list_tasks())
+        return 0
+    name, action, overrides, wants_help = parse_args(argv)
+    task_name, yaml_path = resolve_task(name)
+    if wants_help:
+        print(format_help(task_name))
+        return 0
+    from tasks.registry import load_task
+    from tasks.session import Session, find_resume_run
+
+    task = load_task(task_name)
+    if action not in task.actions:
+        raise UsageError(
+            f"task {task_name} has no action {action!r}; it has: {', '.join(task.actions)}"
+        )
+    cfg = load_config(task.config_cls, task_name, yaml_path, overrides)
+    if cfg.resume and action == "train":
+        # A resumed run keeps its own saved config; only the new overrides apply on top.
+        run = find_resume_run(Path(cfg.runs_dir), task_name, cfg.resume)
+        cfg = _resumed_config(task.config_cls, task_name, run.path / "config.yaml", overrides)
+    session = Session(task, cfg, argv)
+    try:
+        if action == "train":
+            session.train()
+        elif action == "eval":
+            session.evaluate()
+        else:
+            return session.interactive(action)
+    except Exception as error:
+        if isinstance(error, ConfigError | UsageError) or _is_checkpoint_error(error):
+            raise
+        _report_failure(session, error)
+        return 1
+    return 0
+
+
+def _resumed_config(cfg_cls: type, task: str, saved: Path, overrides: list[str]) -> object:
+    return load_config(cfg_cls, task, saved, overrides)
+
+
+def _is_checkpoint_error(error: BaseException) -> bool:
+    from tasks.runs import CheckpointError
+
+    return isinstance(error, CheckpointError)
+
+
+def _report_failure(session: object, error: BaseException) -> None:
+    run = getattr(session, "run", None)
+    where = ""
+    if run is not None:
+        log = run.path / "error.log"
+        log.write_text("".join(traceback.format_exception(error)))
+        where = f" (traceback in {log})"
+    print(f"error: {type(error).__name__}: {error}{where}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; maps bad input to exit code 2 with one line on stderr."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return execute(argv)
+    except (UsageError, ConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if _is_checkpoint_error(error):
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
