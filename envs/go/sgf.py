@@ -110,7 +110,11 @@ def moves_to_sgf(
     node = root
     for colour, action in moves:
         node = node.new_child()
-        node.set_move(_SGF_COLOUR[colour], _action_to_point(action, board_size))
+        point = _action_to_point(action, board_size)
+        if point is None:  # FF[4] writes a pass as an empty value; sgfmill would write "tt"
+            node.set_raw(_SGF_COLOUR[colour].upper(), b"")
+        else:
+            node.set_move(_SGF_COLOUR[colour], point)
     return sgf_game.serialise()
 
 
