@@ -142,7 +142,9 @@ class GtpEngine:
         """A copy of the current game."""
         return self._game.copy()
 
-    def _new_game(self, board_size: int, setup: np.ndarray | None = None, first: int = BLACK):
+    def _new_game(
+        self, board_size: int, setup: np.ndarray | None = None, first: int = BLACK
+    ) -> None:
         # Undo restores whole snapshots rather than calling GoGame.undo: GTP moves may be out of
         # turn or follow the end of the game, which the engine's own history does not record.
         self._game = GoGame(board_size=board_size, komi=self.komi)
@@ -268,7 +270,7 @@ class GtpEngine:
                 self._warn("no policy given: playing random legal moves that keep own eyes")
                 self._announced_random = True
             return random_non_eye_move(game, self._rng)
-        action = int(self._policy(game.copy()))
+        action = int(self._policy(game.copy()))  # a copy: the policy may play and undo on it
         if action != RESIGN and not game.is_legal(action):
             self._warn(f"policy chose illegal action {action}; passing instead")
             action = game.pass_action

@@ -129,7 +129,9 @@ def game_to_sgf(
     When ``result`` is None and the game is over, the Tromp-Taylor result is written.
     """
     start = game.copy()
-    while start.moves:  # rewind to the position the moves were played from
+    # Rewind to the position the moves were played from. GoGame.undo replays the game, so this
+    # is quadratic in the moves: 15 ms for a 133-move 9x9 game, 0.16 s for 544 moves on 19x19.
+    while start.moves:
         start.undo()
     colour = start.to_play
     moves = []
