@@ -73,7 +73,7 @@ def zobrist_keys(board_size: int) -> np.ndarray:
     return rng.integers(1, 2**63 - 1, size=3 * points, dtype=np.int64)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _slot(h, mask):
     return (h ^ (h >> 29)) & mask
 
@@ -84,7 +84,7 @@ def _grid(s):
     return s[HEADER : HEADER + 8 * points].reshape((8, points))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _seen(s, h):
     table = s[HEADER + 8 * s[POINTS] :]
     mask = s[TABLE_MASK]
@@ -108,7 +108,7 @@ def _remember(s, h):
     table[i] = h
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _in_atari(g, head):
     libs = g[LIBS, head]
     return libs > 0 and libs * g[LIB_SUM_SQ, head] == g[LIB_SUM, head] * g[LIB_SUM, head]
@@ -128,7 +128,7 @@ def _remove_lib(g, head, p):
     g[LIB_SUM_SQ, head] -= p * p
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _evaluate(s, g, zob, p, color):
     """Return (captured stones or a negative illegal code, hash after the move) for a stone."""
     if g[COLOR, p] != EMPTY:

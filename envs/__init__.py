@@ -1,0 +1,9 @@
+"""Simulators: Gymnasium and PettingZoo environments. Importing this registers the Gymnasium ids.
+
+Entry points are strings, so registering imports no env module (and no numba) until
+``gymnasium.make`` asks for one. Add new ids as one ``register`` call each.
+"""
+
+from gymnasium.envs.registration import register
+
+register(id="learnloop/Go-v0", entry_point="envs.go.single:GoSingleEnv")

@@ -1,0 +1,139 @@
+"""Numba kernels for the envs: board history, observation planes, and stepping many boards.
+
+A board's recent positions are kept in ``past`` (history, N*N) int8, row 0 the current board, so
+an observation can be built without touching the engine state. The ``vec_*`` kernels loop over
+a batch of state arrays ``S`` (B, L) so a vector env advances every board in one call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from envs.go._kernels import (
+    BLACK,
+    MAX_MOVES,
+    MOVES,
+    OVER,
+    PASSES,
+    SIZE,
+    board_into,
+    check,
+    legal_mask_into,
+    play,
+    random_legal,
+    state_area_difference,
+)
+
+
+@njit(cache=True)
+def record(s, past):
+    """Shift the history one step back and store the current board as ``past[0]``."""
+    for k in range(past.shape[0] - 1, 0, -1):
+        past[k, :] = past[k - 1, :]
+    n = s[SIZE]
+    board_into(s, past[0].reshape((n, n)))
+
+
+@njit(cache=True)
+def play_record(s, zob, action, past):
+    """``play`` and, if the move was legal, ``record`` the new board."""
+    code = play(s, zob, action)
+    if code >= 0:
+        record(s, past)
+    return code
+
+
+@njit(cache=True)
+def observe_into(s, zob, past, color, with_mask, obs, mask):
+    """Fill planes ``obs`` (2*history+1, N, N) for ``color`` and, if asked, the legal ``mask``.
+
+    Plane 2k holds ``color``'s stones k moves ago, plane 2k+1 the opponent's, the last plane
+    is 1 everywhere when ``color`` is Black.
+    """
+    n = s[SIZE]
+    opponent = 3 - color
+    for k in range(past.shape[0]):
+        for row in range(n):
+            for col in range(n):
+                v = past[k, row * n + col]
+                obs[2 * k, row, col] = v == color
+                obs[2 * k + 1, row, col] = v == opponent
+    obs[-1, :, :] = color == BLACK
+    if with_mask:
+        legal_mask_into(s, zob, mask)
+    else:
+        mask[:] = 0
+
+
+@njit(cache=True)
+def outcome(s, color, komi):
+    """Return (reward for ``color``, terminated, truncated) of a board's current state.
+
+    Two passes end the game (terminated, +1 win / -1 loss / 0 draw by area score); reaching
+    the move cap without them truncates it with reward 0.
+    """
+    if not s[OVER]:
+        return 0.0, False, False
+    if s[PASSES] < 2 and s[MOVES] >= s[MAX_MOVES]:
+        return 0.0, False, True
+    score = state_area_difference(s) - komi
+    black_reward = 1.0 if score > 0 else -1.0 if score < 0 else 0.0
+    return (black_reward if color == BLACK else -black_reward), True, False
+
+
+@njit(cache=True)
+def vec_advance(
+    S, zob, PAST, actions, active, colors, random_reply, uniforms, komi, lose_on_illegal, out
+):
+    """Play ``actions`` on the ``active`` boards, then a random reply where asked.
+
+    Every action is checked first: if one is illegal and ``lose_on_illegal`` is False, nothing
+    is played and that board's index is returned (else -1). ``out`` (B, 4) float64 receives per
+    board: reward for ``colors``, terminated, truncated, and the illegal-move code (0 if legal).
+    """
+    for i in range(S.shape[0]):
+        out[i, 3] = check(S[i], zob, actions[i]) if active[i] else 0
+        if out[i, 3] < 0 and not lose_on_illegal:
+            return i
+    for i in range(S.shape[0]):
+        if not active[i]:
+            continue
+        s = S[i]
+        if out[i, 3] < 0:
+            out[i, 0], out[i, 1], out[i, 2] = -1.0, 1.0, 0.0
+            continue
+        play_record(s, zob, actions[i], PAST[i])
+        if random_reply and not s[OVER]:
+            play_record(s, zob, random_legal(s, zob, uniforms[i]), PAST[i])
+        reward, terminated, truncated = outcome(s, colors[i], komi)
+        out[i, 0], out[i, 1], out[i, 2] = reward, terminated, truncated
+    return -1
+
+
+@njit(cache=True)
+def vec_reset(S, zob, PAST, template, which, colors, alternate, random_reply, uniforms):
+    """Reset the boards flagged in ``which``; switch their colour if ``alternate``; where the
+    agent is now White and ``random_reply``, play Black's random first move."""
+    for i in range(S.shape[0]):
+        if not which[i]:
+            continue
+        S[i, :] = template
+        PAST[i, :, :] = 0
+        if alternate:
+            colors[i] = 3 - colors[i]
+        if random_reply and colors[i] != BLACK:
+            play_record(S[i], zob, random_legal(S[i], zob, uniforms[i]), PAST[i])
+
+
+@njit(cache=True)
+def vec_observe(S, zob, PAST, boards, colors, obs, masks):
+    """Observe ``boards`` (indices) from ``colors`` (one per index) into rows of obs/masks."""
+    for j in range(boards.shape[0]):
+        i = boards[j]
+        observe_into(S[i], zob, PAST[i], colors[j], True, obs[j], masks[j])
+
+
+def empty_past(history: int, board_size: int) -> np.ndarray:
+    """Return an all-empty history buffer."""
+    return np.zeros((history, board_size * board_size), dtype=np.int8)

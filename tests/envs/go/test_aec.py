@@ -1,0 +1,127 @@
+"""The PettingZoo AEC Go env: API compliance, observations, rewards, endings, rendering."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pettingzoo.test import api_test
+
+import envs.go
+from envs.go.game import WHITE, GoGame, IllegalMoveError, gtp_to_action
+
+
+def play(env, *vertices: str) -> None:  # noqa: ANN001
+    """Step the env through GTP vertices, one per agent turn."""
+    size = env.unwrapped.game.board_size
+    for vertex in vertices:
+        env.step(gtp_to_action(vertex, size))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("size", [5, 9, 19])
+def test_pettingzoo_api_test(size: int) -> None:
+    api_test(envs.go.env(board_size=size), num_cycles=200)
+
+
+def test_raw_env_is_the_class_and_env_wraps_it() -> None:
+    assert envs.go.raw_env is envs.go.GoEnv
+    env = envs.go.env(board_size=5)
+    assert isinstance(env.unwrapped, envs.go.GoEnv)
+    with pytest.raises(ValueError, match="board_size"):
+        envs.go.env(board_size=4)
+
+
+def test_observation_planes_are_from_the_observers_side() -> None:
+    env = envs.go.env(board_size=5, history=2)
+    env.reset()
+    play(env, "C3")
+    c3 = np.unravel_index(gtp_to_action("C3", 5), (5, 5))
+    white = env.observe("white_0")
+    planes = white["observation"]
+    assert planes.shape == (5, 5, 5) and planes.dtype == np.float32
+    assert planes[1][c3] == 1 and planes[0].sum() == 0  # Black's stone is White's opponent's
+    assert planes[3].sum() == 0  # one move ago the board was empty
+    assert planes[4].sum() == 0  # White's colour plane
+    assert white["action_mask"].dtype == np.int8 and white["action_mask"][12] == 0
+    black = env.observe("black_0")
+    assert black["observation"][0][c3] == 1 and black["observation"][4].all()
+    assert not black["action_mask"].any()  # not Black's turn
+    play(env, "B2")
+    assert env.observe("black_0")["observation"][2][c3] == 1  # history plane
+
+
+def test_illegal_action_raises_with_the_gtp_move() -> None:
+    env = envs.go.env(board_size=5)
+    env.reset()
+    play(env, "C3")
+    with pytest.raises(IllegalMoveError, match="white_0: illegal move C3: occupied"):
+        play(env, "C3")
+    with pytest.raises(ValueError, match="0..25"):
+        env.step(26)
+
+
+def test_illegal_action_can_lose_instead() -> None:
+    env = envs.go.env(board_size=5, illegal_action="lose")
+    env.reset()
+    play(env, "C3", "C3")
+    _, reward, terminated, _, info = env.last()
+    assert terminated and reward == 1.0  # Black, to move, collects the win
+    assert env.unwrapped._cumulative_rewards["white_0"] == -1.0
+    assert "occupied" in info["illegal_move"]
+
+
+@pytest.mark.parametrize(
+    ("komi", "black_reward", "winner"), [(0.0, 0.0, "draw"), (0.5, -1.0, "white")]
+)
+def test_two_passes_end_with_the_area_score(komi: float, black_reward: float, winner: str) -> None:
+    env = envs.go.env(board_size=5, komi=komi)
+    env.reset()
+    play(env, "pass", "pass")
+    rewards = env.unwrapped._cumulative_rewards
+    assert rewards == {"black_0": black_reward, "white_0": -black_reward}
+    assert all(env.terminations.values()) and not any(env.truncations.values())
+    assert env.infos["black_0"]["winner"] == winner
+
+
+def test_a_captured_board_scores_for_its_owner() -> None:
+    env = envs.go.env(board_size=5, komi=7.5)
+    env.reset()
+    play(env, "C3", "pass", "pass")
+    assert env.unwrapped._cumulative_rewards == {"black_0": 1.0, "white_0": -1.0}
+
+
+def test_move_cap_truncates_with_zero_reward() -> None:
+    env = envs.go.env(board_size=5, max_moves=3)
+    env.reset()
+    play(env, "A1", "B1", "C1")
+    assert all(env.truncations.values()) and not any(env.terminations.values())
+    assert env.unwrapped._cumulative_rewards == {"black_0": 0.0, "white_0": 0.0}
+    assert (
+        env.infos["white_0"]["score"]
+        == GoGame.from_ascii("\n".join([". . . . ."] * 4 + ["X O X . ."]), komi=7.5).score()
+    )
+
+
+def test_render_modes() -> None:
+    env = envs.go.env(board_size=5, render_mode="ansi")
+    env.reset()
+    play(env, "C3")
+    text = env.render()
+    assert " 3 . . X . . 3" in text and "White (O) to play" in text
+    picture = envs.go.env(board_size=9, render_mode="rgb_array")
+    picture.reset()
+    frame = picture.render()
+    assert frame.shape == (320, 320, 3) and frame.dtype == np.uint8
+    with pytest.raises(ValueError, match="render_mode"):
+        envs.go.env(render_mode="human")
+
+
+def test_reset_starts_a_fresh_game() -> None:
+    env = envs.go.env(board_size=5)
+    env.reset()
+    play(env, "C3", "pass", "pass")
+    env.reset(seed=1)
+    assert env.agent_selection == "black_0"
+    assert not env.unwrapped.game.board().any()
+    assert env.observe("black_0")["action_mask"].sum() == 26
+    assert env.unwrapped.game.to_play != WHITE
