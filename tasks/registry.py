@@ -27,6 +27,14 @@ TASKS: dict[str, TaskEntry] = {
         "tasks.cartpole:CartPoleTask",
         "PPO on CartPole-v1; the smallest loop, evaluated against a random policy",
     ),
+    "tictactoe": TaskEntry(
+        "tasks.classic:TicTacToeTask",
+        "Self-play MaskablePPO on tic-tac-toe, evaluated against random and perfect minimax",
+    ),
+    "connect_four": TaskEntry(
+        "tasks.classic:ConnectFourTask",
+        "Self-play MaskablePPO on connect four, evaluated against random and minimax",
+    ),
 }
 
 

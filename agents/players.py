@@ -1,0 +1,87 @@
+"""Players for two-player games: a trained network alone, or with tree search on top.
+
+A player is a callable ``(observation, action_mask) -> action``. Players that need the whole
+position (search, GTP engines) also define ``reset()`` and ``observe(action)``; the match
+loop (:func:`agents.selfplay.play_game`) calls them so they keep their own copy of the game.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from agents.search.mcts import MCTS, PolicyValueFn, SearchConfig, SearchState
+
+
+class NetworkPlayer:
+    """Acts from an SB3 actor-critic policy: greedy, or sampled from its distribution.
+
+    It calls the network directly (no SB3 ``predict`` bookkeeping), which makes a frozen
+    self-play opponent several times cheaper per move.
+    """
+
+    def __init__(self, policy: Any, deterministic: bool = True, seed: int = 0) -> None:
+        self.policy = policy
+        self.deterministic = deterministic
+        self.rng = np.random.default_rng(seed)
+
+    @classmethod
+    def frozen_copy(cls, policy: Any, deterministic: bool = False) -> NetworkPlayer:
+        """A player on a copy of ``policy`` that later training does not change."""
+        frozen = copy.deepcopy(policy)
+        frozen.set_training_mode(False)
+        return cls(frozen, deterministic)
+
+    def seed(self, seed: int) -> None:
+        """Restart the sampling stream."""
+        self.rng = np.random.default_rng(seed)
+
+    @torch.no_grad()
+    def logits(self, obs: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Masked action logits for one observation."""
+        tensor = torch.as_tensor(obs, dtype=torch.float32, device=self.policy.device)[None]
+        features = self.policy.extract_features(tensor, self.policy.pi_features_extractor)
+        latent = self.policy.mlp_extractor.forward_actor(features)
+        logits = self.policy.action_net(latent)[0].cpu().numpy().astype(np.float64)
+        return np.where(mask, logits, -np.inf)
+
+    def __call__(self, obs: np.ndarray, mask: np.ndarray) -> int:
+        logits = self.logits(obs, np.asarray(mask, dtype=bool))
+        if self.deterministic:
+            return int(np.argmax(logits))
+        probs = np.exp(logits - logits.max())
+        return int(self.rng.choice(len(probs), p=probs / probs.sum()))
+
+
+class SearchPlayer:
+    """Plays the move MCTS visits most, keeping its own copy of the game to search from."""
+
+    def __init__(
+        self,
+        evaluate: PolicyValueFn,
+        new_state: Callable[[], SearchState],
+        config: SearchConfig,
+        seed: int = 0,
+    ) -> None:
+        self.mcts = MCTS(evaluate, config, seed)
+        self.new_state = new_state
+        self.state = new_state()
+
+    def reset(self) -> None:
+        """Start a new game."""
+        self.state = self.new_state()
+
+    def observe(self, action: int) -> None:
+        """A move was played (by either side)."""
+        self.state.play(int(action))
+
+    def __call__(self, obs: Any, mask: np.ndarray) -> int:
+        counts = self.mcts.search(self.state)
+        counts = np.where(np.asarray(mask, dtype=bool), counts, 0)
+        if counts.sum() == 0:
+            return int(np.flatnonzero(mask)[0])
+        return self.mcts.choose(counts)

@@ -1,0 +1,84 @@
+"""Search states: any PettingZoo AEC game seen through the :class:`SearchState` protocol."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def clone_env(env: Any) -> Any:
+    """An independent copy of an AEC env and its wrappers, game state included.
+
+    ``copy.deepcopy`` is no good here: PettingZoo envs pickle through EzPickle, which rebuilds
+    a fresh env from the constructor arguments and drops the position.
+    """
+    clone = object.__new__(type(env))
+    state = dict(env.__dict__)
+    if "env" in state and hasattr(state["env"], "possible_agents"):  # a wrapper: clone inside
+        state["env"] = clone_env(state["env"])
+        clone.__dict__.update(
+            {k: copy.copy(v) if isinstance(v, dict | list) else v for k, v in state.items()}
+        )
+        clone.__dict__["env"] = state["env"]
+        return clone
+    # Spaces and constructor arguments never change during a game: share them (copying the
+    # spaces is most of the cost of a deep copy).
+    shared = {k: v for k, v in state.items() if k in _SHARED}
+    memo: dict[int, Any] = {id(v): v for v in shared.values()}
+    clone.__dict__.update({k: copy.deepcopy(v, memo) for k, v in state.items() if k not in _SHARED})
+    clone.__dict__.update(shared)
+    return clone
+
+
+_SHARED = frozenset(
+    {
+        "action_spaces",
+        "observation_spaces",
+        "possible_agents",
+        "metadata",
+        "_ezpickle_args",
+        "_ezpickle_kwargs",
+        "screen",
+    }
+)
+
+
+class AECState:
+    """A position of a two-player PettingZoo AEC game, copied by deep copy.
+
+    Works for every AEC env with ``{"observation", "action_mask"}`` observations; games with a
+    cheaper copy (Go's engine) can supply their own state class with the same methods.
+    """
+
+    def __init__(self, env: Any, obs_transform: Callable[[Any], np.ndarray] | None = None) -> None:
+        self.env = env
+        self.obs_transform = obs_transform or (lambda o: np.asarray(o, dtype=np.float32))
+
+    def copy(self) -> AECState:
+        return AECState(clone_env(self.env), self.obs_transform)
+
+    def _current(self) -> dict:
+        return self.env.observe(self.env.agent_selection)
+
+    def legal_mask(self) -> np.ndarray:
+        return np.asarray(self._current()["action_mask"], dtype=bool)
+
+    def play(self, action: int) -> None:
+        self.env.step(int(action))
+
+    def is_over(self) -> bool:
+        env = self.env
+        return not env.agents or all(env.terminations[a] or env.truncations[a] for a in env.agents)
+
+    def to_play(self) -> int:
+        return self.env.possible_agents.index(self.env.agent_selection)
+
+    def outcome(self, player: int) -> float:
+        agent = self.env.possible_agents[player]
+        return float(np.sign(self.env._cumulative_rewards.get(agent, 0.0)))
+
+    def observation(self) -> np.ndarray:
+        return self.obs_transform(self._current()["observation"]).astype(np.float32, copy=False)
