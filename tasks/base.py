@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agents.base import Agent, Periodic
+    from agents.base import Agent, Backend, Periodic
     from tasks.runs import Run
 
 
@@ -48,6 +48,16 @@ class Task:
     def make_env_factory(self, cfg: Any) -> Callable[[int], Any]:
         """A picklable ``index -> env`` callable (subprocess vector envs pickle it)."""
         return functools.partial(self.make_env, cfg)
+
+    def backend(self, cfg: Any, name: str | None = None) -> Backend:
+        """The backend that trains and loads this task's agents.
+
+        By default the one the config names (``sb3``, ``rllib``); a task whose agents are
+        learnloop's own torch learners returns its own Backend here.
+        """
+        from agents.backends import get_backend
+
+        return get_backend(name or cfg.backend)
 
     def policy_kwargs(self, cfg: Any) -> dict[str, Any]:
         """Extra policy arguments for the backend (a features extractor, say)."""

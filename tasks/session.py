@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agents.backends import get_backend
 from agents.base import Agent, TrainContext
 from tasks.base import EvalResult, Task
 from tasks.config import ConfigError, to_dict
@@ -102,7 +101,7 @@ class Session:
             policy_kwargs=self.task.policy_kwargs(cfg),
             options={"config": cfg},
         )
-        return get_backend(cfg.backend).train(ctx)
+        return self.task.backend(cfg).train(ctx)
 
     # -- evaluation and interactive actions -------------------------------------------------
 
@@ -137,7 +136,7 @@ class Session:
             options={"config": cfg},
         )
         try:
-            return get_backend(backend).load(checkpoint, ctx), checkpoint
+            return self.task.backend(cfg, backend).load(checkpoint, ctx), checkpoint
         except ValueError as error:
             raise CheckpointError(str(error)) from None
 
