@@ -225,8 +225,8 @@ class BoardGameTask(Task):
         progress = ProgressDisplay(len(pairs), f"{self.name} evaluation", log_every_s=0)
         for done, (label, opponent) in enumerate(pairs):
 
-            def save(record: Any, index: int, label: str = label) -> None:
-                self.record_game(cfg, run, f"{label}_vs_{opponent}", record, index)
+            def save(record: Any, index: int, tag: str = f"{label}_vs_{opponent}") -> None:
+                self.record_game(cfg, run, tag, record, index)
 
             try:
                 result = self.match(cfg, players[label], opponent, cfg.eval.episodes,

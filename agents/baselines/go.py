@@ -6,6 +6,7 @@ Both keep their own copy of the game through ``reset()`` and ``observe(action)``
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -213,10 +214,8 @@ class GnuGoPlayer(_GamePlayer):
     def close(self) -> None:
         """Quit GNU Go."""
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(RuntimeError, BrokenPipeError):
                 self.command("quit")
-            except (RuntimeError, BrokenPipeError):
-                pass
             self.process.wait(timeout=5)
 
     def __del__(self) -> None:
