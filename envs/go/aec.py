@@ -82,7 +82,8 @@ class GoEnv(AECEnv):
     ## Episode End
 
     Terminated after two consecutive passes (or an illegal action under "lose"). Truncated when
-    ``max_moves`` moves (passes included) have been played. ``infos[agent]`` then holds
+    ``max_moves`` moves (passes included) have been played (terminated and scored instead with
+    ``score_at_cap=True``). ``infos[agent]`` then holds
     ``"score"`` (Black's area - White's area - komi) and ``"winner"`` ("black", "white" or
     "draw") whichever way the game ended.
 
@@ -96,6 +97,10 @@ class GoEnv(AECEnv):
     - ``illegal_action`` ("raise" | "lose"): an illegal action raises ``IllegalMoveError`` (a
       ``ValueError`` naming the GTP move and the reason), or loses the game.
     - ``render_mode`` (None | "ansi" | "rgb_array"): text with GTP coordinates, or a picture.
+    - ``score_at_cap`` (bool, False): at the move cap, end the game as terminated and reward
+      it by the Tromp-Taylor score like a finished game, instead of truncating it with 0.
+      Self-play learners use it: against players that never pass, the cap is how most early
+      games end, and a 0 there teaches nothing.
 
     ## Version History
 
@@ -118,8 +123,10 @@ class GoEnv(AECEnv):
         superko: bool = True,
         illegal_action: str = "raise",
         render_mode: str | None = None,
+        score_at_cap: bool = False,
     ) -> None:
         super().__init__()
+        self.score_at_cap = bool(score_at_cap)
         self.game = GoGame(board_size, komi=komi, max_moves=max_moves, superko=superko)
         self.history = check_history(history)
         self.illegal_action = check_illegal_action(illegal_action)
@@ -200,7 +207,7 @@ class GoEnv(AECEnv):
 
     def _finish(self) -> None:
         game = self.game
-        if game.consecutive_passes >= 2:
+        if game.consecutive_passes >= 2 or self.score_at_cap:
             reward = float(np.sign(game.score()))
             self.rewards = {AGENTS[0]: reward, AGENTS[1]: -reward}
             self.terminations = dict.fromkeys(AGENTS, True)

@@ -125,3 +125,19 @@ def test_reset_starts_a_fresh_game() -> None:
     assert not env.unwrapped.game.board().any()
     assert env.observe("black_0")["action_mask"].sum() == 26
     assert env.unwrapped.game.to_play != WHITE
+
+
+def test_score_at_cap_rewards_the_capped_game_by_its_score() -> None:
+    from envs.go import env as go_env
+
+    for scored in (False, True):
+        game = go_env(board_size=5, komi=0.5, max_moves=3, score_at_cap=scored)
+        game.reset()
+        for action in (12, 0, 24):  # Black C3, White A5, Black E1: cap reached, Black ahead
+            game.step(action)
+        _, reward, terminated, truncated, info = game.last()
+        assert info["winner"] == "black"
+        if scored:
+            assert terminated and not truncated and reward == -1.0  # White to move: it lost
+        else:
+            assert truncated and not terminated and reward == 0.0
