@@ -6,4 +6,9 @@ Entry points are strings, so registering imports no env module (and no numba) un
 
 from gymnasium.envs.registration import register
 
-register(id="learnloop/Go-v0", entry_point="envs.go.single:GoSingleEnv")
+register(
+    id="learnloop/Go-v0",
+    entry_point="envs.go.single:GoSingleEnv",
+    # gymnasium.make_vec("learnloop/Go-v0", num_envs=64, vectorization_mode="vector_entry_point")
+    vector_entry_point="envs.go.vector:GoVectorEnv",
+)

@@ -37,6 +37,7 @@ import math
 import operator
 import re
 from functools import cache
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -127,14 +128,14 @@ class GoGame:
         superko: bool = True,
     ) -> None:
         self.board_size = check_board_size(board_size)
-        if isinstance(komi, bool) or not isinstance(komi, (int, float)) or not math.isfinite(komi):
+        if isinstance(komi, bool) or not isinstance(komi, Real) or not math.isfinite(komi):
             raise ValueError(f"komi must be a finite number, got {komi!r}")
         if max_moves is None:
             max_moves = 2 * self.board_size**2
-        if isinstance(max_moves, bool) or not isinstance(max_moves, int) or max_moves < 1:
+        if isinstance(max_moves, bool) or not isinstance(max_moves, Integral) or max_moves < 1:
             raise ValueError(f"max_moves must be a positive int or None, got {max_moves!r}")
         self.komi = float(komi)
-        self.max_moves = max_moves
+        self.max_moves = int(max_moves)
         self.superko = bool(superko)
         self.pass_action = self.board_size**2
         self.num_actions = self.pass_action + 1

@@ -168,3 +168,25 @@ def test_random_games_match_a_brute_force_reference(size: int, games: int) -> No
                 ref.play(size - 1 - action // size, action % size, colour)
                 seen.add(_key(ref, size))
         assert game.score() == ref.area_score() - 0.5
+
+
+def test_the_random_opponents_pick_is_uniform_over_legal_moves() -> None:
+    from collections import Counter
+
+    from envs.go import _kernels
+
+    game = GoGame.from_ascii(
+        """
+        X X . O O
+        X X . O O
+        X . X O .
+        X X . O O
+        X X . O O
+        """
+    )
+    legal = set(np.flatnonzero(game.legal_mask()).tolist())
+    assert legal == {2, 7, 11, 17, 22, 25}  # E3 is suicide for Black
+    rng = np.random.default_rng(0)
+    draws = Counter(_kernels.random_legal(game._s, game._zob, rng.random()) for _ in range(6000))
+    assert set(draws) == legal
+    assert all(900 < count < 1100 for count in draws.values())

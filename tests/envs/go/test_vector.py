@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gymnasium
 import numpy as np
 import pytest
 
+import envs  # noqa: F401  (registers learnloop/Go-v0)
 from envs.go.game import IllegalMoveError
 from envs.go.vector import GoVectorEnv
 
@@ -89,3 +91,14 @@ def test_seeded_runs_repeat() -> None:
 
     assert np.array_equal(run(5), run(5))
     assert not np.array_equal(run(5), run(6))
+
+
+def test_make_vec_uses_the_batched_env() -> None:
+    env = gymnasium.make_vec(
+        "learnloop/Go-v0", num_envs=3, vectorization_mode="vector_entry_point", board_size=7
+    )
+    assert isinstance(env, GoVectorEnv)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (3, 5, 7, 7)
+    with pytest.raises(ValueError, match="autoreset_mode"):
+        GoVectorEnv(autoreset_mode="disabled")
