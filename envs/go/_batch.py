@@ -67,15 +67,16 @@ def observe_into(s, zob, past, color, with_mask, obs, mask):
 
 
 @njit(cache=True)
-def outcome(s, color, komi):
+def outcome(s, color, komi, score_at_cap):
     """Return (reward for ``color``, terminated, truncated) of a board's current state.
 
     Two passes end the game (terminated, +1 win / -1 loss / 0 draw by area score); reaching
-    the move cap without them truncates it with reward 0.
+    the move cap without them truncates it with reward 0, or with ``score_at_cap`` ends it
+    like two passes.
     """
     if not s[OVER]:
         return 0.0, False, False
-    if s[PASSES] < 2 and s[MOVES] >= s[MAX_MOVES]:
+    if s[PASSES] < 2 and s[MOVES] >= s[MAX_MOVES] and not score_at_cap:
         return 0.0, False, True
     score = state_area_difference(s) - komi
     black_reward = 1.0 if score > 0 else -1.0 if score < 0 else 0.0
@@ -84,8 +85,9 @@ def outcome(s, color, komi):
 
 @njit(cache=True)
 def vec_advance(
-    S, zob, PAST, actions, active, colors, random_reply, uniforms, komi, lose_on_illegal, out
-):
+    S, zob, PAST, actions, active, colors, random_reply, uniforms, komi, score_at_cap,
+    lose_on_illegal, out,
+):  # fmt: skip
     """Play ``actions`` on the ``active`` boards, then a random reply where asked.
 
     Every action is checked first: if one is illegal and ``lose_on_illegal`` is False, nothing
@@ -106,7 +108,7 @@ def vec_advance(
         play_record(s, zob, actions[i], PAST[i])
         if random_reply and not s[OVER]:
             play_record(s, zob, random_legal(s, zob, uniforms[i]), PAST[i])
-        reward, terminated, truncated = outcome(s, colors[i], komi)
+        reward, terminated, truncated = outcome(s, colors[i], komi, score_at_cap)
         out[i, 0], out[i, 1], out[i, 2] = reward, terminated, truncated
     return -1
 

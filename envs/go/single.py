@@ -58,13 +58,14 @@ class GoSingleEnv(gymnasium.Env):
     ## Rewards
 
     +1 win, -1 loss, 0 draw (integer komi) when the game ends by two passes; 0 otherwise,
-    including when the move cap truncates the game. An illegal action under
-    ``illegal_action="lose"`` ends the game with -1.
+    including when the move cap truncates the game (unless ``score_at_cap``). An illegal
+    action under ``illegal_action="lose"`` ends the game with -1.
 
     ## Episode End
 
     Terminated after two consecutive passes (or an illegal action under "lose"); truncated at
-    ``max_moves`` moves, both players' moves and passes counted. The final ``info`` holds
+    ``max_moves`` moves, both players' moves and passes counted (terminated and scored like
+    two passes with ``score_at_cap=True``). The final ``info`` holds
     ``"score"`` (Black - White - komi) and ``"winner"`` ("black", "white" or "draw").
 
     ## Arguments
@@ -79,6 +80,7 @@ class GoSingleEnv(gymnasium.Env):
     - ``illegal_action`` ("raise" | "lose"): raise ``IllegalMoveError`` (a ValueError naming the
       GTP move), or lose the game.
     - ``render_mode`` (None | "ansi" | "rgb_array").
+    - ``score_at_cap`` (bool, False): as in ``envs.go.GoEnv``: score games that reach the cap.
 
     ## Version History
 
@@ -98,7 +100,9 @@ class GoSingleEnv(gymnasium.Env):
         agent_color: str = "black",
         illegal_action: str = "raise",
         render_mode: str | None = None,
+        score_at_cap: bool = False,
     ) -> None:
+        self.score_at_cap = bool(score_at_cap)
         self.game = GoGame(board_size, komi=komi, max_moves=max_moves, superko=superko)
         self.history = check_history(history)
         self.opponent = check_opponent(opponent)
@@ -142,7 +146,9 @@ class GoSingleEnv(gymnasium.Env):
         game.moves.append(int(action))
         if not game.is_over():
             self._opponent_move()
-        reward, terminated, truncated = _batch.outcome(game._s, self._color, game.komi)
+        reward, terminated, truncated = _batch.outcome(
+            game._s, self._color, game.komi, self.score_at_cap
+        )
         self._done = terminated or truncated
         obs = self._observe(self._color)
         info = self._info(final=terminated or truncated)

@@ -36,7 +36,8 @@ class GoVectorEnv(VectorEnv):
 
     Args:
         num_envs: number of boards B.
-        board_size, komi, max_moves, history, superko, illegal_action: as in GoSingleEnv.
+        board_size, komi, max_moves, history, superko, illegal_action, score_at_cap: as in
+            GoSingleEnv.
         opponent: "random", or a callable ``(planes (b, C, N, N), masks (b, N*N+1) int8) ->
             actions (b,)`` called once per step for the boards where the opponent moves.
         agent_color: "black", "white", or "alternate" (each board switches every episode; the
@@ -58,11 +59,13 @@ class GoVectorEnv(VectorEnv):
         agent_color: str = "black",
         illegal_action: str = "raise",
         autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP,
+        score_at_cap: bool = False,
     ) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
         self.game = GoGame(board_size, komi=komi, max_moves=max_moves, superko=superko)
         self.num_envs = num_envs
+        self.score_at_cap = bool(score_at_cap)
         self.history = check_history(history)
         self.opponent = check_opponent(opponent)
         self.agent_color = check_agent_color(agent_color)
@@ -147,7 +150,7 @@ class GoVectorEnv(VectorEnv):
         lose = self.illegal_action == "lose" and is_agent
         bad = _batch.vec_advance(
             self._states, game._zob, self._past, actions, active, self._colors,
-            random_reply and is_agent, uniforms, game.komi, lose, results,
+            random_reply and is_agent, uniforms, game.komi, self.score_at_cap, lose, results,
         )  # fmt: skip
         if bad >= 0:
             code = int(self._results[bad, CODE])

@@ -128,3 +128,12 @@ def test_maskable_ppo_runs_on_it() -> None:
     obs, _ = env.reset(seed=0)
     action, _ = model.predict(obs, action_masks=env.action_masks())
     assert env.action_masks()[int(action)]
+
+
+@pytest.mark.parametrize("scored", [False, True])
+def test_score_at_cap(scored: bool) -> None:
+    env = GoSingleEnv(board_size=5, opponent=always_pass, max_moves=2, score_at_cap=scored)
+    env.reset(seed=0)
+    _, reward, terminated, truncated, info = env.step(12)  # C3 and a pass reach the cap
+    assert info["winner"] == "black"
+    assert (reward, terminated, truncated) == ((1.0, True, False) if scored else (0.0, False, True))

@@ -102,3 +102,12 @@ def test_make_vec_uses_the_batched_env() -> None:
     assert obs.shape == (3, 5, 7, 7)
     with pytest.raises(ValueError, match="autoreset_mode"):
         GoVectorEnv(autoreset_mode="disabled")
+
+
+def test_score_at_cap_in_the_batched_env() -> None:
+    env = GoVectorEnv(
+        num_envs=2, board_size=5, opponent=always_pass, max_moves=2, score_at_cap=True
+    )
+    env.reset(seed=0)
+    _, rewards, terminated, truncated, _ = env.step(np.array([12, 25]))
+    assert list(rewards) == [1.0, -1.0] and terminated.all() and not truncated.any()
