@@ -35,6 +35,10 @@ TASKS: dict[str, TaskEntry] = {
         "tasks.classic:ConnectFourTask",
         "Self-play MaskablePPO on connect four, evaluated against random and minimax",
     ),
+    "drive_highway": TaskEntry(
+        "tasks.drive:DriveTask",
+        "DQN (or PPO) on highway-env's highway-fast-v0, against random and keep-lane",
+    ),
 }
 
 

@@ -1,0 +1,363 @@
+"""drive_highway: steer a car through highway traffic (highway-env's ``highway-fast-v0``).
+
+The agent sees the kinematics observation (its own and the four nearest vehicles' presence,
+position and velocity, a 5x5 array) and picks one of five meta-actions: LANE_LEFT, IDLE,
+LANE_RIGHT, FASTER, SLOWER. The reward pays for speed (20-30 m/s) and the right lane and
+punishes a collision, which ends the episode. Training logs ``charts/crash_rate`` and
+``charts/mean_speed`` beside the common metrics; evaluation plays the trained agent, random
+actions and "keep lane, idle" over the same seeds and draws a strip of frames of the trained
+agent into the report.
+
+highway-env is an optional extra: ``pip install learnloop[drive]``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from tasks.base import EvalResult, Task
+from tasks.config import AlgoConfig, ConfigError, TaskConfig, describe, section
+from tasks.evaluation import run_episodes, summarize, wilson_interval
+
+INSTALL_HINT = "pip install learnloop[drive]"
+FRAMES_FILE = "frames.png"
+IDLE = "IDLE"
+
+
+def require_highway_env() -> None:
+    """Import highway-env (which registers its Gymnasium ids) or fail with one clear line."""
+    try:
+        import highway_env  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            f"task drive_highway needs highway-env, which is not installed: {INSTALL_HINT}"
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Config
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DriveEnvConfig:
+    """The highway-env scenario (keys of highway-env's own config, passed through)."""
+
+    env_id: str = describe(
+        "highway-env scenario; the fast variant simulates at 5 Hz with fewer vehicles.",
+        "highway-fast-v0",
+        choices=("highway-fast-v0", "highway-v0"),
+    )
+    duration: int = describe("Episode length in seconds (one action per second).", 30, min=1)
+    lanes_count: int = describe("Lanes on the road.", 3, min=1, max=8)
+    vehicles_count: int = describe("Other vehicles on the road.", 20, min=0)
+    vehicles_density: float = describe("Traffic density (1: highway-env's default).", 1.0, min=0.1)
+    collision_reward: float = describe("Reward on a collision (which ends the episode).", -1.0)
+    high_speed_reward: float = describe("Reward at full speed (30 m/s), linear from 20.", 0.4)
+    right_lane_reward: float = describe("Reward for driving in the rightmost lane.", 0.1)
+
+
+@dataclass
+class DriveReportConfig:
+    """Driving charts during training and the strip of frames in the report."""
+
+    stats_every: int = describe(
+        "Log charts/crash_rate and charts/mean_speed over the episodes finished in each this "
+        "many environment steps (0: off; needs algo.vec_env=dummy).",
+        1000,
+        min=0,
+    )
+    strip_frames: int = describe(
+        "Frames of the trained agent drawn into eval/frames.png (0: none).", 6, min=0, max=30
+    )
+    frame_every: int = describe("Actions (seconds) between two frames of the strip.", 4, min=1)
+
+
+def _drive_algo() -> AlgoConfig:
+    # highway-env's own SB3 DQN example (scripts/sb3_highway_dqn.py), which trains in 20k steps.
+    return AlgoConfig(
+        name="dqn",
+        n_envs=1,
+        learning_rate=5e-4,
+        batch_size=32,
+        gamma=0.8,
+        max_grad_norm=10.0,  # DQN's own default; the common 0.5 is PPO's
+        net_arch=[256, 256],
+        kwargs={
+            "buffer_size": 15_000,
+            "learning_starts": 200,
+            "train_freq": 1,
+            "gradient_steps": 1,
+            "target_update_interval": 50,
+            "exploration_fraction": 0.7,
+        },
+    )
+
+
+@dataclass
+class DriveConfig(TaskConfig):
+    """Config of the drive_highway task."""
+
+    env: DriveEnvConfig = section(DriveEnvConfig, "The highway scenario.")
+    algo: AlgoConfig = section(_drive_algo, "Algorithm and hyperparameters.")
+    report: DriveReportConfig = section(DriveReportConfig, "Driving charts and the frame strip.")
+
+
+def highway_config(cfg: DriveConfig) -> dict[str, Any]:
+    """The highway-env config dict for ``cfg.env`` (the kinematics observation, meta-actions)."""
+    env = cfg.env
+    return {
+        "observation": {"type": "Kinematics"},
+        "action": {"type": "DiscreteMetaAction"},
+        "duration": env.duration,
+        "lanes_count": env.lanes_count,
+        "vehicles_count": env.vehicles_count,
+        "vehicles_density": env.vehicles_density,
+        "collision_reward": env.collision_reward,
+        "high_speed_reward": env.high_speed_reward,
+        "right_lane_reward": env.right_lane_reward,
+    }
+
+
+def make_highway(cfg: DriveConfig, render: bool = False) -> gym.Env:
+    """A highway-env env for ``cfg``; ``render`` gives rgb_array frames without a display."""
+    require_highway_env()
+    if render and os.environ.get("SDL_VIDEODRIVER", "dummy") == "dummy":
+        # Without a display pygame needs a headless SDL driver; highway-env draws nothing under
+        # the "dummy" one (all frames come out black), so use SDL's "offscreen" driver.
+        os.environ["SDL_VIDEODRIVER"] = "offscreen"
+    config = highway_config(cfg)
+    if render:
+        config["offscreen_rendering"] = True
+    return gym.make(cfg.env.env_id, config=config, render_mode="rgb_array" if render else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-episode driving statistics
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EpisodeDrive:
+    """How one episode went: whether the car crashed and its mean speed (m/s)."""
+
+    crashed: bool
+    mean_speed: float
+
+
+@dataclass
+class DrivingLog:
+    """Finished episodes, in the order they finished (shared by the envs of one process)."""
+
+    episodes: list[EpisodeDrive] = field(default_factory=list)
+
+    def drain(self) -> list[EpisodeDrive]:
+        """The episodes logged since the last drain."""
+        episodes, self.episodes = self.episodes, []
+        return episodes
+
+
+class DrivingStats(gym.Wrapper):
+    """Appends an :class:`EpisodeDrive` to ``log`` whenever an episode ends."""
+
+    def __init__(self, env: gym.Env, log: DrivingLog) -> None:
+        super().__init__(env)
+        self.log = log
+        self._speeds: list[float] = []
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        self._speeds = []
+        return self.env.reset(**kwargs)
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._speeds.append(float(info["speed"]))
+        if terminated or truncated:
+            crashed = bool(info["crashed"])
+            self.log.episodes.append(EpisodeDrive(crashed, float(np.mean(self._speeds))))
+            self._speeds = []
+        return obs, reward, terminated, truncated, info
+
+
+def driving_metrics(episodes: list[EpisodeDrive]) -> dict[str, float]:
+    """Crash rate and mean speed (the mean of each episode's mean) over ``episodes``."""
+    return {
+        "crash_rate": float(np.mean([e.crashed for e in episodes])),
+        "mean_speed": float(np.mean([e.mean_speed for e in episodes])),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------------------------
+
+# policy(obs, env) -> action, as in tasks.evaluation.run_episodes
+Policy = Callable[[Any, Any], Any]
+
+
+def random_policy(obs: Any, env: Any) -> Any:
+    """Uniformly random meta-actions (run_episodes seeds the action space)."""
+    return env.action_space.sample()
+
+
+def idle_policy(obs: Any, env: Any) -> Any:
+    """Keep the lane at the current target speed."""
+    return env.unwrapped.action_type.actions_indexes[IDLE]
+
+
+def evaluate_policy(cfg: DriveConfig, name: str, policy: Policy, episodes: int) -> dict[str, Any]:
+    """Play ``episodes`` episodes over the task's fixed evaluation seeds; one table row."""
+    log = DrivingLog()
+    per_episode = run_episodes(
+        lambda: DrivingStats(make_highway(cfg), log), policy, episodes, eval_seed(cfg)
+    )
+    crashes = sum(e.crashed for e in log.episodes)
+    low, high = wilson_interval(crashes, episodes)
+    row = {"policy": name, **driving_metrics(log.episodes)}
+    row["crash_rate_95ci"] = f"{low:.2f}-{high:.2f}"
+    summary = summarize(name, per_episode)
+    row.update({k: v for k, v in summary.items() if k.startswith("episode_")})
+    row["episodes"] = episodes
+    return row
+
+
+def eval_seed(cfg: DriveConfig) -> int:
+    """The first evaluation seed; evaluation seeds never overlap training's."""
+    return 10_000 + cfg.seed * 1_000
+
+
+def baseline_rows(cfg: DriveConfig, episodes: int) -> list[dict[str, Any]]:
+    """The random and keep-lane baselines over the evaluation seeds."""
+    return [
+        evaluate_policy(cfg, "random", random_policy, episodes),
+        evaluate_policy(cfg, "idle", idle_policy, episodes),
+    ]
+
+
+def draw_strip(cfg: DriveConfig, policy: Policy, path: Path) -> int:
+    """Drive one episode (the first evaluation seed) and draw every ``frame_every``-th frame
+    into a vertical strip at ``path``; returns the number of frames drawn."""
+    report = cfg.report
+    env = make_highway(cfg, render=True)
+    try:
+        obs, info = env.reset(seed=eval_seed(cfg))
+        frames = [(env.render(), _frame_label(0, info))]
+        step, done = 0, False
+        while not done and len(frames) < report.strip_frames:
+            obs, _, terminated, truncated, info = env.step(policy(obs, env))
+            step += 1
+            done = terminated or truncated
+            if done or step % report.frame_every == 0:
+                frames.append((env.render(), _frame_label(step, info)))
+    finally:
+        env.close()
+    _save_strip(frames, path)
+    return len(frames)
+
+
+def _frame_label(step: int, info: dict[str, Any]) -> str:
+    crashed = ", crashed" if info.get("crashed") else ""
+    return f"t = {step} s, {info['speed']:.1f} m/s{crashed}"
+
+
+def _save_strip(frames: list[tuple[np.ndarray, str]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    height, width = frames[0][0].shape[:2]
+    scale = 6.0 / width
+    figure, axes = plt.subplots(
+        len(frames), 1, figsize=(6.0, len(frames) * (height * scale + 0.3)), squeeze=False
+    )
+    for axis, (frame, label) in zip(axes.flat, frames, strict=True):
+        axis.imshow(frame)
+        axis.set_title(label, fontsize=8, loc="left")
+        axis.axis("off")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+# ---------------------------------------------------------------------------------------------
+# The task
+# ---------------------------------------------------------------------------------------------
+
+
+class DriveTask(Task):
+    """Drive fast without crashing; the trained agent against random and keep-lane driving."""
+
+    name = "drive_highway"
+    description = "DQN (or PPO) on highway-env's highway-fast-v0, against random and keep-lane"
+    config_cls = DriveConfig
+    curves = (
+        "charts/episode_return",
+        "charts/crash_rate",
+        "charts/mean_speed",
+        "charts/episode_length",
+    )
+
+    def __init__(self) -> None:
+        # Fail before the runner makes a run folder, with the command that fixes it.
+        require_highway_env()
+        self.training_log = DrivingLog()
+
+    def make_env(self, cfg: Any, index: int) -> Any:
+        return DrivingStats(make_highway(cfg), self.training_log)
+
+    def periodic(self, cfg: Any, run: Any) -> list[Any]:
+        from agents.base import Periodic
+
+        if cfg.report.stats_every == 0:
+            return []
+        self.training_log.drain()  # nothing from before this training starts
+
+        def log_driving(step: int, agent: Any) -> dict[str, float] | None:
+            # Subprocess envs fill copies of the log in their own processes: nothing arrives.
+            episodes = self.training_log.drain()
+            if not episodes:
+                return None
+            return {f"charts/{k}": v for k, v in driving_metrics(episodes).items()}
+
+        return [Periodic(cfg.report.stats_every, log_driving)]
+
+    def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
+        episodes = cfg.eval.episodes
+
+        def learned(obs: Any, env: Any) -> Any:
+            return agent.act(obs, deterministic=cfg.eval.deterministic)
+
+        rows = [evaluate_policy(cfg, "trained", learned, episodes), *baseline_rows(cfg, episodes)]
+        metrics: dict[str, float] = {}
+        for row in rows:
+            prefix = "" if row["policy"] == "trained" else f"{row['policy']}_"
+            for key in ("crash_rate", "mean_speed", "episode_return_mean"):
+                metrics[prefix + key.removesuffix("_mean")] = row[key]
+        trained, idle = rows[0], rows[2]
+        metrics["beats_idle"] = float(
+            trained["crash_rate"] < idle["crash_rate"]
+            and trained["mean_speed"] > idle["mean_speed"]
+        )
+        seeds = f"{eval_seed(cfg)}-{eval_seed(cfg) + episodes - 1}"
+        notes = [
+            f"{episodes} episodes per policy over env seeds {seeds}; mean speed in m/s is the "
+            "mean over episodes of each episode's mean speed",
+            "beats_idle = 1 when the trained agent crashes less often than keep-lane driving "
+            "and drives faster on average",
+        ]
+        if cfg.report.strip_frames:
+            run.eval_dir.mkdir(exist_ok=True)
+            count = draw_strip(cfg, learned, run.eval_dir / FRAMES_FILE)
+            notes.append(
+                f"the trained agent on seed {eval_seed(cfg)}, {count} frames "
+                f"{cfg.report.frame_every} s apart: ![frames](eval/{FRAMES_FILE})"
+            )
+        return EvalResult(metrics=metrics, tables={"policies": rows}, notes=notes)

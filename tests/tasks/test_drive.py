@@ -1,0 +1,82 @@
+"""drive_highway: a tiny run through the CLI, the baselines at fixed seeds, a missing extra."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+# A short scenario keeps every episode under 10 actions (highway-fast runs ~40 steps/s here).
+SHORT = ["env.duration=8"]
+
+
+def test_missing_highway_env_prints_one_line_and_makes_no_run_folder(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], runs_dir: Path
+) -> None:
+    from tasks import run
+
+    monkeypatch.setitem(sys.modules, "highway_env", None)  # `import highway_env` now fails
+    code = run.main(["drive_highway", f"runs_dir={runs_dir}"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(lines) == 1 and "pip install learnloop[drive]" in lines[0], lines
+    assert list(runs_dir.iterdir()) == []
+
+
+def test_baselines_are_deterministic_at_fixed_seeds() -> None:
+    pytest.importorskip("highway_env")
+    from tasks.config import load_config
+    from tasks.drive import DriveConfig, baseline_rows
+
+    cfg = load_config(DriveConfig, "drive_highway", None, SHORT)
+    first = baseline_rows(cfg, episodes=3)
+    assert first == baseline_rows(cfg, episodes=3)
+    assert [row["policy"] for row in first] == ["random", "idle"]
+    for row in first:
+        assert 0.0 <= row["crash_rate"] <= 1.0
+        assert 15.0 <= row["mean_speed"] <= 30.0  # m/s; cars start near 25
+        assert row["episode_length_mean"] <= 8
+    # Another seed set gives other episodes.
+    cfg.seed = 1
+    assert baseline_rows(cfg, episodes=3) != first
+
+
+@pytest.mark.slow
+def test_tiny_run_writes_metrics_results_report_and_frames(runs_dir: Path) -> None:
+    pytest.importorskip("highway_env")
+    result = run_cli(
+        "drive_highway",
+        f"runs_dir={runs_dir}",
+        "train.total_steps=200",
+        "train.checkpoint_every=0",
+        "eval.episodes=2",
+        "report.stats_every=50",
+        "report.strip_frames=3",
+        "report.frame_every=2",
+        *SHORT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    (run,) = (runs_dir / "drive_highway").iterdir()
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    driving = [r for r in records if "charts/crash_rate" in r]
+    assert driving and all(0 <= r["charts/crash_rate"] <= 1 for r in driving)
+    assert all(r["charts/mean_speed"] > 0 for r in driving)
+    results = json.loads((run / "eval" / "results.json").read_text())
+    assert results["step"] == 200
+    for prefix in ("", "random_", "idle_"):
+        for name in ("crash_rate", "mean_speed", "episode_return"):
+            assert prefix + name in results["metrics"]
+    policies = json.loads((run / "eval" / "policies.json").read_text())
+    assert [row["policy"] for row in policies] == ["trained", "random", "idle"]
+    report = (run / "report.md").read_text()
+    assert "![frames](eval/frames.png)" in report and "| idle |" in report
+
+    import matplotlib.image
+
+    strip = matplotlib.image.imread(run / "eval" / "frames.png")
+    assert strip.std() > 0.05, "the frames came out blank"
