@@ -22,8 +22,8 @@ from envs.go._kernels import (
     legal_mask_into,
     play,
     random_legal,
-    state_area_difference,
 )
+from envs.go._scoring import state_area_difference
 
 
 @njit(cache=True)

@@ -42,6 +42,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from envs.go import _kernels as k
+from envs.go._scoring import area_difference, state_area_difference
 
 EMPTY, BLACK, WHITE = k.EMPTY, k.BLACK, k.WHITE
 MIN_SIZE, MAX_SIZE = 5, 19
@@ -99,7 +100,7 @@ def tromp_taylor_score(board: np.ndarray, komi: float) -> float:
         raise ValueError(f"board must be a square 2-D array, got shape {array.shape}")
     if array.size and not np.isin(array, (EMPTY, BLACK, WHITE)).all():
         raise ValueError("board values must be EMPTY (0), BLACK (1) or WHITE (2)")
-    return float(k.area_difference(array.astype(np.int8))) - float(komi)
+    return float(area_difference(array.astype(np.int8))) - float(komi)
 
 
 @cache
@@ -233,7 +234,7 @@ class GoGame:
 
     def score(self) -> float:
         """Return the Tromp-Taylor score of the current board: Black minus White minus komi."""
-        return float(k.state_area_difference(self._s)) - self.komi
+        return float(state_area_difference(self._s)) - self.komi
 
     def winner(self) -> int:
         """Return BLACK or WHITE by the current score, or EMPTY for a draw."""

@@ -10,7 +10,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from envs.go import _batch
-from envs.go._kernels import TO_PLAY, state_area_difference
+from envs.go._kernels import TO_PLAY
+from envs.go._scoring import state_area_difference
 from envs.go.aec import check_history, check_illegal_action, observation_space
 from envs.go.game import BLACK, REASONS, WHITE, GoGame, IllegalMoveError, action_to_gtp
 from envs.go.single import Opponent, check_agent_color, check_opponent
