@@ -141,3 +141,18 @@ def test_score_at_cap_rewards_the_capped_game_by_its_score() -> None:
             assert terminated and not truncated and reward == -1.0  # White to move: it lost
         else:
             assert truncated and not terminated and reward == 0.0
+
+
+def test_rgb_array_draws_the_stones_where_they_are() -> None:
+    from envs.go.render import BLACK_STONE, WHITE_STONE, WOOD, board_rgb
+
+    game = GoGame.from_ascii("\n".join([". . . . ."] * 3 + [". X . . .", ". . . . O"]))
+    frame = board_rgb(game.board(), cell=20)
+    assert frame.shape == (120, 120, 3)
+
+    def centre(row: int, col: int) -> tuple[int, ...]:
+        return tuple(frame[20 + 20 * row + 3, 20 + 20 * col + 3])
+
+    assert centre(3, 1) == BLACK_STONE  # B2
+    assert centre(4, 4) == WHITE_STONE  # E1
+    assert centre(0, 0) == WOOD  # off the lines, no stone
