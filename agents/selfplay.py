@@ -254,6 +254,7 @@ class GameRecord:
     winner: int  # 0: first seat won, 1: second seat won, -1: draw
     actions: list[int]
     rewards: tuple[float, float]
+    info: dict[str, Any] = field(default_factory=dict)  # the env's final info (e.g. Go's score)
 
 
 def play_game(
@@ -280,10 +281,12 @@ def play_game(
     agents = list(game.possible_agents)
     actions: list[int] = []
     totals = dict.fromkeys(agents, 0.0)
+    final_info: dict[str, Any] = {}
     for agent in game.agent_iter():
-        obs, reward, terminated, truncated, _ = game.last()
+        obs, reward, terminated, truncated, info = game.last()
         if terminated or truncated:
             totals[agent] = float(reward)  # last() holds the reward since this agent's last move
+            final_info = dict(info)
             game.step(None)
             continue
         mask = np.asarray(obs["action_mask"], dtype=bool)
@@ -301,7 +304,7 @@ def play_game(
                 policy.observe(action)
     rewards = (totals[agents[0]], totals[agents[1]])
     winner = 0 if rewards[0] > rewards[1] else 1 if rewards[1] > rewards[0] else -1
-    return GameRecord(names[0], names[1], winner, actions, rewards)
+    return GameRecord(names[0], names[1], winner, actions, rewards, final_info)
 
 
 def play_match(
@@ -319,10 +322,13 @@ def play_match(
 
     Games come in pairs with the same seed (so the same random opening), one with each
     seating. Returns wins, draws and losses from ``policy``'s side, and its score
-    (wins + draws / 2) divided by games. ``on_game(record, index)`` sees every game.
+    (wins + draws / 2) divided by games, and where the env's final info has a ``score`` for the
+    first seat, ``mean_margin`` from ``policy``'s side. ``on_game(record, index)`` sees every
+    game.
     """
     game = make_game()
     wins = draws = losses = 0
+    margins: list[float] = []
     for index in range(games):
         pair_seed = seed + index // 2
         if index % 2 == 0:
@@ -337,6 +343,8 @@ def play_match(
             mine = 1
         if on_game is not None:
             on_game(record, index)
+        if "score" in record.info:  # the first seat's score margin (Go: Black - White - komi)
+            margins.append(record.info["score"] if mine == 0 else -record.info["score"])
         if record.winner == -1:
             draws += 1
         elif record.winner == mine:
@@ -344,10 +352,13 @@ def play_match(
         else:
             losses += 1
     game.close()
-    return {
+    result = {
         "games": games,
         "wins": wins,
         "draws": draws,
         "losses": losses,
         "score": (wins + 0.5 * draws) / games,
     }
+    if margins:
+        result["mean_margin"] = float(np.mean(margins))
+    return result

@@ -41,6 +41,9 @@ class Task:
     # Metrics drawn in report.md's curves, beside the headline.
     curves: tuple[str, ...] = ("charts/episode_return", "charts/episode_length")
 
+    def validate(self, cfg: Any) -> None:
+        """Check values the field types cannot (names in lists, say); raise ConfigError."""
+
     def make_env(self, cfg: Any, index: int) -> Any:
         """The ``index``-th training env (a Gymnasium env)."""
         raise NotImplementedError

@@ -45,9 +45,17 @@ class SelfPlayConfig:
 class NetworkConfig:
     """The policy-value network."""
 
+    kind: str = describe(
+        "'cnn': a residual CNN trunk; 'mlp': a plain MLP over the flattened planes (faster on CPU).",
+        "cnn",
+        choices=("cnn", "mlp"),
+    )
     channels: int = describe("Channels of the residual CNN.", 32, min=1)
     blocks: int = describe("Residual blocks.", 2, min=0)
     value_hidden: int = describe("Hidden units of the value head.", 64, min=1)
+    mlp_layers: list[int] = describe(
+        "Hidden layers of the policy and value MLPs when kind is 'mlp'.", factory=lambda: [256, 256]
+    )
 
 
 @dataclass
@@ -156,6 +164,8 @@ class BoardGameTask(Task):
         from agents.networks import board_policy_kwargs
 
         net = cfg.network
+        if net.kind == "mlp":
+            return {"net_arch": {"pi": list(net.mlp_layers), "vf": list(net.mlp_layers)}}
         return board_policy_kwargs(net.channels, net.blocks, net.value_hidden)
 
     def periodic(self, cfg: Any, run: Any) -> list[Periodic]:
@@ -253,4 +263,5 @@ class BoardGameTask(Task):
             "score": result["score"],
             "score_ci95": f"{low:.2f}-{high:.2f}",
             "elo_diff": round(elo_difference(result["score"], games)),
+            **({"mean_margin": result["mean_margin"]} if "mean_margin" in result else {}),
         }

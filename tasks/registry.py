@@ -23,6 +23,10 @@ class TaskEntry:
 
 
 TASKS: dict[str, TaskEntry] = {
+    "go_small": TaskEntry(
+        "tasks.go:GoSmallTask",
+        "Self-play Go on 7x7 (komi 9), evaluated against random, a heuristic and GNU Go",
+    ),
     "cartpole": TaskEntry(
         "tasks.cartpole:CartPoleTask",
         "PPO on CartPole-v1; the smallest loop, evaluated against a random policy",

@@ -124,6 +124,7 @@ def execute(argv: list[str]) -> int:
         # A resumed run keeps its own saved config; only the new overrides apply on top.
         run = find_resume_run(Path(cfg.runs_dir), task_name, cfg.resume)
         cfg = _resumed_config(task.config_cls, task_name, run.path / "config.yaml", overrides)
+    task.validate(cfg)
     session = Session(task, cfg, argv)
     try:
         if action == "train":

@@ -1,0 +1,128 @@
+"""go_small: self-play Go on a small board, evaluated against random, a heuristic and GNU Go.
+
+The board-game pipeline (tasks/boardgames.py) does the training and the matches; this file
+says which game (learnloop's Go engine, area scoring, positional superko), which opponents
+(``random``, ``heuristic``, ``gnugo<level>``), saves every evaluation game as SGF, and adds
+the ``play`` (a person against the agent in the terminal) and ``gtp`` actions.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from tasks.boardgames import BoardEvalConfig, BoardGameConfig, BoardGameTask, SelfPlayConfig
+from tasks.config import ConfigError, describe, section
+
+OPPONENT_PATTERN = re.compile(r"^(random|heuristic|gnugo(\d{1,2}))$")
+
+
+@dataclass
+class GoEnvConfig:
+    """The Go board and rules."""
+
+    board_size: int = describe("Board size N (an N x N board).", 7, min=5, max=19)
+    komi: float = describe("Points added to White's area score (integer komi allows draws).", 9.0)
+    max_moves: int = describe("Move cap, passes included (0: 2 * N * N).", 0, min=0)
+    history: int = describe(
+        "Past positions per player in the network's input planes.", 2, min=1, max=8
+    )
+
+
+@dataclass
+class PlayConfig:
+    """``play``: a person against the agent in the terminal."""
+
+    color: str = describe("The person's colour.", "black", choices=("black", "white"))
+
+
+def _go_selfplay() -> SelfPlayConfig:
+    return SelfPlayConfig(fixed_opponents=["random", "heuristic"])
+
+
+def _go_eval() -> BoardEvalConfig:
+    return BoardEvalConfig(
+        opponents=["random", "heuristic", "gnugo1", "gnugo10"],
+        periodic_opponents=["random", "heuristic"],
+        opening_moves=2,
+    )
+
+
+@dataclass
+class GoSmallConfig(BoardGameConfig):
+    """Config of the go_small task."""
+
+    env: GoEnvConfig = section(GoEnvConfig, "The board and rules.")
+    selfplay: SelfPlayConfig = section(_go_selfplay, "Self-play opponent pool.")
+    eval: BoardEvalConfig = section(_go_eval, "Evaluation.")
+    play: PlayConfig = section(PlayConfig, "Playing against the agent in the terminal.")
+
+
+class GoSmallTask(BoardGameTask):
+    """Self-play MaskablePPO on small-board Go, with MCTS at evaluation, play and gtp time."""
+
+    name = "go_small"
+    description = "Self-play Go on 7x7 (komi 9), evaluated against random, a heuristic and GNU Go"
+    config_cls = GoSmallConfig
+    actions = ("train", "eval", "play", "gtp")
+
+    def validate(self, cfg: Any) -> None:
+        names = {
+            "selfplay.fixed_opponents": cfg.selfplay.fixed_opponents,
+            "eval.opponents": cfg.eval.opponents,
+            "eval.periodic_opponents": cfg.eval.periodic_opponents,
+        }
+        for key, values in names.items():
+            for value in values:
+                match = OPPONENT_PATTERN.match(value)
+                if not match or (match.group(2) and int(match.group(2)) > 10):
+                    raise ConfigError(
+                        f"{key}: unknown opponent {value!r}; allowed: random, heuristic, "
+                        "gnugo0 .. gnugo10 (GNU Go at that level)"
+                    )
+
+    def max_moves(self, cfg: Any) -> int | None:
+        return cfg.env.max_moves or None
+
+    def make_game(self, cfg: Any, score_at_cap: bool = True) -> Any:
+        from envs.go import env as go_env
+
+        return go_env(
+            board_size=cfg.env.board_size, komi=cfg.env.komi, max_moves=self.max_moves(cfg),
+            history=cfg.env.history, score_at_cap=score_at_cap,
+        )  # fmt: skip
+
+    def player(self, cfg: Any, name: str, seed: int) -> Any:
+        from agents.baselines.go import GnuGoPlayer, HeuristicGoPlayer
+
+        size, komi, cap = cfg.env.board_size, cfg.env.komi, self.max_moves(cfg)
+        if name == "heuristic":
+            return HeuristicGoPlayer(size, komi, cap, seed)
+        if name.startswith("gnugo"):
+            return GnuGoPlayer(size, komi, level=int(name[5:]), max_moves=cap)
+        return super().player(cfg, name, seed)
+
+    def record_game(self, cfg: Any, run: Any, label: str, record: Any, index: int) -> None:
+        from envs.go.game import GoGame
+        from envs.go.sgf import save_sgf
+
+        game = GoGame(cfg.env.board_size, komi=cfg.env.komi, max_moves=self.max_moves(cfg))
+        for action in record.actions:
+            game.play(action)
+        folder = run.eval_dir / "games"
+        folder.mkdir(parents=True, exist_ok=True)
+        save_sgf(folder / f"{label}_{index:03d}.sgf", game, None, record.first, record.second)
+
+    # -- interactive actions ------------------------------------------------------------------
+
+    def run_action(self, action: str, cfg: Any, agent: Any, note: str) -> int:
+        from tasks.go_play import play_in_terminal, serve_gtp
+
+        print(f"{self.name} {action}: {note}", file=sys.stderr)
+        if action == "play":
+            return play_in_terminal(self, cfg, agent, sys.stdin, sys.stdout)
+        if action == "gtp":
+            return serve_gtp(self, cfg, agent, sys.stdin, sys.stdout)
+        return super().run_action(action, cfg, agent, note)

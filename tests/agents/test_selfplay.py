@@ -1,0 +1,92 @@
+"""The opponent pool and the self-play env, on tic-tac-toe."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+from pettingzoo.classic import tictactoe_v3
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+from agents.baselines.minimax import MinimaxPlayer
+from agents.selfplay import OpponentPool, RandomPolicy, SelfPlayEnv, play_match
+
+
+def channels_first(obs: np.ndarray) -> np.ndarray:
+    return np.moveaxis(obs, -1, 0)
+
+
+def make_env(pool: OpponentPool, **kwargs) -> SelfPlayEnv:
+    return SelfPlayEnv(tictactoe_v3.env, pool, channels_first, **kwargs)
+
+
+def test_pool_draws_fixed_players_until_snapshots_exist_then_mixes() -> None:
+    pool = OpponentPool({"random": RandomPolicy}, fixed_share=0.25, max_snapshots=2, seed=0)
+    assert {pool.sample()[0] for _ in range(20)} == {"random"}
+    for name in ("a", "b", "c"):
+        pool.add_snapshot(name, RandomPolicy(0))
+    assert [name for name, _ in pool.snapshots] == ["b", "c"], "oldest snapshot dropped"
+    draws = [pool.sample()[0] for _ in range(2000)]
+    assert "a" not in draws
+    assert 0.2 < draws.count("random") / len(draws) < 0.3
+
+
+def test_pool_rejects_bad_share() -> None:
+    with pytest.raises(ValueError, match="fixed_share must be in"):
+        OpponentPool({"random": RandomPolicy}, fixed_share=1.5)
+
+
+def test_selfplay_env_passes_gymnasium_and_sb3_checks() -> None:
+    pool = OpponentPool({"random": RandomPolicy}, fixed_share=1.0)
+    check_env(make_env(pool, illegal_action="lose"), skip_render_check=True)
+    sb3_check_env(make_env(pool, illegal_action="lose"), warn=False)
+
+
+def test_learner_plays_both_seats_and_reward_is_the_game_result() -> None:
+    pool = OpponentPool({"random": RandomPolicy}, fixed_share=1.0)
+    env = make_env(pool)
+    rng = np.random.default_rng(0)
+    seats, results = [], []
+    for episode in range(200):
+        env.reset(seed=episode)
+        done = False
+        while not done:
+            action = rng.choice(np.flatnonzero(env.action_masks()))
+            _, reward, terminated, truncated, info = env.step(action)
+            done = terminated or truncated
+        seats.append(info["learner_seat"])
+        results.append((info["learner_seat"], reward))
+    assert 60 < sum(seats) < 140, "the learner sits in both seats"
+    first = np.mean([r for s, r in results if s == 0])
+    assert first > 0.1, "random play favours the first player at tic-tac-toe"
+
+
+def test_illegal_action_raises_naming_it() -> None:
+    env = make_env(OpponentPool({"random": RandomPolicy}, fixed_share=1.0), seat="first")
+    env.reset(seed=0)
+    env.step(4)
+    taken = [a for a in range(9) if not env.action_masks()[a]]
+    with pytest.raises(ValueError, match=f"illegal action {taken[0]}"):
+        env.step(taken[0])
+
+
+def test_stateful_opponents_are_not_shared_between_envs() -> None:
+    pool = OpponentPool({"minimax": lambda seed: MinimaxPlayer(tictactoe_v3.env, seed=seed)},
+                        fixed_share=1.0)  # fmt: skip
+    envs = [make_env(pool) for _ in range(2)]
+    for env in envs:
+        env.reset(seed=1)
+    # Interleaved games: a shared minimax would follow the wrong board and move illegally.
+    for _ in range(3):
+        for env in envs:
+            mask = env.action_masks()
+            if mask.any():
+                env.step(int(np.flatnonzero(mask)[0]))
+
+
+def test_minimax_never_loses_and_beats_random() -> None:
+    perfect = MinimaxPlayer(tictactoe_v3.env, seed=0)
+    result = play_match(tictactoe_v3.env, perfect, RandomPolicy(1), 20)
+    assert result["losses"] == 0 and result["wins"] >= 14
+    mirror = play_match(tictactoe_v3.env, perfect, MinimaxPlayer(tictactoe_v3.env, seed=3), 4)
+    assert mirror["draws"] == 4, "perfect play against itself draws"

@@ -1,0 +1,109 @@
+"""go_small end to end at a tiny budget: training, evaluation files, GTP and terminal play."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from agents.baselines.go import find_gnugo
+from envs.go.game import GoGame, gtp_to_action
+from tasks.run import main
+from tests.conftest import run_cli
+
+TINY = [
+    "train.total_steps=2048", "train.checkpoint_every=1024", "algo.n_envs=4", "algo.n_steps=64",
+    "algo.batch_size=128", "algo.n_epochs=1", "selfplay.snapshot_every=512", "eval.every=1024",
+    "eval.periodic_episodes=2", "eval.episodes=2", "search.simulations=8",
+    "network.channels=8", "network.blocks=1",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if find_gnugo() is None and os.environ.get("CI") != "true":
+        pytest.skip("GNU Go is not installed (sudo apt-get install gnugo)")
+    runs_dir = tmp_path_factory.mktemp("runs")
+    assert (
+        main(
+            ["go_small", f"runs_dir={runs_dir}", *TINY, "eval.opponents=[random,heuristic,gnugo1]"]
+        )
+        == 0
+    )
+    return runs_dir
+
+
+def the_run(runs_dir: Path) -> Path:
+    (run,) = (runs_dir / "go_small").iterdir()
+    return run
+
+
+@pytest.mark.slow
+def test_tiny_run_writes_checkpoint_results_games_and_report(trained: Path) -> None:
+    run = the_run(trained)
+    assert (run / "checkpoints" / "latest").is_file()
+    results = json.loads((run / "eval" / "results.json").read_text())
+    matches = json.loads((run / "eval" / "matches.json").read_text())
+    pairs = {(row["player"], row["opponent"]) for row in matches}
+    for player in ("policy", "search"):
+        for opponent in ("random", "heuristic", "gnugo1"):
+            assert (player, opponent) in pairs
+            assert f"{player}/score/{opponent}" in results["metrics"]
+    for row in matches:
+        assert row["wins"] + row["draws"] + row["losses"] == row["games"] == 2
+        assert "mean_margin" in row
+    games = sorted((run / "eval" / "games").glob("*.sgf"))
+    assert len(games) == 12
+    text = games[0].read_bytes()
+    assert b"SZ[7]" in text and b"KM[9" in text and b"RE[" in text
+    report = (run / "report.md").read_text()
+    assert "| search | gnugo1 |" in report
+    metrics = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert any("charts/win_rate/heuristic" in m for m in metrics)
+
+
+@pytest.mark.slow
+def test_gtp_with_checkpoint_plays_legal_moves_for_a_whole_game(trained: Path) -> None:
+    commands = ["boardsize 7", "clear_board", "komi 9"]
+    commands += ["genmove b", "genmove w"] * 30 + ["final_score", "quit"]
+    result = run_cli("go_small", "gtp", f"runs_dir={trained}", "search.simulations=4",
+                     input="\n".join(commands) + "\n", timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    answers = [block for block in result.stdout.split("\n\n") if block.strip()]
+    assert all(block.startswith("=") for block in answers), answers
+    game = GoGame(7, komi=9.0)
+    moves = [a[1:].strip() for a in answers[3:-2]]
+    for vertex in moves:
+        if game.is_over():
+            break
+        game.play(gtp_to_action(vertex, 7))  # raises if the engine answered an illegal move
+    assert sum(vertex.lower() != "pass" for vertex in moves) >= 10
+    assert "checkpoint" in result.stderr
+
+
+@pytest.mark.slow
+def test_play_in_terminal_with_bad_input_undo_and_resign(trained: Path) -> None:
+    script = "\n".join(["hello", "Z9", "D4", "D4", "undo", "C3", "resign"]) + "\n"
+    result = run_cli("go_small", "play", f"runs_dir={trained}", "search.simulations=4",
+                     input=script, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Not a move: 'hello'" in out and "Not a move: 'z9'" in out
+    assert "Illegal move D4: occupied" in out
+    assert out.count("learnloop plays") >= 2
+    assert "You resigned" in out
+
+
+def test_gtp_before_training_plays_random_and_says_so(runs_dir: Path) -> None:
+    result = run_cli("go_small", "gtp", f"runs_dir={runs_dir}", input="genmove b\nquit\n")
+    assert result.returncode == 0
+    assert result.stdout.startswith("= ")
+    assert "random" in result.stderr
+
+
+def test_unknown_opponent_is_a_config_error() -> None:
+    result = run_cli("go_small", "eval.opponents=[random,gnugo99]")
+    assert result.returncode == 2
+    assert "eval.opponents: unknown opponent 'gnugo99'" in result.stderr
