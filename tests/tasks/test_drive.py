@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 # A short scenario keeps every episode under 10 actions (highway-fast runs ~40 steps/s here).
 SHORT = ["env.duration=8"]
@@ -43,6 +43,25 @@ def test_baselines_are_deterministic_at_fixed_seeds() -> None:
     # Another seed set gives other episodes.
     cfg.seed = 1
     assert baseline_rows(cfg, episodes=3) != first
+
+
+@pytest.mark.parametrize(
+    ("yaml_name", "algorithm"), [("drive_highway.yaml", "DQN"), ("drive_highway_ppo.yaml", "PPO")]
+)
+def test_shipped_configs_build_their_algorithm(yaml_name: str, algorithm: str) -> None:
+    import types
+
+    import stable_baselines3
+
+    from agents.backends.sb3 import algorithm_kwargs
+    from tasks.config import load_config
+    from tasks.drive import DriveConfig
+
+    cfg = load_config(DriveConfig, "drive_highway", REPO / "configs" / yaml_name, [])
+    cls = getattr(stable_baselines3, algorithm)
+    assert cfg.algo.name == algorithm.lower()
+    kwargs = algorithm_kwargs(types.SimpleNamespace(algo=cfg.algo), cls)  # raises on a bad key
+    assert kwargs["gamma"] == 0.8
 
 
 @pytest.mark.slow
