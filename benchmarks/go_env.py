@@ -17,9 +17,10 @@ the same everywhere.
   ``apply_action`` (engine), plus ``observation_tensor()`` (obs + mask).
 
 Game lengths differ a little: go_v5 has no move cap, learnloop and OpenSpiel cap games at
-2*N*N moves. Each number is the best of ``--rounds`` measurements taken in turn with the
-others, so a burst of load from other processes does not skew one row. Prints a Markdown
-table: moves/s and the ratio to go_v5 at the same size.
+2*N*N moves. Rates are moves per CPU second of this (single-threaded) process, each the best
+of ``--rounds`` measurements taken in turn with the others, so load from other processes
+skews the ratios less. Prints a Markdown table: moves/s and the ratio to go_v5 at the same
+size.
 
     python benchmarks/go_env.py [--seconds 0.5] [--rounds 3] [--sizes 5 7 9 19] [--num-envs 64]
 """
@@ -84,12 +85,14 @@ def kernel_selfplay(state, zob, empty, moves, seed):
 
 
 def timed(run_batch: Callable[[], int], seconds: float) -> float:
-    """Call ``run_batch`` (returns moves made) until ``seconds`` pass; return moves per second."""
+    """Call ``run_batch`` (returns moves made) for ``seconds`` of this process's CPU time;
+    return moves per CPU second. (CPU time, not wall time: on a shared machine other jobs
+    then slow every way alike instead of whichever runs while they are busy.)"""
     run_batch()  # warm up: compile or load caches, first allocations
-    moves, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
+    moves, start = 0, time.process_time()
+    while time.process_time() - start < seconds:
         moves += run_batch()
-    return moves / (time.perf_counter() - start)
+    return moves / (time.process_time() - start)
 
 
 def aec_game(aec, rnd: Callable[[], float]) -> int:
