@@ -190,3 +190,27 @@ def test_the_random_opponents_pick_is_uniform_over_legal_moves() -> None:
     draws = Counter(_kernels.random_legal(game._s, game._zob, rng.random()) for _ in range(6000))
     assert set(draws) == legal
     assert all(900 < count < 1100 for count in draws.values())
+
+
+def test_importing_the_go_envs_does_not_import_torch() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = str(Path(__file__).resolve().parents[3])
+    path = os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))
+    code = (
+        "import sys, gymnasium, envs, envs.go.aec, envs.go.single, envs.go.vector;"
+        "gymnasium.make('learnloop/Go-v0', board_size=5).reset(seed=0);"
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    assert result.stdout.strip() == "False"
