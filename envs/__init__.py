@@ -18,3 +18,8 @@ for _name in ("Classify", "Regress", "Reconstruct", "Cluster", "Anomaly"):
         entry_point=f"envs.paradigms.{_name.lower()}:{_name}Env",
         vector_entry_point=f"envs.paradigms.{_name.lower()}:{_name}VectorEnv",
     )
+register(
+    id="learnloop/Inventory-v0",
+    entry_point="envs.warehouse.inventory:InventoryEnv",
+    kwargs={"preset": "orgym_v0"},
+)

@@ -1,0 +1,123 @@
+"""Baselines for the inventory env: base-stock (static and time-aware) and (s, S) policies.
+
+Policies read the simulator (``env.unwrapped.sim``, a ``SupplyChains`` batch) and order for
+every path at once, so they are evaluated on many demand paths in one lockstep simulation.
+Levels are **echelon** levels: stage ``i`` orders up to ``levels[i]`` counted over its echelon
+(stock and transit of stages 0..i, plus what its supplier still owes it, minus customer
+backlog; ``SupplyChains.echelon_position``).
+
+Tuning uses common random numbers: every candidate is scored on the same demand paths (the
+paths ``InventoryEnv.reset(seed=s)`` draws for the training seeds), so differences between
+candidates are differences between policies, not between demand draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from gymnasium.utils import seeding
+
+from envs.warehouse.inventory import draw_demand
+from envs.warehouse.supply import SupplyChains
+
+
+class BaseStockPolicy:
+    """Order up to echelon ``levels``; ``time_aware`` stops orders that cannot reach a
+    customer before the horizon (an order of stage i placed in period n can first be sold in
+    period ``n + lead_time[0] + ... + lead_time[i] + i``: each hop waits a period, as a
+    supplier ships from the stock it had when the period began)."""
+
+    def __init__(self, levels: Sequence[float], time_aware: bool = False) -> None:
+        self.levels = np.asarray(levels, dtype=np.float64)
+        self.time_aware = time_aware
+
+    def orders(self, sim: SupplyChains) -> np.ndarray:
+        """(B, S) orders for the current period of every path."""
+        wanted = np.maximum(self.levels - sim.echelon_position(), 0.0)
+        if self.time_aware:
+            wanted[:, ~useful_orders(sim)] = 0.0
+        return wanted
+
+
+class SsPolicy:
+    """(s, S): when the echelon position of stage i is at or below ``s[i]``, order up to
+    ``S[i]``; otherwise order nothing."""
+
+    def __init__(self, reorder: Sequence[float], order_up_to: Sequence[float]) -> None:
+        self.reorder = np.asarray(reorder, dtype=np.float64)
+        self.order_up_to = np.maximum(np.asarray(order_up_to, dtype=np.float64), self.reorder)
+
+    def orders(self, sim: SupplyChains) -> np.ndarray:
+        """(B, S) orders for the current period of every path."""
+        position = sim.echelon_position()
+        return np.where(position <= self.reorder, self.order_up_to - position, 0.0)
+
+
+def useful_orders(sim: SupplyChains) -> np.ndarray:
+    """(S,) bool: whether an order placed now by each stage can be sold within the horizon."""
+    first_sale = sim.period + np.cumsum(sim.lead_time) + np.arange(sim.stages)
+    return first_sale <= sim.periods - 1
+
+
+def demand_paths(chain: dict[str, Any], seeds: Sequence[int]) -> np.ndarray:
+    """(len(seeds), periods) demand: what ``InventoryEnv.reset(seed=s)`` draws for each seed."""
+    return np.concatenate([draw_demand(chain, seeding.np_random(int(s))[0], 1) for s in seeds])
+
+
+def evaluate(chain: dict[str, Any], policy: Any, demand: np.ndarray) -> dict[str, np.ndarray]:
+    """Run ``policy`` on every demand path; per-path returns and service levels."""
+    sim = SupplyChains(chain, batch=len(demand))
+    sim.reset(demand)
+    returns = np.zeros(len(demand))
+    for _ in range(sim.periods):
+        returns += sim.step(policy.orders(sim)).sum(axis=1)
+    service = sim.totals[:, 1] / np.maximum(sim.totals[:, 0], 1e-9)
+    return {"return": returns, "service_level": service}
+
+
+def _pattern_search(score: Any, start: np.ndarray, steps: Sequence[int]) -> np.ndarray:
+    """Integer coordinate search: try +/- each step on each coordinate while it improves."""
+    best, best_score = start.copy(), score(start)
+    for step in steps:
+        improved = True
+        while improved:
+            improved = False
+            for i in range(len(best)):
+                for sign in (1, -1):
+                    candidate = best.copy()
+                    candidate[i] = max(0.0, candidate[i] + sign * step)
+                    value = score(candidate)
+                    if value > best_score + 1e-9:
+                        best, best_score, improved = candidate, value, True
+    return best
+
+
+def tune_base_stock(
+    chain: dict[str, Any], seeds: Sequence[int], time_aware: bool = False
+) -> BaseStockPolicy:
+    """Echelon levels maximising the mean return on ``seeds``' demand paths."""
+    demand = demand_paths(chain, seeds)
+    mean_demand = float(demand.mean())
+    cover = np.cumsum(chain["lead_time"]) + np.arange(1, len(chain["lead_time"]) + 1)
+    start = np.round(mean_demand * cover)
+
+    def score(levels: np.ndarray) -> float:
+        return float(evaluate(chain, BaseStockPolicy(levels, time_aware), demand)["return"].mean())
+
+    return BaseStockPolicy(_pattern_search(score, start, (32, 8, 2, 1)), time_aware)
+
+
+def tune_s_s(chain: dict[str, Any], seeds: Sequence[int], start: BaseStockPolicy) -> SsPolicy:
+    """(s, S) levels maximising the mean return, starting from a tuned base-stock policy."""
+    demand = demand_paths(chain, seeds)
+    stages = len(start.levels)
+
+    def score(params: np.ndarray) -> float:
+        policy = SsPolicy(params[:stages], params[stages:])
+        return float(evaluate(chain, policy, demand)["return"].mean())
+
+    params = np.concatenate([start.levels - 1, start.levels])
+    params = _pattern_search(score, params, (16, 4, 1))
+    return SsPolicy(params[:stages], params[stages:])
