@@ -43,6 +43,14 @@ TASKS: dict[str, TaskEntry] = {
         "tasks.drive:DriveTask",
         "DQN (or PPO) on highway-env's highway-fast-v0, against random and keep-lane",
     ),
+    "warehouse_robots": TaskEntry(
+        "tasks.warehouse:WarehouseRobotsTask",
+        "PPO shared by all robots of a warehouse (RWARE's task), against a greedy planner",
+    ),
+    "warehouse_inventory": TaskEntry(
+        "tasks.warehouse:WarehouseInventoryTask",
+        "PPO ordering stock along a supply chain, against tuned base-stock policies",
+    ),
 }
 
 

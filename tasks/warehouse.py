@@ -1,0 +1,308 @@
+"""warehouse_robots and warehouse_inventory: the warehouse tasks, evaluated against baselines.
+
+``warehouse_robots``: SB3 PPO with one policy shared by every robot (each robot is a slot of
+the vector env, ``tasks.warehouse_sb3``); evaluated on deliveries per episode and pick rate
+against the greedy planning controller and random robots, with a picture of the warehouse.
+
+``warehouse_inventory``: SB3 PPO on ``learnloop/Inventory-v0``; evaluated on discounted profit
+and service level against base-stock (static and time-aware) and (s, S) policies tuned by
+simulation with common random numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tasks.base import EvalResult, Task
+from tasks.config import EvalConfig, TaskConfig, describe, section
+
+PICTURE_FILE = "warehouse.png"
+
+
+@dataclass
+class RobotsEnvConfig:
+    """The robots warehouse (``envs.warehouse.robots.RobotsEnv``)."""
+
+    size: str = describe(
+        "Warehouse size, as RWARE's.", "tiny", choices=("tiny", "small", "medium", "large")
+    )
+    n_robots: int = describe("Robots.", 2, min=1, max=20)
+    difficulty: str = describe(
+        "Requests at a time: 2x, 1x or 0.5x the robots.",
+        "normal",
+        choices=("easy", "normal", "hard"),
+    )
+    rules: str = describe(
+        "learnloop, or rware (RWARE 2.0 exactly).", "learnloop", choices=("learnloop", "rware")
+    )
+    reward: str = describe(
+        "Who is paid for a delivery.", "individual", choices=("individual", "global", "two_stage")
+    )
+    observe_targets: bool = describe(
+        "Append 7 features: carrying a request; offsets to the nearest request, goal, free slot.",
+        True,
+    )
+    max_steps: int = describe("Steps per episode.", 500, min=1)
+    shaping: float = describe(
+        "Weight of potential-based shaping toward each robot's next target (0: off; needs "
+        "observe_targets).",
+        1.0,
+        min=0.0,
+    )
+
+
+@dataclass
+class RobotsEvalConfig(EvalConfig):
+    """Evaluation: the trained robots, the greedy controller and random robots, same seeds."""
+
+    episodes: int = describe("Episodes per policy in the final evaluation.", 5, min=1)
+    greedy_horizon: int = describe("Planning horizon of the greedy controller (steps).", 24, min=1)
+
+
+@dataclass
+class RobotsConfig(TaskConfig):
+    """Config of the warehouse_robots task."""
+
+    env: RobotsEnvConfig = section(RobotsEnvConfig, "The warehouse.")
+    eval: RobotsEvalConfig = section(RobotsEvalConfig, "Evaluation.")
+
+
+def robots_env_kwargs(cfg: Any) -> dict[str, Any]:
+    """RobotsEnv keyword arguments from the env section."""
+    env = cfg.env
+    return {
+        "size": env.size, "n_robots": env.n_robots, "difficulty": env.difficulty,
+        "rules": env.rules, "reward": env.reward, "observe_targets": env.observe_targets,
+        "max_steps": env.max_steps,
+    }  # fmt: skip
+
+
+class WarehouseRobotsTask(Task):
+    """Robots fetching requested shelves; one PPO policy shared by all robots."""
+
+    name = "warehouse_robots"
+    description = "PPO shared by all robots of a warehouse (RWARE's task), against a greedy planner"
+    config_cls = RobotsConfig
+    headline = "charts/episode_return"
+
+    def make_env(self, cfg: Any, index: int) -> Any:
+        from envs.warehouse.robots import RobotsEnv
+
+        return RobotsEnv(**robots_env_kwargs(cfg))
+
+    def backend(self, cfg: Any, name: str | None = None) -> Any:
+        from tasks.warehouse_sb3 import SharedRobotsBackend
+
+        if (name or cfg.backend) != "sb3":
+            return super().backend(cfg, name)
+        return SharedRobotsBackend(robots_env_kwargs(cfg), cfg.env.shaping)
+
+    def periodic(self, cfg: Any, run: Any) -> list[Any]:
+        from agents.base import Periodic
+
+        if not cfg.eval.every:
+            return []
+
+        def hook(step: int, agent: Any) -> dict[str, float]:
+            seeds = range(50_000, 50_000 + cfg.eval.periodic_episodes)
+            found = [self._episode(cfg, self._learned(agent, cfg), s) for s in seeds]
+            return {"eval_periodic/deliveries": float(np.mean([f["deliveries"] for f in found]))}
+
+        return [Periodic(cfg.eval.every, hook)]
+
+    @staticmethod
+    def _learned(agent: Any, cfg: Any) -> Any:
+        def act(env: Any) -> np.ndarray:
+            obs = env.core.observe()[0]
+            return np.asarray(
+                agent.act_batch(obs, env.action_masks(), cfg.eval.deterministic)
+            ).reshape(-1)
+
+        return act
+
+    def _episode(self, cfg: Any, policy: Any, seed: int, picture: Path | None = None) -> dict:
+        env = self.make_env(cfg, 0)
+        env.render_mode = "rgb_array"
+        env.reset(seed=seed)
+        while env.agents:
+            if picture is not None and env.steps == env.max_steps // 2:
+                save_picture(env.render(), picture)
+            env.step(dict(zip(env.agents, policy(env).tolist(), strict=True)))
+        return env.summary()
+
+    def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
+        from agents.baselines.warehouse import GreedyController, RandomController
+
+        seeds = [10_000 + cfg.seed * 1_000 + i for i in range(cfg.eval.episodes)]
+        greedy, random = GreedyController(cfg.eval.greedy_horizon), RandomController(cfg.seed)
+        run.eval_dir.mkdir(parents=True, exist_ok=True)
+        picture = run.eval_dir / PICTURE_FILE
+        policies = {
+            "trained": self._learned(agent, cfg),
+            "greedy": lambda env: greedy.actions(env.core, 0),
+            "random": lambda env: random.actions(env.core, 0),
+        }
+        rows = []
+        for name, policy in policies.items():
+            greedy.reset()
+            found = [
+                self._episode(cfg, policy, s, picture if name == "trained" and i == 0 else None)
+                for i, s in enumerate(seeds)
+            ]
+            rows.append(_summary_row(name, found))
+        by_name = {row["policy"]: row for row in rows}
+        metrics = {
+            "deliveries": by_name["trained"]["deliveries_mean"],
+            "pick_rate": by_name["trained"]["pick_rate_mean"],
+            "greedy_deliveries": by_name["greedy"]["deliveries_mean"],
+            "random_deliveries": by_name["random"]["deliveries_mean"],
+            "fraction_of_greedy": by_name["trained"]["deliveries_mean"]
+            / max(by_name["greedy"]["deliveries_mean"], 1e-9),
+        }
+        env = cfg.env
+        notes = [
+            f"{env.size} warehouse, {env.n_robots} robots, {env.max_steps} steps per episode, "
+            f"rules={env.rules}; deliveries are the team's per episode, pick rate is order lines "
+            "per hour at one second per step",
+            "training steps count robot-steps (every robot is one slot of the vector env)",
+            f"the trained robots halfway through evaluation episode 1: ![warehouse](eval/{PICTURE_FILE})",
+        ]
+        return EvalResult(metrics=metrics, tables={"policies": rows}, notes=notes)
+
+
+def _summary_row(name: str, episodes: list[dict]) -> dict[str, Any]:
+    row: dict[str, Any] = {"policy": name, "episodes": len(episodes)}
+    for key in ("deliveries", "pick_rate", "orders_completed"):
+        values = [e[key] for e in episodes]
+        row[f"{key}_mean"] = float(np.mean(values))
+        row[f"{key}_std"] = float(np.std(values))
+    return row
+
+
+def save_picture(frame: np.ndarray, path: Path) -> None:
+    """Write an RGB frame as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.imsave(path, frame)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inventory
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class InventoryEnvConfig:
+    """The supply chain (``learnloop/Inventory-v0``)."""
+
+    preset: str = describe(
+        "OR-Gym InvManagement settings: v0 backlogs unfilled orders, v1 loses them.",
+        "orgym_v0",
+        choices=("orgym_v0", "orgym_v1"),
+    )
+    observe_period: bool = describe("Observe the fraction of the horizon elapsed.", True)
+    normalize: bool = describe("Divide observed quantities by the largest capacity.", True)
+    action: str = describe(
+        "Actions as units ordered, or scaled to [-1, 1].", "scaled", choices=("quantity", "scaled")
+    )
+
+
+@dataclass
+class InventoryEvalConfig(EvalConfig):
+    """Evaluation against base-stock and (s, S) policies on the same demand paths."""
+
+    episodes: int = describe("Demand paths (seeds) in the final evaluation.", 100, min=1)
+    tuning_seeds: int = describe(
+        "Demand paths the baselines' levels are tuned on (common random numbers).", 100, min=1
+    )
+
+
+@dataclass
+class InventoryConfig(TaskConfig):
+    """Config of the warehouse_inventory task."""
+
+    env: InventoryEnvConfig = section(InventoryEnvConfig, "The supply chain.")
+    eval: InventoryEvalConfig = section(InventoryEvalConfig, "Evaluation.")
+
+
+class WarehouseInventoryTask(Task):
+    """Order stock along a 4-stage supply chain; PPO against tuned base-stock policies."""
+
+    name = "warehouse_inventory"
+    description = "PPO ordering stock along a supply chain, against tuned base-stock policies"
+    config_cls = InventoryConfig
+
+    def make_env(self, cfg: Any, index: int) -> Any:
+        from envs.warehouse.inventory import InventoryEnv
+
+        env = cfg.env
+        return InventoryEnv(
+            env.preset,
+            action=env.action,
+            observe_period=env.observe_period,
+            normalize=env.normalize,
+        )
+
+    def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
+        from agents.baselines import inventory as baselines
+
+        seeds = [10_000 + cfg.seed * 1_000 + i for i in range(cfg.eval.episodes)]
+        tuning = range(20_000, 20_000 + cfg.eval.tuning_seeds)
+        env = self.make_env(cfg, 0)
+        chain, demand = env.chain, baselines.demand_paths(env.chain, seeds)
+        static = baselines.tune_base_stock(chain, tuning)
+        timed = baselines.tune_base_stock(chain, tuning, time_aware=True)
+        policies = {
+            "base_stock": static,
+            "time_aware_base_stock": timed,
+            "s_S": baselines.tune_s_s(chain, tuning, static),
+        }
+        found = {"trained": self._play(cfg, agent, env, seeds)}
+        found.update({k: baselines.evaluate(chain, p, demand) for k, p in policies.items()})
+        rows = []
+        for name, result in found.items():
+            rows.append({
+                "policy": name, "episodes": len(seeds),
+                "profit_mean": float(np.mean(result["return"])),
+                "profit_std": float(np.std(result["return"])),
+                "service_level_mean": float(np.mean(result["service_level"])),
+            })  # fmt: skip
+        best = max(rows[1:], key=lambda row: row["profit_mean"])
+        metrics = {
+            "profit": rows[0]["profit_mean"],
+            "service_level": rows[0]["service_level_mean"],
+            **{f"{row['policy']}_profit": row["profit_mean"] for row in rows[1:]},
+            "beats_best_baseline": float(rows[0]["profit_mean"] > best["profit_mean"]),
+        }
+        levels = {
+            k: np.asarray(getattr(p, "levels", getattr(p, "order_up_to", []))).tolist()
+            for k, p in policies.items()
+        }
+        notes = [
+            f"preset {cfg.env.preset}; profit is the episode's discounted profit; service level "
+            "is units sold per unit demanded",
+            f"baselines tuned on {cfg.eval.tuning_seeds} other demand paths; echelon levels "
+            f"(order-up-to): {levels}",
+        ]
+        return EvalResult(metrics=metrics, tables={"policies": rows}, notes=notes)
+
+    @staticmethod
+    def _play(cfg: Any, agent: Any, env: Any, seeds: list[int]) -> dict[str, np.ndarray]:
+        returns, service = [], []
+        for seed in seeds:
+            obs, _ = env.reset(seed=seed)
+            total, done, info = 0.0, False, {}
+            while not done:
+                action = agent.act(obs, deterministic=cfg.eval.deterministic)
+                obs, reward, done, _, info = env.step(action)
+                total += reward
+            returns.append(total)
+            service.append(info["service_level"])
+        return {"return": np.array(returns), "service_level": np.array(service)}

@@ -1,0 +1,70 @@
+"""The warehouse tasks end to end on tiny budgets, and the robot-slots vector env."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tasks.run import main
+
+
+def results(runs_dir: Path, task: str) -> dict:
+    (run,) = (runs_dir / task).iterdir()
+    return json.loads((run / "eval" / "results.json").read_text())
+
+
+def test_robot_slots_present_every_robot_as_one_env() -> None:
+    from tasks.warehouse_sb3 import make_robot_slots
+
+    kwargs = {"n_robots": 3, "max_steps": 4, "observe_targets": True}
+    slots = make_robot_slots(2, kwargs, shaping=1.0, gamma=0.9)
+    slots.seed(0)
+    obs = slots.reset()
+    assert slots.num_envs == 6 and obs.shape == (6, 78)
+    assert slots.action_masks().shape == (6, 5)
+    for _ in range(4):
+        slots.step_async(np.ones(6, dtype=np.int64))
+        obs, rewards, dones, infos = slots.step_wait()
+        assert rewards.dtype == np.float32 and obs.shape == (6, 78)
+    assert dones.all() and all("terminal_observation" in info for info in infos)
+    with pytest.raises(ValueError, match="observe_targets"):
+        make_robot_slots(1, {"observe_targets": False}, shaping=1.0)
+
+
+def test_shaping_potential_rises_along_the_job_cycle() -> None:
+    from envs.warehouse.robots import RobotsEnv
+    from tasks.warehouse_sb3 import potential
+
+    env = RobotsEnv(layout="_X\nS.\ngx\nxx", observe_targets=True, request_queue=1)
+    obs, _ = env.reset(seed=0, options={"requests": [(0, 1)]})
+    carrying = potential(obs["robot_0"], 4, 2)
+    obs, *_ = env.step({"robot_0": 1})  # onto the goal: delivered
+    delivered = potential(obs["robot_0"], 4, 2)
+    assert carrying > delivered > carrying - 1.0  # the delivery reward (1) outweighs the drop
+
+
+@pytest.mark.slow
+def test_warehouse_robots_runs_end_to_end(runs_dir: Path) -> None:
+    budget = ["train.total_steps=1024", "algo.n_envs=2", "algo.n_steps=128", "algo.batch_size=128"]
+    args = [f"runs_dir={runs_dir}", "env.max_steps=100", "eval.episodes=1", *budget]
+    assert main(["warehouse_robots", *args]) == 0
+    found = results(runs_dir, "warehouse_robots")
+    assert found["metrics"]["greedy_deliveries"] > 3
+    assert found["metrics"]["random_deliveries"] <= 1
+    (run,) = (runs_dir / "warehouse_robots").iterdir()
+    assert (run / "eval" / "warehouse.png").is_file()
+    assert "eval/warehouse.png" in (run / "report.md").read_text()
+    assert main(["warehouse_robots", "eval", *args]) == 0  # reloads the checkpoint
+
+
+@pytest.mark.slow
+def test_warehouse_inventory_runs_end_to_end(runs_dir: Path) -> None:
+    args = [f"runs_dir={runs_dir}", "train.total_steps=1000", "algo.n_envs=2", "algo.n_steps=60"]
+    args += ["algo.batch_size=60", "eval.episodes=5", "eval.tuning_seeds=5"]
+    assert main(["warehouse_inventory", *args]) == 0
+    metrics = results(runs_dir, "warehouse_inventory")["metrics"]
+    assert metrics["time_aware_base_stock_profit"] > metrics["base_stock_profit"] > 300
+    assert 0 <= metrics["service_level"] <= 1
