@@ -156,6 +156,15 @@ class BoardGameTask(Task):
         return self.pool
 
     def make_env(self, cfg: Any, index: int) -> Any:
+        if cfg.backend == "rllib":  # both seats in one MultiAgentEnv; snapshots are RLlib modules
+            from agents.backends.rllib_selfplay import SelfPlayMultiAgentEnv
+
+            fixed = {name: functools.partial(self.player, cfg, name)
+                     for name in cfg.selfplay.fixed_opponents}  # fmt: skip
+            return SelfPlayMultiAgentEnv(
+                functools.partial(self.make_game, cfg), self.obs_transform, fixed,
+                cfg.selfplay.fixed_share, cfg.selfplay.max_snapshots, seed=cfg.seed * 1000 + index,
+            )  # fmt: skip
         from agents.selfplay import SelfPlayEnv
 
         return SelfPlayEnv(lambda: self.make_game(cfg), self._pool(cfg), self.obs_transform)
@@ -172,6 +181,8 @@ class BoardGameTask(Task):
         def snapshot(step: int, agent: Any) -> dict[str, float]:
             from agents.players import NetworkPlayer
 
+            if hasattr(agent, "add_snapshot"):  # RLlib: weights go to the env runners' modules
+                return {"charts/pool_size": float(agent.add_snapshot(f"step_{step}"))}
             pool = self._pool(cfg)
             pool.add_snapshot(f"step_{step}", NetworkPlayer.frozen_copy(agent.model.policy))
             return {"charts/pool_size": float(len(pool.snapshots))}
@@ -194,6 +205,8 @@ class BoardGameTask(Task):
     def network_player(self, agent: Any) -> Any:
         from agents.players import NetworkPlayer
 
+        if hasattr(agent, "player"):  # RLlib agents act through their own module
+            return agent.player(deterministic=True)
         return NetworkPlayer(agent.model.policy, deterministic=True)
 
     def search_player(self, cfg: Any, agent: Any, seed: int = 0) -> Any:
@@ -203,9 +216,8 @@ class BoardGameTask(Task):
 
         search = cfg.search
         config = SearchConfig(search.simulations, search.c_puct, search.batch_size)
-        return SearchPlayer(
-            sb3_policy_value(agent.model.policy), lambda: self.search_state(cfg), config, seed
-        )
+        evaluate = getattr(agent, "policy_value", None) or sb3_policy_value(agent.model.policy)
+        return SearchPlayer(evaluate, lambda: self.search_state(cfg), config, seed)
 
     def match(
         self, cfg: Any, player: Any, opponent: str, games: int, seed: int, on_game: Any = None

@@ -129,7 +129,9 @@ class RayConfig:
     num_env_runners: int = describe(
         "RLlib env runner processes (0: sample in the driver).", 0, min=0
     )
-    num_envs_per_env_runner: int = describe("Environments per env runner.", 1, min=1)
+    num_envs_per_env_runner: int = describe(
+        "Environments per env runner (0: algo.n_envs spread over the env runners).", 0, min=0
+    )
     num_learners: int = describe("Learner processes (0: learn in the driver).", 0, min=0)
     num_gpus_per_learner: float = describe("GPUs per learner.", 0.0, min=0.0)
     num_cpus_per_learner: float = describe("CPUs per learner.", 1.0, min=0.0)
@@ -154,6 +156,11 @@ class TaskConfig:
     eval: EvalConfig = section(EvalConfig, "Evaluation.")
     algo: AlgoConfig = section(AlgoConfig, "Algorithm and hyperparameters.")
     ray: RayConfig = section(RayConfig, "Ray cluster settings for backend=rllib.")
+    rllib: dict[str, Any] = describe(
+        "backend=rllib: other AlgorithmConfig settings by method, applied last "
+        "(e.g. {training: {kl_coeff: 0.2}, fault_tolerance: {max_num_env_runner_restarts: 5}}).",
+        factory=dict,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

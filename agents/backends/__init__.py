@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 BACKENDS: dict[str, str] = {
     "sb3": "agents.backends.sb3",
+    "rllib": "agents.backends.rllib",
 }
 
 

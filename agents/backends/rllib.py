@@ -1,0 +1,299 @@
+"""The Ray RLlib backend: PPO on RLlib's new API stack, on a local Ray or a cluster.
+
+Single-agent tasks hand over a Gymnasium env factory; two-player self-play tasks hand over a
+:class:`~agents.backends.rllib_selfplay.SelfPlayMultiAgentEnv` (one module per role, only
+``learner`` trains). The common knobs map to RLlib's names in one table (:data:`PPO_KNOBS`);
+every value is set explicitly because RLlib's defaults differ from SB3's, and the config's
+``rllib:`` section passes anything else (``{method: {argument: value}}``, applied last).
+
+``algo.train()`` logs nothing by itself: each iteration's result dict is renamed to
+learnloop's metric names (:data:`RESULT_METRICS`) and handed to the run's logger. The global
+step is environment steps sampled over the run's lifetime (for self-play: the learner's own
+moves, as under SB3). Checkpoints hold ``algo.save_to_path`` output plus a small JSON naming
+the trained module; the trained agent loads from a checkpoint with torch alone, no Ray.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from agents.backends.rllib_agent import MODULE_FILE, is_masked_space
+from agents.base import Agent, Backend, TrainContext, resolve_device
+
+SINGLE_MODULE = "default_policy"  # RLlib's module id for single-agent tasks
+ALGORITHMS = {"ppo": "PPO", "maskable_ppo": "PPO"}  # masking comes from the observations
+
+# learnloop knob -> RLlib PPOConfig.training() argument; (name, rllib name, value from algo).
+PPO_KNOBS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
+    ("n_steps x n_envs", "train_batch_size_per_learner", lambda a: a.n_steps * a.n_envs),
+    ("batch_size", "minibatch_size", lambda a: a.batch_size),
+    ("n_epochs", "num_epochs", lambda a: a.n_epochs),
+    ("learning_rate", "lr", lambda a: a.learning_rate),  # lr_schedule=linear: a schedule
+    ("gamma", "gamma", lambda a: a.gamma),
+    ("gae_lambda", "lambda_", lambda a: a.gae_lambda),
+    ("clip_range", "clip_param", lambda a: a.clip_range),  # RLlib has no clip schedule
+    ("ent_coef", "entropy_coeff", lambda a: a.ent_coef),
+    ("vf_coef", "vf_loss_coeff", lambda a: a.vf_coef),
+    ("max_grad_norm", "grad_clip", lambda a: a.max_grad_norm),
+    # net_arch -> model_config: fcnet_hiddens (RLlib's module) or net_arch (ActorCriticModule)
+)
+# SB3's PPO behaviour where RLlib's defaults differ: no KL penalty, no value-loss clipping.
+PPO_FIXED: dict[str, Any] = {
+    "use_kl_loss": False, "kl_coeff": 0.0, "vf_clip_param": float("inf"),
+    "grad_clip_by": "global_norm", "use_critic": True, "use_gae": True,
+    "shuffle_batch_per_epoch": True,
+}  # fmt: skip
+# Result-dict keys (under learners/<module>/) -> learnloop metric names; SB3's entropy_loss is
+# the negative entropy.
+LEARNER_METRICS: dict[str, tuple[str, float]] = {
+    "policy_loss": ("losses/policy_gradient_loss", 1.0),
+    "vf_loss": ("losses/value_loss", 1.0),
+    "entropy": ("losses/entropy_loss", -1.0),
+    "vf_explained_var": ("losses/explained_variance", 1.0),
+    "total_loss": ("losses/loss", 1.0),
+    "default_optimizer_learning_rate": ("charts/learning_rate", 1.0),
+}
+RESTART_DELAY_S = 2.0  # RLlib waits 60 s before restarting a failed env runner
+
+
+def _settings(ctx: TrainContext) -> tuple[Any, dict[str, Any]]:
+    """The config's ``ray`` section and ``rllib`` passthrough (defaults without a config)."""
+    cfg = ctx.options.get("config")
+    ray_cfg = getattr(cfg, "ray", None) or SimpleNamespace(
+        address="", num_env_runners=0, num_envs_per_env_runner=0, num_learners=0,
+        num_gpus_per_learner=0.0, num_cpus_per_learner=1.0,
+    )  # fmt: skip
+    return ray_cfg, dict(getattr(cfg, "rllib", None) or {})
+
+
+def ensure_ray(address: str = "") -> bool:
+    """Start or join Ray unless this process already has; True when this call started it.
+
+    Empty ``address``: inside a Ray job (``RAY_ADDRESS`` set) join that cluster, else start a
+    local Ray with this machine's CPUs and no dashboard. ``auto`` or an address: join it.
+    """
+    import ray
+
+    if ray.is_initialized():
+        return False
+    kwargs: dict[str, Any] = {"include_dashboard": False}
+    if not address and not os.environ.get("RAY_ADDRESS"):
+        kwargs["num_cpus"] = os.cpu_count() or 1
+    ray.init(address=address or None, **kwargs)
+    return True
+
+
+def env_runner_layout(algo: Any, ray_cfg: Any) -> tuple[int, int, int]:
+    """(env runners, envs per runner, rollout fragment length) for ``n_steps x n_envs``."""
+    runners = ray_cfg.num_env_runners
+    per_runner = ray_cfg.num_envs_per_env_runner or max(1, -(-algo.n_envs // max(runners, 1)))
+    batch = algo.n_steps * algo.n_envs
+    return runners, per_runner, max(1, batch // (max(runners, 1) * per_runner))
+
+
+def ppo_training_kwargs(algo: Any, total_steps: int) -> dict[str, Any]:
+    """PPOConfig.training() arguments from the common knobs (:data:`PPO_KNOBS`)."""
+    kwargs = {rllib: value(algo) for _, rllib, value in PPO_KNOBS}
+    if algo.lr_schedule == "linear":  # SB3: lr * progress remaining, down to 0 at the end
+        kwargs["lr"] = [[0, algo.learning_rate], [total_steps, 0.0]]
+    if algo.batch_size > kwargs["train_batch_size_per_learner"]:
+        raise ValueError(
+            f"algo.batch_size={algo.batch_size} exceeds the batch n_steps x n_envs="
+            f"{kwargs['train_batch_size_per_learner']}"
+        )
+    return {**kwargs, **PPO_FIXED}
+
+
+def _module_config(ctx: TrainContext) -> dict[str, Any]:
+    return {"net_arch": list(ctx.algo.net_arch), **ctx.policy_kwargs}
+
+
+def _gpus(ctx: TrainContext, ray_cfg: Any) -> float:
+    """GPUs per learner: as configured, else one when a local learner sees a GPU."""
+    if ray_cfg.num_gpus_per_learner > 0:
+        if ctx.device == "cpu":
+            raise ValueError("device=cpu conflicts with ray.num_gpus_per_learner > 0")
+        return float(ray_cfg.num_gpus_per_learner)
+    if ray_cfg.num_learners == 0 and ctx.device != "cpu":
+        return 1.0 if resolve_device(ctx.device).startswith("cuda") else 0.0
+    return 0.0
+
+
+class _EnvCreator:
+    """RLlib's env creator: env ``worker_index * per_runner + n`` of the task's factory."""
+
+    def __init__(self, make_env: Callable[[int], Any], per_runner: int) -> None:
+        self.make_env = make_env
+        self.per_runner = per_runner
+        self.made = 0
+
+    def __call__(self, env_context: Any) -> Any:
+        index = env_context.worker_index * self.per_runner + self.made
+        self.made += 1
+        return self.make_env(index)
+
+
+def _role_mapping(agent_id: str, episode: Any = None, **kwargs: Any) -> str:
+    return agent_id  # self-play envs name their agents after the module that plays them
+
+
+def build_config(ctx: TrainContext, probe: Any, env_name: str) -> Any:
+    """The full PPOConfig for a task whose first env is ``probe``."""
+    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
+    from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
+    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+    from ray.rllib.env.multi_agent_env import MultiAgentEnv
+
+    from agents.backends.rllib_agent import ActorCriticModule
+
+    if ctx.algo.name not in ALGORITHMS:
+        raise ValueError(
+            f"algo.name={ctx.algo.name!r} is not available under backend=rllib; "
+            f"use one of: {', '.join(ALGORITHMS)}"
+        )
+    ray_cfg, passthrough = _settings(ctx)
+    runners, per_runner, fragment = env_runner_layout(ctx.algo, ray_cfg)
+    config = (
+        PPOConfig()
+        .environment(env_name, disable_env_checking=True)
+        .env_runners(num_env_runners=runners, num_envs_per_env_runner=per_runner,
+                     rollout_fragment_length=fragment, num_cpus_per_env_runner=1)
+        .learners(num_learners=ray_cfg.num_learners, num_gpus_per_learner=_gpus(ctx, ray_cfg),
+                  num_cpus_per_learner=ray_cfg.num_cpus_per_learner)
+        .training(**ppo_training_kwargs(ctx.algo, ctx.total_steps))
+        .fault_tolerance(restart_failed_env_runners=True,
+                         delay_between_env_runner_restarts_s=RESTART_DELAY_S)
+        .debugging(seed=ctx.seed)
+    )  # fmt: skip
+    if isinstance(probe, MultiAgentEnv):
+        spec = functools.partial(RLModuleSpec, module_class=ActorCriticModule,
+                                 model_config=_module_config(ctx))  # fmt: skip
+        modules = list(probe.possible_agents)
+        config = config.multi_agent(
+            policies=set(modules), policy_mapping_fn=_role_mapping,
+            policies_to_train=list(getattr(probe, "trained_agents", ["learner"])),
+        ).rl_module(rl_module_spec=MultiRLModuleSpec(rl_module_specs={
+            m: spec(observation_space=probe.observation_spaces[m],
+                    action_space=probe.action_spaces[m]) for m in modules
+        }))  # fmt: skip
+    elif is_masked_space(probe.observation_space) or ctx.policy_kwargs:
+        config = config.rl_module(rl_module_spec=RLModuleSpec(
+            module_class=ActorCriticModule, model_config=_module_config(ctx)))  # fmt: skip
+    else:
+        config = config.rl_module(model_config=DefaultModelConfig(
+            fcnet_hiddens=list(ctx.algo.net_arch), fcnet_activation="tanh",
+            head_fcnet_hiddens=[], vf_share_layers=False))  # fmt: skip
+    return apply_passthrough(config, passthrough)
+
+
+def apply_passthrough(config: Any, passthrough: dict[str, Any]) -> Any:
+    """Apply ``rllib: {method: {argument: value}}`` onto an AlgorithmConfig, last."""
+    for method, arguments in passthrough.items():
+        target = getattr(config, method, None) if not method.startswith("_") else None
+        if not callable(target) or not isinstance(arguments, dict):
+            raise ValueError(
+                f"rllib.{method}: expected an AlgorithmConfig method with a mapping of "
+                f"arguments (e.g. rllib: {{training: {{kl_coeff: 0.2}}}}), got {arguments!r}"
+            )
+        try:
+            config = target(**arguments)
+        except TypeError as error:
+            raise ValueError(f"rllib.{method}: {error}") from None
+    return config
+
+
+def _lookup(result: dict[str, Any], *path: str) -> Any:
+    for key in path:
+        if not isinstance(result, dict) or key not in result:
+            return None
+        result = result[key]
+    return result
+
+
+def result_metrics(result: dict[str, Any], trained: list[str], multi: bool) -> dict[str, float]:
+    """learnloop's metrics from one ``algo.train()`` result (NaN values are dropped later)."""
+    runners = result.get("env_runners", {})
+    metrics: dict[str, float] = {}
+    for module in trained:
+        suffix = f"/{module}" if len(trained) > 1 else ""
+        if multi:
+            ret = _lookup(runners, "module_episode_return_mean", module)
+            ret = _lookup(runners, "module_episode_returns_mean", module) if ret is None else ret
+        else:
+            ret = runners.get("episode_return_mean")
+        if ret is not None:
+            metrics["charts/episode_return" + suffix] = float(ret)
+        for key, (name, sign) in LEARNER_METRICS.items():
+            value = _lookup(result, "learners", module, key)
+            if value is not None:
+                metrics[name + suffix] = sign * float(value)
+    if "episode_len_mean" in runners:
+        metrics["charts/episode_length"] = float(runners["episode_len_mean"])
+    faults = result.get("fault_tolerance", {})
+    healthy, restarts = (
+        faults.get(k, 0) for k in ("num_healthy_workers", "num_remote_worker_restarts")
+    )
+    if healthy or restarts:  # only with remote env runners
+        metrics["ray/healthy_env_runners"] = float(healthy)
+        metrics["ray/env_runner_restarts"] = float(restarts)
+    return metrics
+
+
+def sampled_steps(result: dict[str, Any], trained: list[str], multi: bool) -> int:
+    """Lifetime steps: env steps, or for multi-agent the trained modules' own steps."""
+    runners = result.get("env_runners", {})
+    if multi:
+        lifetime = runners.get("num_module_steps_sampled_lifetime", {})
+        return int(sum(float(lifetime.get(m, 0)) for m in trained))
+    return int(float(runners.get("num_env_steps_sampled_lifetime", 0)))
+
+
+def _next_multiple(step: int, every: int) -> int:
+    return (step // every + 1) * every if every > 0 else 0
+
+
+class RLlibBackend(Backend):
+    """Trains with RLlib PPO (new API stack) on a local Ray or a Ray cluster."""
+
+    name = "rllib"
+
+    def train(self, ctx: TrainContext) -> Agent:
+        from agents.backends.rllib_trainer import Trainer
+
+        ray_cfg, _ = _settings(ctx)
+        started = ensure_ray(ray_cfg.address)
+        trainer = None
+        try:
+            trainer = Trainer(ctx, build_config, uuid.uuid4().hex[:8])
+            return trainer.run()
+        finally:
+            if trainer is not None:
+                trainer.stop()
+            if started:
+                import ray
+
+                ray.shutdown()
+
+    def load(self, path: Path, ctx: TrainContext | None = None) -> Agent:
+        from agents.backends.rllib_agent import RLlibAgent, load_module
+
+        if ctx is not None and ctx.device != "cpu":
+            resolve_device(ctx.device)  # one torch thread on CPU; errors on a missing GPU
+        module, module_id = load_module(path)
+        return RLlibAgent(module, module_id)
+
+
+def read_module_info(checkpoint: Path) -> dict[str, Any]:
+    """The JSON the backend writes beside ``algo.save_to_path`` output."""
+    return json.loads((checkpoint / MODULE_FILE).read_text())
+
+
+BACKEND = RLlibBackend()

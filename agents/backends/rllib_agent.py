@@ -1,0 +1,234 @@
+"""RLlib's side of an agent: an SB3-shaped actor-critic RLModule, and the Agent around a module.
+
+:class:`ActorCriticModule` is the network RLlib trains when a task brings its own features
+extractor (the board games' residual CNN) or its observations carry an action mask. It is built
+the way SB3's ``ActorCriticPolicy`` is (a shared features extractor, separate policy and value
+MLPs from ``net_arch``, tanh, orthogonal init), so that ``backend=sb3`` and ``backend=rllib``
+train the same network and their speed can be compared. Masked observations are dicts
+``{"observations": ..., "action_mask": ...}``: the layout RLlib's masking examples use.
+
+:class:`RLlibAgent` acts from any torch RLModule (RLlib's default PPO module or ours), gives
+MCTS its ``policy_value`` view, and while training can push a snapshot of the learner into the
+self-play opponent slots on every env runner.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from ray.rllib.core.columns import Columns
+from ray.rllib.core.rl_module.apis.value_function_api import ValueFunctionAPI
+from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
+from torch import nn
+
+from agents.base import Agent
+
+OBS_KEY, MASK_KEY = "observations", "action_mask"
+MODULE_FILE = "rllib_module.json"  # which module of the checkpoint is the agent
+ALGORITHM_DIR = "algorithm"  # algo.save_to_path target inside a learnloop checkpoint folder
+MASK_MIN = -1e9  # added to illegal logits: softmax gives them exactly 0
+
+
+def is_masked_space(space: Any) -> bool:
+    """True for a Dict space with ``observations`` and ``action_mask``."""
+    spaces = getattr(space, "spaces", None)
+    return isinstance(spaces, dict) and set(spaces) == {OBS_KEY, MASK_KEY}
+
+
+class _Flatten(nn.Module):
+    """The default features extractor: the observation, flattened."""
+
+    def __init__(self, observation_space: Any) -> None:
+        super().__init__()
+        self.features_dim = int(np.prod(observation_space.shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(1)
+
+
+def _mlp(width: int, layers: list[int], activation: type[nn.Module]) -> tuple[nn.Module, int]:
+    modules: list[nn.Module] = []
+    for size in layers:
+        modules += [nn.Linear(width, size), activation()]
+        width = size
+    return nn.Sequential(*modules), width
+
+
+def _orthogonal(module: nn.Module, gain: float) -> None:
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear | nn.Conv2d):
+            nn.init.orthogonal_(layer.weight, gain=gain)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+
+
+class ActorCriticModule(TorchRLModule, ValueFunctionAPI):
+    """SB3's actor-critic layout as an RLlib module (Discrete actions, optional action mask).
+
+    ``model_config`` holds SB3-style policy kwargs: ``features_extractor_class`` and
+    ``features_extractor_kwargs`` (default: flatten), ``net_arch`` (a list shared by both heads,
+    or ``{"pi": [...], "vf": [...]}``) and ``activation_fn`` (default ``nn.Tanh``).
+    """
+
+    def setup(self) -> None:
+        config = dict(self.model_config or {})
+        self.masked = is_masked_space(self.observation_space)
+        space = self.observation_space[OBS_KEY] if self.masked else self.observation_space
+        if not hasattr(self.action_space, "n"):
+            raise ValueError(f"ActorCriticModule needs Discrete actions, got {self.action_space}")
+        extractor = config.get("features_extractor_class") or _Flatten
+        self.features = extractor(space, **config.get("features_extractor_kwargs", {}))
+        arch = config.get("net_arch", [64, 64])
+        pi, vf = (arch["pi"], arch["vf"]) if isinstance(arch, dict) else (arch, arch)
+        activation = config.get("activation_fn") or nn.Tanh
+        self.pi_net, pi_width = _mlp(self.features.features_dim, list(pi), activation)
+        self.vf_net, vf_width = _mlp(self.features.features_dim, list(vf), activation)
+        self.action_head = nn.Linear(pi_width, int(self.action_space.n))
+        self.value_head = nn.Linear(vf_width, 1)
+        # SB3's initialisation, so both backends start from the same kind of network.
+        for part, gain in ((self.features, 2**0.5), (self.pi_net, 2**0.5), (self.vf_net, 2**0.5),
+                           (self.action_head, 0.01), (self.value_head, 1.0)):  # fmt: skip
+            _orthogonal(part, gain)
+
+    def _split(self, obs: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self.masked:
+            return obs[OBS_KEY], obs[MASK_KEY]
+        return obs, None
+
+    def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        planes, mask = self._split(batch[Columns.OBS])
+        embeddings = self.features(planes.float())
+        logits = self.action_head(self.pi_net(embeddings))
+        if mask is not None:
+            logits = logits.masked_fill(mask <= 0, MASK_MIN)
+        return {Columns.ACTION_DIST_INPUTS: logits, Columns.EMBEDDINGS: embeddings}
+
+    def compute_values(self, batch: dict[str, Any], embeddings: Any = None) -> torch.Tensor:
+        if embeddings is None:
+            planes, _ = self._split(batch[Columns.OBS])
+            embeddings = self.features(planes.float())
+        return self.value_head(self.vf_net(embeddings)).squeeze(-1)
+
+
+def _as_batch(value: Any) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(value, dtype=np.float32))
+
+
+class RLlibAgent(Agent):
+    """An agent acting from an RLlib torch module (see :class:`agents.base.Agent`).
+
+    ``trainer`` is set only while training: it lets periodic hooks add self-play snapshots.
+    """
+
+    def __init__(self, module: Any, module_id: str, trainer: Any = None) -> None:
+        self.module = module
+        self.module_id = module_id
+        self.trainer = trainer
+        self.masked = is_masked_space(module.observation_space)
+
+    # -- acting ---------------------------------------------------------------------------------
+
+    def _inputs(self, obs: Any, masks: np.ndarray | None) -> Any:
+        if isinstance(obs, dict):  # already in the module's layout
+            return {key: _as_batch(value) for key, value in obs.items()}
+        if self.masked:
+            n = int(self.module.action_space.n)
+            masks = np.ones((len(obs), n), np.float32) if masks is None else masks
+            return {OBS_KEY: _as_batch(obs), MASK_KEY: _as_batch(masks)}
+        return _as_batch(obs)
+
+    @torch.no_grad()
+    def _logits(self, obs: Any, masks: np.ndarray | None) -> torch.Tensor:
+        out = self.module.forward_inference({Columns.OBS: self._inputs(obs, masks)})
+        logits = out[Columns.ACTION_DIST_INPUTS]
+        if masks is not None and not self.masked:  # a plain module: mask here
+            logits = logits.masked_fill(_as_batch(masks) <= 0, MASK_MIN)
+        return logits
+
+    def act_batch(
+        self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True
+    ) -> np.ndarray:
+        """Actions for a batch of observations (illegal actions, mask 0, are never chosen)."""
+        logits = self._logits(obs, action_masks)
+        dist = self.module.get_inference_action_dist_cls().from_logits(logits)
+        if deterministic:
+            dist = dist.to_deterministic()
+        return dist.sample().cpu().numpy()
+
+    def act(
+        self, obs: Any, action_mask: np.ndarray | None = None, deterministic: bool = True
+    ) -> Any:
+        """The action for one observation."""
+        single = (
+            {k: np.asarray(v)[None] for k, v in obs.items()}
+            if isinstance(obs, dict)
+            else np.asarray(obs)[None]
+        )
+        masks = None if action_mask is None else np.asarray(action_mask)[None]
+        action = self.act_batch(single, masks, deterministic)[0]
+        return action.item() if np.ndim(action) == 0 else action
+
+    @torch.no_grad()
+    def policy_value(
+        self, observations: np.ndarray, masks: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(priors, values)`` for MCTS: softmax over legal actions, the critic in [-1, 1]."""
+        inputs = {Columns.OBS: self._inputs(observations, masks)}
+        out = self.module.forward_inference(inputs)
+        logits = out[Columns.ACTION_DIST_INPUTS].masked_fill(_as_batch(masks) <= 0, MASK_MIN)
+        priors = torch.softmax(logits, dim=-1).cpu().numpy()
+        if not hasattr(self.module, "compute_values"):
+            raise ValueError(f"module {self.module_id} has no value function for search")
+        values = self.module.compute_values(inputs, out.get(Columns.EMBEDDINGS))
+        return priors, values.clamp(-1, 1).cpu().numpy()
+
+    def player(self, deterministic: bool = True, seed: int = 0) -> Callable[[Any, Any], int]:
+        """A board-game player ``(planes, mask) -> action`` (see agents/selfplay.py)."""
+        rng = np.random.default_rng(seed)
+
+        def play(planes: Any, mask: Any) -> int:
+            priors, _ = self.policy_value(np.asarray(planes)[None], np.asarray(mask)[None])
+            if deterministic:
+                return int(np.argmax(priors[0]))
+            return int(rng.choice(len(priors[0]), p=priors[0] / priors[0].sum()))
+
+        return play
+
+    # -- training-time extras -------------------------------------------------------------------
+
+    def add_snapshot(self, name: str) -> int:
+        """Freeze the learner's weights into the next self-play opponent slot; the pool size."""
+        if self.trainer is None:
+            raise ValueError("add_snapshot works only while training under backend=rllib")
+        return self.trainer.add_snapshot(name)
+
+    def save(self, path: Path) -> None:
+        """Write the module (inference only) into the folder ``path``."""
+        self.module.save_to_path(path / self.module_id)
+        (path / MODULE_FILE).write_text(json.dumps({"module_id": self.module_id}) + "\n")
+
+
+def load_module(checkpoint: Path) -> tuple[Any, str]:
+    """The trained module in a learnloop checkpoint folder, and its id (no Ray needed)."""
+    from ray.rllib.core.rl_module.rl_module import RLModule
+
+    info_file = checkpoint / MODULE_FILE
+    if not info_file.is_file():
+        raise ValueError(f"checkpoint {checkpoint} is not an RLlib checkpoint (no {MODULE_FILE})")
+    module_id = json.loads(info_file.read_text())["module_id"]
+    module_dir = checkpoint / ALGORITHM_DIR / "learner_group" / "learner" / "rl_module" / module_id
+    if not module_dir.is_dir():  # written by RLlibAgent.save rather than a training checkpoint
+        module_dir = checkpoint / module_id
+    if not module_dir.is_dir():
+        raise ValueError(f"checkpoint {checkpoint} has no module {module_id!r} ({module_dir})")
+    try:
+        module = RLModule.from_checkpoint(module_dir)
+    except Exception as error:  # pickle, torch and RLlib raise many kinds on damaged files
+        raise ValueError(f"checkpoint {module_dir} could not be loaded: {error}") from None
+    module.eval()
+    return module, module_id

@@ -1,0 +1,152 @@
+"""The training loop of the RLlib backend: iterations, logging, hooks, checkpoints, snapshots.
+
+One :class:`Trainer` owns one RLlib ``Algorithm``. It calls ``algo.train()`` until the run's
+step budget is spent; after each iteration it logs learnloop's metrics, reports progress, runs
+the task's periodic hooks with an :class:`RLlibAgent` on the current weights, and saves a
+checkpoint every ``checkpoint_every`` steps and at the end. Self-play snapshots
+(:meth:`Trainer.add_snapshot`) copy the learner's weights into an opponent slot on the learner
+group and push them to every env runner explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from agents.backends.rllib import (
+    SINGLE_MODULE,
+    _EnvCreator,
+    _next_multiple,
+    env_runner_layout,
+    read_module_info,
+    result_metrics,
+    sampled_steps,
+)
+from agents.backends.rllib_agent import ALGORITHM_DIR, MODULE_FILE, RLlibAgent, load_module
+from agents.base import Agent, TrainContext
+
+
+class Trainer:
+    """Builds the algorithm for ``ctx`` and trains it to ``ctx.total_steps``."""
+
+    def __init__(self, ctx: TrainContext, build_config: Callable, tag: str) -> None:
+        from ray.rllib.env.multi_agent_env import MultiAgentEnv
+        from ray.tune.registry import register_env
+
+        self.ctx = ctx
+        probe = ctx.make_env(0)
+        try:
+            self.multi = isinstance(probe, MultiAgentEnv)
+            self.trained = (
+                list(getattr(probe, "trained_agents", ["learner"])) if self.multi
+                else [SINGLE_MODULE]
+            )  # fmt: skip
+            self.slots = [m for m in getattr(probe, "possible_agents", []) if m.startswith("snap")]
+            ray_cfg = getattr(ctx.options.get("config"), "ray", None)
+            per_runner = env_runner_layout(ctx.algo, ray_cfg)[1] if ray_cfg else ctx.algo.n_envs
+            env_name = f"learnloop-{tag}"
+            register_env(env_name, _EnvCreator(ctx.make_env, per_runner))
+            config = build_config(ctx, probe, env_name)
+        finally:
+            probe.close()
+        self.algo = config.build_algo()
+        self.module_id = self.trained[0]
+        self.snapshots = 0
+        self.step = 0
+        if ctx.resume_from is not None:
+            self._restore(ctx.resume_from)
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def _restore(self, checkpoint: Path) -> None:
+        if not (checkpoint / MODULE_FILE).is_file():
+            raise ValueError(f"cannot resume from {checkpoint}: not an RLlib checkpoint")
+        self.algo.restore_from_path(str((checkpoint / ALGORITHM_DIR).resolve()))
+        info = read_module_info(checkpoint)
+        self.step = int(info.get("step", 0))
+        self.snapshots = int(info.get("snapshots", 0))
+        for slot in range(min(self.snapshots, len(self.slots))):
+            weights = self.algo.learner_group.get_weights([self.slots[slot]])[self.slots[slot]]
+            self._push(self.slots[slot], weights)
+
+    def _write(self, folder: Path) -> None:
+        self.algo.save_to_path(str((folder / ALGORITHM_DIR).resolve()))
+        info = {"module_id": self.module_id, "step": self.step, "snapshots": self.snapshots}
+        (folder / MODULE_FILE).write_text(json.dumps(info) + "\n")
+
+    def agent(self) -> RLlibAgent:
+        """An agent on the current weights (the local env runner's module, synced each step)."""
+        return RLlibAgent(self.algo.get_module(self.module_id), self.module_id, trainer=self)
+
+    # -- self-play snapshots --------------------------------------------------------------------
+
+    def add_snapshot(self, name: str) -> int:
+        """Copy the learner's weights into the next opponent slot; returns the pool size."""
+        if not self.slots:
+            raise ValueError("this task has no self-play opponent slots")
+        slot = self.slots[self.snapshots % len(self.slots)]
+        self.snapshots += 1
+        weights = self.algo.learner_group.get_weights([self.module_id])[self.module_id]
+        self.algo.learner_group.set_weights({slot: weights})
+        self._push(slot, weights)
+        return min(self.snapshots, len(self.slots))
+
+    def _push(self, slot: str, weights: dict[str, Any]) -> None:
+        """Put ``weights`` into module ``slot`` on every env runner (RLlib's sync skips it)."""
+        from agents.backends.rllib_selfplay import set_active_snapshots
+
+        active = min(self.snapshots, len(self.slots))
+
+        def push(runner: Any) -> None:
+            runner.module[slot].set_state(weights)
+            set_active_snapshots(runner, active)
+
+        self.algo.env_runner_group.foreach_env_runner(push, local_env_runner=True)
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def run(self) -> Agent:
+        """Train to the budget; returns the agent loaded from the final checkpoint."""
+        ctx = self.ctx
+        start, start_time = self.step, time.monotonic()
+        next_checkpoint = _next_multiple(start, ctx.checkpoint_every)
+        next_hook = [_next_multiple(start, p.every) for p in ctx.periodic]
+        saved_at, final = -1, None
+        ran_at = [-1] * len(ctx.periodic)
+        while self.step < ctx.total_steps:
+            result = self.algo.train()
+            # Lifetime counters come back with restore_from_path, so they count the whole run.
+            self.step = max(self.step, sampled_steps(result, self.trained, self.multi))
+            metrics = result_metrics(result, self.trained, self.multi)
+            elapsed = time.monotonic() - start_time
+            metrics["time/fps"] = (self.step - start) / elapsed if elapsed > 0 else 0.0
+            ctx.logger.log(self.step, metrics)
+            ctx.logger.progress(self.step)
+            for i, periodic in enumerate(ctx.periodic):
+                if next_hook[i] and self.step >= next_hook[i]:
+                    next_hook[i] = _next_multiple(self.step, periodic.every)
+                    self._call_hook(periodic.hook)
+                    ran_at[i] = self.step
+            if next_checkpoint and self.step >= next_checkpoint:
+                next_checkpoint = _next_multiple(self.step, ctx.checkpoint_every)
+                final = ctx.save_checkpoint(self.step, self._write)
+                saved_at = self.step
+        for i, periodic in enumerate(ctx.periodic):
+            if periodic.at_end and periodic.every and ran_at[i] != self.step:
+                self._call_hook(periodic.hook)
+        if final is None or saved_at != self.step:
+            final = ctx.save_checkpoint(self.step, self._write)
+        module, module_id = load_module(final)
+        return RLlibAgent(module, module_id)
+
+    def _call_hook(self, hook: Callable) -> None:
+        metrics = hook(self.step, self.agent())
+        if metrics:
+            self.ctx.logger.log(self.step, metrics)
+
+    def stop(self) -> None:
+        """Stop the env runners and learners (the Ray instance stays)."""
+        self.algo.stop()

@@ -1,0 +1,222 @@
+"""backend=rllib: the knob table, single-agent and self-play runs, weight pushes, fault tolerance.
+
+Everything that trains shares the session's one local Ray (tests/ray_fixtures.py) and runs a
+handful of iterations; env runner processes appear only in the one test that needs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ray.rllib")
+
+from agents.backends.rllib import build_config  # noqa: E402
+from agents.base import Periodic, TrainContext  # noqa: E402
+from tasks.config import load_config  # noqa: E402
+from tasks.registry import load_task  # noqa: E402
+from tasks.run import main  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+TINY_BOARD = [
+    "backend=rllib", "train.total_steps=768", "train.checkpoint_every=512", "algo.n_envs=2",
+    "algo.n_steps=128", "algo.batch_size=128", "algo.n_epochs=1", "selfplay.snapshot_every=256",
+    "eval.every=512", "eval.periodic_episodes=2", "eval.episodes=2", "search.simulations=4",
+    "network.channels=8", "network.blocks=1",
+]  # fmt: skip
+
+
+class Recorder:
+    """A metric sink that keeps every logged line."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[int, dict[str, float]]] = []
+
+    def log(self, step: int, metrics: dict[str, float]) -> None:
+        self.lines.append((step, dict(metrics)))
+
+    def progress(self, step: int) -> None:
+        pass
+
+    def values(self, name: str) -> list[float]:
+        return [m[name] for _, m in self.lines if name in m]
+
+
+def context(task_name: str, overrides: list[str], folder: Path, **kwargs: Any) -> TrainContext:
+    """A TrainContext for ``task_name`` as the runner would build it, saving into ``folder``."""
+    task = load_task(task_name)
+    cfg = load_config(task.config_cls, task_name, REPO / "configs" / f"{task_name}.yaml", overrides)
+
+    def save(step: int, write: Any) -> Path:
+        target = folder / f"step_{step}"
+        target.mkdir(parents=True, exist_ok=True)
+        write(target)
+        return target
+
+    return TrainContext(
+        make_env=task.make_env_factory(cfg), total_steps=cfg.train.total_steps, seed=cfg.seed,
+        device="cpu", algo=cfg.algo, logger=Recorder(), save_checkpoint=save,
+        checkpoint_every=cfg.train.checkpoint_every, policy_kwargs=task.policy_kwargs(cfg),
+        options={"config": cfg}, **kwargs,
+    )  # fmt: skip
+
+
+def metric_lines(run: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+# -- the knob table (no Ray needed) -------------------------------------------------------------
+
+
+def test_common_knobs_reach_rllib_under_its_own_names(tmp_path: Path) -> None:
+    ctx = context("cartpole", ["backend=rllib", "rllib={training: {kl_coeff: 0.3}}"], tmp_path)
+    probe = ctx.make_env(0)
+    config = build_config(ctx, probe, "unused")
+    algo = ctx.algo  # configs/cartpole.yaml: 8 envs x 32 steps, batch 256, 20 epochs
+    assert config.train_batch_size_per_learner == algo.n_steps * algo.n_envs == 256
+    assert config.minibatch_size == algo.batch_size
+    assert config.num_epochs == algo.n_epochs
+    assert (config.gamma, config.lambda_) == (algo.gamma, algo.gae_lambda)
+    assert (config.clip_param, config.entropy_coeff) == (algo.clip_range, algo.ent_coef)
+    assert (config.vf_loss_coeff, config.grad_clip) == (algo.vf_coef, algo.max_grad_norm)
+    assert config.lr == [[0, algo.learning_rate], [ctx.total_steps, 0.0]]  # lr_schedule: linear
+    assert config.model_config["fcnet_hiddens"] == algo.net_arch
+    assert config.num_env_runners == 0 and config.num_envs_per_env_runner == algo.n_envs
+    assert config.rollout_fragment_length == algo.n_steps
+    assert config.use_kl_loss is False and config.kl_coeff == 0.3  # passthrough applied last
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("algo.name=a2c", "algo.name='a2c'"),
+        ("rllib={nonsense: {a: 1}}", "rllib.nonsense"),
+        ("rllib={training: {no_such_arg: 1}}", "rllib.training"),
+    ],
+)
+def test_unsupported_settings_name_the_bad_value(
+    tmp_path: Path, override: str, message: str
+) -> None:
+    ctx = context("cartpole", ["backend=rllib", override], tmp_path)
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        build_config(ctx, ctx.make_env(0), "unused")
+
+
+# -- single-agent: train, resume, evaluate ------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_cartpole_trains_logs_checkpoints_resumes_and_evaluates(
+    ray_session: Any, runs_dir: Path
+) -> None:
+    common = ["cartpole", "backend=rllib", f"runs_dir={runs_dir}", "eval.episodes=5"]
+    assert main([*common, "train.total_steps=6000", "train.checkpoint_every=3000"]) == 0
+    (run,) = (runs_dir / "cartpole").iterdir()
+    lines = metric_lines(run)
+    train_lines = [m for m in lines if "losses/value_loss" in m]
+    for name in ("charts/episode_return", "charts/episode_length", "losses/policy_gradient_loss",
+                 "losses/entropy_loss", "charts/learning_rate", "time/fps"):  # fmt: skip
+        assert name in train_lines[-1], name
+    steps = [m["step"] for m in train_lines]
+    assert steps == sorted(steps) and 256 <= steps[0] < 400  # env steps, one batch per line
+    results = json.loads((run / "eval" / "results.json").read_text())
+    assert results["step"] >= 6000
+    # A learning check at a tiny budget: the greedy policy clearly beats random.
+    assert results["metrics"]["episode_return"] >= 150 > results["metrics"]["random_episode_return"]
+    checkpoint = run / "checkpoints" / (run / "checkpoints" / "latest").read_text().strip()
+    assert (checkpoint / "meta.json").is_file() and (checkpoint / "algorithm").is_dir()
+
+    assert main([*common, "train.total_steps=6500", "resume=latest"]) == 0
+    resumed = [m for m in metric_lines(run) if "losses/value_loss" in m]
+    assert resumed[len(train_lines)]["step"] > results["step"]  # the counters carried on
+    assert main(["cartpole", "eval", f"checkpoint={run}", "eval.episodes=2"]) == 0
+
+
+# -- two-player self-play -----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_tictactoe_selfplay_fills_the_pool_and_evaluates(ray_session: Any, runs_dir: Path) -> None:
+    assert main(["tictactoe", f"runs_dir={runs_dir}", *TINY_BOARD]) == 0
+    (run,) = (runs_dir / "tictactoe").iterdir()
+    lines = metric_lines(run)
+    assert max(m.get("charts/pool_size", 0) for m in lines) >= 2
+    assert any("charts/win_rate/random" in m for m in lines)
+    assert any("charts/episode_return" in m for m in lines)
+    matches = json.loads((run / "eval" / "matches.json").read_text())
+    assert {(r["player"], r["opponent"]) for r in matches} == {
+        (p, o) for p in ("policy", "search") for o in ("random", "minimax")
+    }
+
+
+@pytest.mark.slow
+def test_go_small_selfplay_runs_under_rllib(ray_session: Any, runs_dir: Path) -> None:
+    overrides = [*TINY_BOARD, "eval.opponents=[random]", "eval.periodic_opponents=[random]"]
+    assert main(["go_small", f"runs_dir={runs_dir}", *overrides]) == 0
+    (run,) = (runs_dir / "go_small").iterdir()
+    results = json.loads((run / "eval" / "results.json").read_text())
+    assert {"policy/score/random", "search/score/random"} <= set(results["metrics"])
+    assert len(list((run / "eval" / "games").glob("*.sgf"))) == 4
+
+
+@pytest.mark.slow
+def test_snapshots_reach_env_runners_and_training_survives_a_killed_runner(
+    ray_session: Any, tmp_path: Path
+) -> None:
+    """One remote env runner: a snapshot's weights arrive there; then it is killed mid-run."""
+    from agents.backends.rllib import BACKEND
+
+    overrides = [*TINY_BOARD, "ray.num_env_runners=1", "train.total_steps=2048",
+                 "train.checkpoint_every=0", "eval.every=0"]  # fmt: skip
+    seen: dict[str, Any] = {}
+
+    def remote_snapshot(agent: Any) -> tuple[dict[str, Any], int, int]:
+        ((state,),) = [agent.trainer.algo.env_runner_group.foreach_env_runner(
+            lambda r: (r.module["snapshot_0"].get_state(), _active(r), os.getpid()),
+            local_env_runner=False,
+        )]  # fmt: skip
+        return state
+
+    def before(step: int, agent: Any) -> None:
+        seen.setdefault("initial", remote_snapshot(agent)[0])
+
+    def check_then_kill(step: int, agent: Any) -> None:
+        if "killed_at" in seen:
+            return
+        expected = agent.trainer.algo.learner_group.get_weights(["snapshot_0"])["snapshot_0"]
+        weights, active, pid = remote_snapshot(agent)
+        seen.update(active=active, match=_same(weights, expected))
+        seen["changed"] = not _same(weights, seen["initial"])
+        os.kill(pid, signal.SIGKILL)
+        seen["killed_at"] = step
+
+    ctx = context("tictactoe", overrides, tmp_path)
+    task_hooks = load_task("tictactoe").periodic(ctx.options["config"], None)
+    ctx.periodic = [Periodic(1, before, at_end=False), *task_hooks,
+                    Periodic(600, check_then_kill, at_end=False)]  # fmt: skip
+    agent = BACKEND.train(ctx)
+    assert seen["match"] and seen["changed"] and seen["active"] >= 1
+    logged = ctx.logger
+    steps = [s for s, m in logged.lines if "losses/value_loss" in m]
+    assert steps[-1] >= 2048 and steps[-1] > seen["killed_at"]  # training went on and finished
+    assert max(logged.values("ray/env_runner_restarts")) >= 1
+    assert agent.act_batch(
+        {"observations": np.zeros((1, 2, 3, 3)), "action_mask": np.ones((1, 9))}
+    ).shape == (1,)
+
+
+def _active(runner: Any) -> int:
+    from agents.backends.rllib_selfplay import SelfPlayMultiAgentEnv
+
+    envs = [e.unwrapped for e in runner.env.envs]
+    return min(e.active_snapshots for e in envs if isinstance(e, SelfPlayMultiAgentEnv))
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return set(a) == set(b) and all(np.allclose(np.asarray(a[k]), np.asarray(b[k])) for k in a)
