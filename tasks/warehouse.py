@@ -212,6 +212,9 @@ class InventoryEnvConfig:
     action: str = describe(
         "Actions as units ordered, or scaled to [-1, 1].", "scaled", choices=("quantity", "scaled")
     )
+    reward_scale: float = describe(
+        "Training rewards are profits times this (evaluation reports profits).", 0.01, min=0.0
+    )
 
 
 @dataclass
@@ -225,11 +228,31 @@ class InventoryEvalConfig(EvalConfig):
 
 
 @dataclass
+class InventoryPolicyConfig:
+    """Policy network settings beyond algo.net_arch."""
+
+    log_std_init: float = describe(
+        "Initial log standard deviation of the Gaussian actions (scaled actions span 2).", -1.0
+    )
+
+
+@dataclass
 class InventoryConfig(TaskConfig):
     """Config of the warehouse_inventory task."""
 
     env: InventoryEnvConfig = section(InventoryEnvConfig, "The supply chain.")
     eval: InventoryEvalConfig = section(InventoryEvalConfig, "Evaluation.")
+    policy: InventoryPolicyConfig = section(InventoryPolicyConfig, "The policy network.")
+
+
+class _Scale:
+    """Multiply rewards by a constant (a class, not a lambda, so subprocess envs pickle)."""
+
+    def __init__(self, factor: float) -> None:
+        self.factor = factor
+
+    def __call__(self, reward: float) -> float:
+        return reward * self.factor
 
 
 class WarehouseInventoryTask(Task):
@@ -240,6 +263,14 @@ class WarehouseInventoryTask(Task):
     config_cls = InventoryConfig
 
     def make_env(self, cfg: Any, index: int) -> Any:
+        import gymnasium as gym
+
+        env, scale = self.chain_env(cfg), cfg.env.reward_scale
+        return env if scale == 1.0 else gym.wrappers.TransformReward(env, _Scale(scale))
+
+    @staticmethod
+    def chain_env(cfg: Any) -> Any:
+        """The inventory env of the config, rewards unscaled."""
         from envs.warehouse.inventory import InventoryEnv
 
         env = cfg.env
@@ -250,12 +281,15 @@ class WarehouseInventoryTask(Task):
             normalize=env.normalize,
         )
 
+    def policy_kwargs(self, cfg: Any) -> dict[str, Any]:
+        return {"log_std_init": cfg.policy.log_std_init}
+
     def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
         from agents.baselines import inventory as baselines
 
         seeds = [10_000 + cfg.seed * 1_000 + i for i in range(cfg.eval.episodes)]
         tuning = range(20_000, 20_000 + cfg.eval.tuning_seeds)
-        env = self.make_env(cfg, 0)
+        env = self.chain_env(cfg)
         chain, demand = env.chain, baselines.demand_paths(env.chain, seeds)
         static = baselines.tune_base_stock(chain, tuning)
         timed = baselines.tune_base_stock(chain, tuning, time_aware=True)

@@ -1,0 +1,131 @@
+"""Warehouse baselines and learned agents against the issue's reference numbers.
+
+Baselines are measured here: the greedy controller on rware's tiny-2ag / tiny-4ag / small-4ag
+(``rules="rware"``, 500 steps, ``--episodes`` seeds), and base-stock / (s, S) policies on
+orgym_v0 / v1 (tuned on seeds 1000-1099, evaluated on seeds 0-99). Learned agents are read
+from finished task runs (``--runs RUN_FOLDER ...``: their eval/results.json). Writes a Markdown
+table to benchmarks/results/warehouse_learning.md.
+
+    python benchmarks/warehouse_learning.py [--episodes 10] [--runs runs/warehouse_*/...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agents.baselines import inventory as stock  # noqa: E402
+from agents.baselines.warehouse import GreedyController, run_episode  # noqa: E402
+from envs.warehouse.inventory import PRESETS  # noqa: E402
+from envs.warehouse.robots import RobotsEnv  # noqa: E402
+
+GREEDY_REFERENCE = {("tiny", 2): 29.6, ("tiny", 4): 57.6, ("small", 4): 35.6}
+MAPPO_REFERENCE = {("tiny", 2): 21, ("tiny", 4): 49, ("small", 4): 27}
+STOCK_REFERENCE = {
+    ("orgym_v0", "base_stock"): 406, ("orgym_v1", "base_stock"): 450,
+    ("orgym_v0", "time_aware_base_stock"): 528, ("orgym_v1", "time_aware_base_stock"): 450,
+    ("orgym_v0", "trained"): 495, ("orgym_v1", "trained"): 434,
+}  # fmt: skip
+RL_GOAL = {"orgym_v0": 540, "orgym_v1": 455}
+
+
+def greedy_rows(episodes: int) -> list[str]:
+    rows = []
+    for (size, n), reference in GREEDY_REFERENCE.items():
+        env = RobotsEnv(size=size, n_robots=n, rules="rware")
+        controller = GreedyController()
+        start = time.process_time()
+        found = [run_episode(env, controller, seed)["deliveries"] for seed in range(episodes)]
+        seconds = (time.process_time() - start) / episodes
+        rows.append(
+            f"| {size}-{n}ag | greedy (ours) | {np.mean(found):.1f} ± {np.std(found):.1f} "
+            f"| {reference} (greedy on rware) | {seconds:.2f} s/episode |"
+        )
+    return rows
+
+
+def stock_rows() -> list[str]:
+    rows = []
+    for preset in ("orgym_v0", "orgym_v1"):
+        chain, demand = PRESETS[preset], stock.demand_paths(PRESETS[preset], range(100))
+        tuning = range(1000, 1100)
+        static = stock.tune_base_stock(chain, tuning)
+        policies = {
+            "base_stock": static,
+            "time_aware_base_stock": stock.tune_base_stock(chain, tuning, time_aware=True),
+            "s_S": stock.tune_s_s(chain, tuning, static),
+        }
+        for name, policy in policies.items():
+            found = stock.evaluate(chain, policy, demand)
+            reference = STOCK_REFERENCE.get((preset, name), "-")
+            levels = np.asarray(getattr(policy, "levels", getattr(policy, "order_up_to", [])))
+            rows.append(
+                f"| {preset} | {name} | {found['return'].mean():.1f} ± "
+                f"{found['return'].std() / 10:.1f} (s.e.) | {reference} | "
+                f"service {found['service_level'].mean():.3f}; levels {levels.astype(int).tolist()} |"
+            )
+    return rows
+
+
+def run_rows(runs: list[Path]) -> list[str]:
+    rows = []
+    for run in runs:
+        results = json.loads((run / "eval" / "results.json").read_text())
+        config = (run / "config.yaml").read_text()
+        metrics, step = results["metrics"], results["step"]
+        if results["task"] == "warehouse_inventory":
+            preset = "orgym_v1" if "orgym_v1" in config else "orgym_v0"
+            rows.append(
+                f"| {preset} | PPO ({step:,} steps, {run.name}) | {metrics['profit']:.1f} | "
+                f"{STOCK_REFERENCE[(preset, 'trained')]} (PPO, 400k); goal >= {RL_GOAL[preset]} "
+                f"| service {metrics['service_level']:.3f} |"
+            )
+        else:
+            rows.append(
+                f"| robots | PPO shared ({step:,} robot-steps, {run.name}) | "
+                f"{metrics['deliveries']:.1f} | greedy {metrics['greedy_deliveries']:.1f} here; "
+                f"MAPPO ~{MAPPO_REFERENCE.get(('tiny', 2))} on tiny-2ag | "
+                f"{metrics['fraction_of_greedy']:.2f} of greedy |"
+            )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--episodes", type=int, default=10)
+    parser.add_argument("--runs", type=Path, nargs="*", default=[])
+    args = parser.parse_args(argv)
+    lines = [
+        "# Warehouse baselines and learning",
+        "",
+        "## Robots: deliveries per 500 steps (rules=rware, seeds 0..N-1)",
+        "",
+        "| config | policy | ours | reference | cost |",
+        "|---|---|---|---|---|",
+        *greedy_rows(args.episodes),
+        "",
+        "## Inventory: discounted profit per episode (seeds 0-99)",
+        "",
+        "| preset | policy | ours | reference | notes |",
+        "|---|---|---|---|---|",
+        *stock_rows(),
+    ]
+    if args.runs:
+        lines += ["", "## Learned agents (task runs)", "", "| env | agent | result | reference | notes |"]
+        lines += ["|---|---|---|---|---|", *run_rows(args.runs)]
+    table = "\n".join(lines) + "\n"
+    print(table)
+    (ROOT / "benchmarks" / "results" / "warehouse_learning.md").write_text(table)
+    return table
+
+
+if __name__ == "__main__":
+    main()
