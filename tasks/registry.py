@@ -51,6 +51,38 @@ TASKS: dict[str, TaskEntry] = {
         "tasks.warehouse:WarehouseInventoryTask",
         "PPO ordering stock along a supply chain, against tuned base-stock policies",
     ),
+    "digits_supervised": TaskEntry(
+        "tasks.paradigms:DigitsSupervisedTask",
+        "Supervised CNN on digits: labels in info (Classify-v0, feedback=label)",
+    ),
+    "digits_bandit": TaskEntry(
+        "tasks.paradigms:DigitsBanditTask",
+        "Reward-only policy gradient on digits: 1 if right, never a label",
+    ),
+    "digits_semi": TaskEntry(
+        "tasks.paradigms:DigitsSemiTask",
+        "Semi-supervised on digits: 10% labelled, pseudo-labels on the rest",
+    ),
+    "digits_selfsup": TaskEntry(
+        "tasks.paradigms_unlabelled:DigitsSelfSupTask",
+        "Denoising autoencoder on digits (Reconstruct-v0), linear probe at 10% labels",
+    ),
+    "digits_cluster": TaskEntry(
+        "tasks.paradigms_unlabelled:DigitsClusterTask",
+        "Clustering digits without labels (Cluster-v0); ARI/NMI against hidden classes",
+    ),
+    "digits_anomaly": TaskEntry(
+        "tasks.paradigms_unlabelled:DigitsAnomalyTask",
+        "Flag a held-out digit class in a stream (Anomaly-v0); ROC-AUC of the scores",
+    ),
+    "diabetes_regression": TaskEntry(
+        "tasks.paradigms:DiabetesRegressionTask",
+        "Regression on diabetes from targets (MSE) or from reward -(a-y)^2 only",
+    ),
+    "paradigms": TaskEntry(
+        "tasks.paradigms_suite:ParadigmsTask",
+        "Every paradigm on one digits split: one table and plots (feedback, labels, score)",
+    ),
 }
 
 

@@ -1,0 +1,93 @@
+"""Self-supervised learning: a denoising autoencoder whose encoder other learners reuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+
+from agents.learners.base import Learner, masked
+from agents.learners.nets import Decoder, Encoder
+
+
+class CleanInput(nn.Module):
+    """Feeds clean samples to an encoder trained on masked ones (values + an all-visible mask)."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.features = encoder.features
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.encoder(torch.cat([obs, torch.ones_like(obs)], dim=1))
+
+
+class AutoencoderLearner(Learner):
+    """Reconstructs the clean sample from a corrupted observation (``learnloop/Reconstruct-v0``).
+
+    The action is the reconstruction; the update is the mean squared error against
+    ``info["clean"]``, which the env derives from the data itself (no class label is involved).
+    :meth:`clean_encoder` hands the trained encoder to other learners (a linear probe, say).
+
+    Hyperparameters: ``arch`` ("auto"), ``width`` (code size, 128), ``learning_rate`` (1e-3).
+    """
+
+    paradigm = "self-supervised"
+    uses = "data"
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        seed: int = 0,
+        device: str = "cpu",
+        **hyper: Any,
+    ) -> None:
+        defaults = {"arch": "auto", "width": 128, "learning_rate": 1e-3}
+        super().__init__(observation_space, action_space, seed, device, **{**defaults, **hyper})
+        h = self.hyper
+        self.encoder = Encoder(tuple(observation_space.shape), h["arch"], h["width"]).to(
+            self.device
+        )
+        bounded = bool(np.all(action_space.low == 0.0) and np.all(action_space.high == 1.0))
+        self.decoder = Decoder(self.encoder.features, tuple(action_space.shape), bounded)
+        self.decoder.to(self.device)
+        self.masked_input = observation_space.shape[0] == 2 * action_space.shape[0]
+        params = [*self.encoder.parameters(), *self.decoder.parameters()]
+        self.opt = torch.optim.Adam(params, lr=h["learning_rate"])
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"encoder": self.encoder, "decoder": self.decoder}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"adam": self.opt}
+
+    def clean_encoder(self) -> nn.Module:
+        """The encoder, taking clean samples (of the action's shape) as input."""
+        return CleanInput(self.encoder) if self.masked_input else self.encoder
+
+    def act_batch(
+        self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True
+    ) -> np.ndarray:
+        with torch.no_grad():
+            out = self.decoder(self.encoder(self.tensor(obs)))
+        low, high = self.action_space.low, self.action_space.high
+        return np.clip(out.cpu().numpy(), low, high)
+
+    def observe(
+        self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, info: dict[str, Any]
+    ) -> dict[str, float]:
+        present = masked(info, "clean", len(obs))
+        if not present.any():
+            return {}
+        x = self.tensor(obs[present])
+        clean = self.tensor(np.asarray(info["clean"])[present])
+        loss = nn.functional.mse_loss(self.decoder(self.encoder(x)), clean)
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        self.updates += 1
+        return {"losses/reconstruction": loss.item()}

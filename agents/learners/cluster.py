@@ -1,0 +1,128 @@
+"""Unsupervised learning: features trained so that neighbours agree, assigned to prototypes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+
+from agents.learners.base import Learner
+from agents.learners.nets import AveragedCopy, Encoder, is_image, weak_augment
+from agents.learners.supervised import ReplayBuffer
+
+
+class PrototypeHead(nn.Module):
+    """Cluster scores: cosine similarity of normalised features to K learned prototypes.
+
+    Assigning each sample to its most similar prototype is k-means on the unit sphere; the
+    prototypes move by gradient instead of by averaging.
+    """
+
+    def __init__(self, features: int, clusters: int, temperature: float) -> None:
+        super().__init__()
+        self.prototypes = nn.Parameter(torch.randn(clusters, features) * 0.1)
+        self.temperature = temperature
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        features = nn.functional.normalize(features, dim=1)
+        prototypes = nn.functional.normalize(self.prototypes, dim=1)
+        return features @ prototypes.T / self.temperature
+
+
+class ClusterLearner(Learner):
+    """Clusters the stream from the observations alone (it reads neither reward nor ``info``).
+
+    The learner remembers the last ``memory`` observations. From ``warmup`` on, each env step
+    pairs every observation with one of its ``neighbours`` nearest remembered samples (raw
+    distance; exact copies skipped) and trains the encoder and prototypes so that the pair
+    gets the same cluster (SCAN, Van Gansbeke et al. 2020: ``-log <p(x), p(n)>``), while
+    ``entropy_coef`` times the entropy of the batch's mean assignment keeps every cluster in
+    use. Nearest neighbours in pixel space mostly share a class, so the clusters follow the
+    classes without ever seeing one. An averaged copy of the weights acts.
+
+    Hyperparameters: ``arch``, ``width``, ``learning_rate`` (3e-3), ``memory`` (4096),
+    ``warmup`` (1024), ``neighbours`` (5), ``entropy_coef`` (2.0), ``temperature`` (0.1),
+    ``average`` (0.99).
+    """
+
+    paradigm = "unsupervised"
+    uses = "data"
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        seed: int = 0,
+        device: str = "cpu",
+        **hyper: Any,
+    ) -> None:
+        defaults = {
+            "arch": "auto", "width": 128, "learning_rate": 3e-3, "memory": 4096, "warmup": 1024,
+            "neighbours": 5, "entropy_coef": 2.0, "temperature": 0.1, "average": 0.99,
+        }  # fmt: skip
+        super().__init__(observation_space, action_space, seed, device, **{**defaults, **hyper})
+        h = self.hyper
+        encoder = Encoder(tuple(observation_space.shape), h["arch"], h["width"])
+        head = PrototypeHead(encoder.features, int(action_space.n), h["temperature"])
+        self.network = nn.Sequential(encoder, head).to(self.device)
+        self.average = AveragedCopy(self.network, h["average"])
+        self.opt = torch.optim.Adam(self.network.parameters(), lr=h["learning_rate"])
+        self.memory = ReplayBuffer(h["memory"])
+        self.image = is_image(tuple(observation_space.shape))
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"network": self.network, "average": self.average.module}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"adam": self.opt}
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"memory": self.memory.state()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self.memory.load(state["memory"])
+
+    def act_batch(
+        self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True
+    ) -> np.ndarray:
+        with torch.no_grad():
+            return self.average.module(self.tensor(obs)).argmax(dim=1).cpu().numpy()
+
+    def neighbours_of(self, x: torch.Tensor) -> torch.Tensor:
+        """One random pick among each sample's nearest remembered samples (copies skipped)."""
+        memory = self.memory.items["obs"][: self.memory.size].to(self.device)
+        distances = torch.cdist(x.flatten(1), memory.flatten(1))
+        distances[distances < 1e-6] = float("inf")  # the sample itself, remembered earlier
+        k = self.hyper["neighbours"]
+        nearest = distances.topk(k, dim=1, largest=False).indices
+        pick = torch.randint(0, k, (len(x), 1), generator=self.generator).to(self.device)
+        return memory[nearest.gather(1, pick).squeeze(1)]
+
+    def observe(
+        self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, info: dict[str, Any]
+    ) -> dict[str, float]:
+        x = self.tensor(obs)
+        self.memory.add(obs=x.cpu())
+        if self.memory.size < self.hyper["warmup"]:
+            return {}
+        pairs = torch.cat(
+            [weak_augment(x, self.image), weak_augment(self.neighbours_of(x), self.image)]
+        )
+        probs = torch.softmax(self.network(pairs), dim=1)
+        anchor, neighbour = probs[: len(x)], probs[len(x) :]
+        agreement = -torch.log((anchor * neighbour).sum(dim=1).clamp(min=1e-7)).mean()
+        mean = anchor.mean(dim=0)
+        entropy = -(mean * torch.log(mean.clamp(min=1e-8))).sum()
+        loss = agreement - self.hyper["entropy_coef"] * entropy
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        self.average.update(self.network)
+        self.updates += 1
+        return {
+            "losses/neighbour_agreement": agreement.item(),
+            "losses/cluster_entropy": entropy.item(),
+        }

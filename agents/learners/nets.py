@@ -1,0 +1,142 @@
+"""Small networks and image augmentations shared by the paradigm learners.
+
+An **encoder** maps an observation batch to a feature vector: a two-layer CNN for image
+observations (C, H, W), an MLP for flat ones (D,). Heads and decoders sit on top. Everything
+is sized from the observation shape, so one learner class serves digits, MNIST and tables.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+ARCHITECTURES = ("auto", "cnn", "mlp")
+
+
+class Encoder(nn.Module):
+    """Observation -> features: CNN (32, 64 channels, 2x2 pooling) or MLP, ReLU throughout."""
+
+    def __init__(self, obs_shape: tuple[int, ...], arch: str = "auto", width: int = 128) -> None:
+        super().__init__()
+        if arch not in ARCHITECTURES:
+            raise ValueError(f"arch must be one of {ARCHITECTURES}, got {arch!r}")
+        image = len(obs_shape) == 3
+        if arch == "cnn" and not image:
+            raise ValueError(f"arch='cnn' needs image observations (C, H, W), got {obs_shape}")
+        self.arch = "cnn" if arch == "cnn" or (arch == "auto" and image) else "mlp"
+        if self.arch == "cnn":
+            channels, height, width_px = obs_shape
+            self.body = nn.Sequential(
+                nn.Conv2d(channels, 32, 3, padding=1),
+                nn.ReLU(),
+                nn.Conv2d(32, 64, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Flatten(),
+                nn.Linear(64 * (height // 2) * (width_px // 2), width),
+                nn.ReLU(),
+            )
+        else:
+            inputs = math.prod(obs_shape)
+            self.body = nn.Sequential(
+                nn.Flatten(),
+                nn.Linear(inputs, width),
+                nn.ReLU(),
+                nn.Linear(width, width),
+                nn.ReLU(),
+            )
+        self.features = width
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.body(obs)
+
+
+class Decoder(nn.Module):
+    """Features -> a sample of ``out_shape`` (sigmoid output for [0, 1] images)."""
+
+    def __init__(self, features: int, out_shape: tuple[int, ...], bounded: bool) -> None:
+        super().__init__()
+        self.out_shape = out_shape
+        layers: list[nn.Module] = [
+            nn.Linear(features, 256),
+            nn.ReLU(),
+            nn.Linear(256, math.prod(out_shape)),
+        ]
+        if bounded:
+            layers.append(nn.Sigmoid())
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.body(features).view(-1, *self.out_shape)
+
+
+def shift(images: torch.Tensor, max_shift: int) -> torch.Tensor:
+    """Move each image by up to ``max_shift`` pixels in each direction (zeros fill the edge)."""
+    if max_shift <= 0:
+        return images
+    size = 2 * max_shift + 1
+    height, width = images.shape[-2:]
+    padded = nn.functional.pad(images, (max_shift,) * 4)
+    out = torch.empty_like(images)
+    choice = torch.randint(0, size * size, (len(images),))
+    # One slice per distinct offset: at most size**2 tensor ops, whatever the batch size.
+    for value in torch.unique(choice).tolist():
+        rows, cols = divmod(value, size)
+        chosen = choice == value
+        out[chosen] = padded[chosen, :, rows : rows + height, cols : cols + width]
+    return out
+
+
+def strong_augment(images: torch.Tensor, noise: float = 0.1) -> torch.Tensor:
+    """A larger shift, a 3x3 hole at a random place, and Gaussian noise (clipped to [0, 1])."""
+    images = shift(images, 2)
+    height, width = images.shape[-2:]
+    rows = torch.arange(height)[None] - torch.randint(0, height, (len(images), 1))
+    cols = torch.arange(width)[None] - torch.randint(0, width, (len(images), 1))
+    hole = (rows.abs() <= 1)[:, :, None] & (cols.abs() <= 1)[:, None, :]
+    images = images * (~hole[:, None]).to(images.dtype)
+    return (images + noise * torch.randn_like(images)).clamp(0.0, 1.0)
+
+
+def weak_augment(obs: torch.Tensor, image: bool) -> torch.Tensor:
+    """A light perturbation: a one-pixel shift for images, small noise for flat features."""
+    return shift(obs, 1) if image else obs + 0.05 * torch.randn_like(obs)
+
+
+def strong_view(obs: torch.Tensor, image: bool) -> torch.Tensor:
+    """A heavy perturbation: :func:`strong_augment` for images; noise and dropped features
+    (set to 0, the train mean after standardising) for flat ones."""
+    if image:
+        return strong_augment(obs)
+    keep = (torch.rand_like(obs) > 0.2).to(obs.dtype)
+    return (obs + 0.2 * torch.randn_like(obs)) * keep
+
+
+def is_image(obs_shape: tuple[int, ...]) -> bool:
+    """Whether observations are (C, H, W) images (augmentations apply only to those)."""
+    return len(obs_shape) == 3
+
+
+class AveragedCopy:
+    """An exponential moving average of a module's weights (Polyak averaging), for acting.
+
+    Averaging the last few hundred updates smooths the noise of small-batch training; the
+    averaged copy acts at evaluation time while the live module keeps learning.
+    """
+
+    def __init__(self, module: nn.Module, decay: float) -> None:
+        import copy
+
+        self.decay = decay
+        self.module = copy.deepcopy(module).requires_grad_(False)
+        self.module.eval()
+
+    @torch.no_grad()
+    def update(self, live: nn.Module) -> None:
+        """Move the average towards the live weights."""
+        for average, current in zip(self.module.parameters(), live.parameters(), strict=True):
+            average.lerp_(current, 1.0 - self.decay)
+        for average, current in zip(self.module.buffers(), live.buffers(), strict=True):
+            average.copy_(current)

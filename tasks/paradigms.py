@@ -1,0 +1,386 @@
+"""The paradigm tasks: one dataset split, envs that differ in feedback, learners that use it.
+
+``digits_supervised``, ``digits_bandit`` (reward only), ``digits_semi``, ``digits_selfsup``,
+``digits_cluster``, ``digits_anomaly`` and ``diabetes_regression``. Each trains either one of
+learnloop's torch learners (``backend=learnloop``, the default: batched env, early stopping on
+the validation part) or an SB3 algorithm on the single env (``backend=sb3 algo.name=ppo``), and
+evaluates on the test part, which training never sees. ``tasks.paradigms_suite`` runs them
+all and compares.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from agents.backends import BACKENDS
+from tasks.base import EvalResult, Task
+from tasks.config import ConfigError, EvalConfig, TaskConfig, TrainConfig, describe, section
+
+# The learner each feedback mode can feed ("any": the learner reads no feedback it could lack).
+NEEDS_LABELS = ("supervised", "semi", "autoencoder")
+
+
+@dataclass
+class DataEnvConfig:
+    """The data and the feedback the env gives (see envs/paradigms)."""
+
+    dataset: str = describe(
+        "Dataset.",
+        "digits",
+        choices=("digits", "iris", "wine", "breast_cancer", "diabetes", "mnist", "fashion_mnist"),
+    )
+    data_dir: str = describe(
+        "Folder with MNIST / Fashion-MNIST IDX files (other datasets ship with scikit-learn).", ""
+    )
+    split_seed: int = describe("Seed of the train/val/test split and the labelled pool.", 0, min=0)
+    label_fraction: float = describe(
+        "Share of training samples whose feedback reaches the agent.", 1.0, min=0.0, max=1.0
+    )
+    feedback: str = describe(
+        "What labelled samples give: the label (and reward), the reward only, or nothing.",
+        "label",
+        choices=("label", "reward", "none"),
+    )
+    obs_format: str = describe(
+        "'image' (C, H, W), 'flat' (D,) or 'auto' (image for image datasets).",
+        "auto",
+        choices=("auto", "image", "flat"),
+    )
+    num_envs: int = describe(
+        "Samples per step of the batched env (backend=learnloop).", 64, min=1, max=65536
+    )
+    episode_length: int = describe("Steps per training episode.", 100, min=1)
+
+
+@dataclass
+class LearnerConfig:
+    """learnloop's own learner (backend=learnloop)."""
+
+    name: str = describe(
+        "Learner.",
+        "supervised",
+        choices=("supervised", "reward", "semi", "autoencoder", "cluster", "anomaly"),
+    )
+    arch: str = describe(
+        "Network: 'cnn' for images, 'mlp', or 'auto'.", "auto", choices=("auto", "cnn", "mlp")
+    )
+    width: int = describe("Feature width of the encoder.", 128, min=1)
+    learning_rate: float = describe("Adam step size (0: the learner's default).", 0.0, min=0.0)
+    kwargs: dict[str, Any] = describe(
+        "Other learner hyperparameters, passed as they are.", factory=dict
+    )
+
+
+@dataclass
+class ParadigmEvalConfig(EvalConfig):
+    """Evaluation on the test part, and validation (early stopping) during training."""
+
+    every: int = describe(
+        "Validate every this many env steps (0: off; backend=learnloop keeps the best weights).",
+        2_000,
+        min=0,
+    )
+    patience: int = describe(
+        "Stop after this many validations without improvement (0: never).", 0, min=0
+    )
+    baselines: bool = describe("Also fit scikit-learn reference models on the same split.", True)
+    num_envs: int = describe("Samples per step when scoring a part.", 256, min=1)
+
+
+def train_budget(total_steps: int) -> TrainConfig:
+    """A training section with the given budget (tasks differ in how long they need)."""
+    return TrainConfig(total_steps=total_steps, checkpoint_every=10_000)
+
+
+@dataclass
+class ParadigmConfig(TaskConfig):
+    """Config shared by the paradigm tasks."""
+
+    backend: str = describe(
+        "'learnloop' (learnloop's torch learners) or an RL backend (sb3).",
+        "learnloop",
+        choices=("learnloop", *BACKENDS),
+    )
+    env: DataEnvConfig = section(DataEnvConfig, "The env.")
+    learner: LearnerConfig = section(LearnerConfig, "learnloop's learner (backend=learnloop).")
+    eval: ParadigmEvalConfig = section(ParadigmEvalConfig, "Evaluation and validation.")
+    train: TrainConfig = section(lambda: train_budget(30_000), "Training budget and checkpoints.")
+
+
+class ParadigmTask(Task):
+    """A paradigm env + a learner; subclasses name the env, the learner and the metrics."""
+
+    env_id = ""
+    config_cls = ParadigmConfig
+    monitor = "accuracy"  # the validation metric early stopping follows
+    monitor_mode = "max"
+    headline = "eval_periodic/val_accuracy"
+    curves = ("charts/reward",)
+
+    # -- envs -----------------------------------------------------------------------------------
+
+    def env_kwargs(self, cfg: Any, part: str) -> dict[str, Any]:
+        """Arguments of the env on ``part`` ('train', 'val' or 'test')."""
+        kwargs = dataclasses.asdict(cfg.env)
+        kwargs.pop("num_envs")
+        kwargs["data_dir"] = kwargs["data_dir"] or None
+        kwargs["part"] = part
+        if part != "train":
+            kwargs.pop("episode_length")  # scoring parts: one episode is one pass
+        return kwargs
+
+    def make_env(self, cfg: Any, index: int) -> Any:
+        import gymnasium
+
+        import envs  # noqa: F401  (registers the ids)
+
+        return gymnasium.make(self.env_id, **self.env_kwargs(cfg, "train"))
+
+    def make_vector_env(self, cfg: Any, part: str, num_envs: int) -> Any:
+        """The batched env on ``part``."""
+        import gymnasium
+
+        import envs  # noqa: F401
+
+        return gymnasium.make_vec(
+            self.env_id,
+            num_envs=num_envs,
+            vectorization_mode="vector_entry_point",
+            **self.env_kwargs(cfg, part),
+        )
+
+    # -- training -------------------------------------------------------------------------------
+
+    def backend(self, cfg: Any, name: str | None = None) -> Any:
+        if (name or cfg.backend) != "learnloop":
+            return super().backend(cfg, name)
+        from agents.learners.backend import EarlyStopping, LearnerBackend
+
+        stopping = None
+        if cfg.eval.every:
+            stopping = EarlyStopping(
+                lambda learner: self.score(cfg, learner, "val"),
+                self.monitor, cfg.eval.every, cfg.eval.patience, self.monitor_mode,
+            )  # fmt: skip
+        return LearnerBackend(
+            lambda obs_space, action_space, seed, device: self.make_learner(
+                cfg, obs_space, action_space, seed, device
+            ),
+            lambda seed: self.make_vector_env(cfg, "train", cfg.env.num_envs),
+            stopping,
+        )
+
+    def learner_hyper(self, cfg: Any) -> dict[str, Any]:
+        """Hyperparameters for the learner from the config."""
+        hyper = {"arch": cfg.learner.arch, "width": cfg.learner.width, **cfg.learner.kwargs}
+        if cfg.learner.learning_rate:
+            hyper["learning_rate"] = cfg.learner.learning_rate
+        return hyper
+
+    def make_learner(
+        self, cfg: Any, obs_space: Any, action_space: Any, seed: int, device: str
+    ) -> Any:
+        """The configured learner, after checking that the env feeds what it needs."""
+        from agents.learners import learner_class
+
+        name = cfg.learner.name
+        if name in NEEDS_LABELS and cfg.env.feedback != "label":
+            raise ConfigError(
+                f"learner.name={name} learns from labels, but env.feedback={cfg.env.feedback}"
+            )
+        if name == "reward" and cfg.env.feedback == "none":
+            raise ConfigError("learner.name=reward needs rewards, but env.feedback=none")
+        try:
+            return learner_class(name)(
+                obs_space, action_space, seed, device, **self.learner_hyper(cfg)
+            )
+        except TypeError as error:
+            raise ConfigError(f"learner.kwargs: {error}") from None
+
+    def periodic(self, cfg: Any, run: Any) -> list[Any]:
+        """Under RL backends, validation curves (learnloop's backend validates by itself)."""
+        if cfg.backend == "learnloop" or not cfg.eval.every:
+            return []
+        from agents.base import Periodic
+
+        def validate(step: int, agent: Any) -> dict[str, float]:
+            return {f"eval_periodic/val_{k}": v for k, v in self.score(cfg, agent, "val").items()}
+
+        return [Periodic(cfg.eval.every, validate)]
+
+    # -- evaluation -----------------------------------------------------------------------------
+
+    def score(self, cfg: Any, agent: Any, part: str) -> dict[str, float]:
+        """One pass over ``part`` with greedy actions; the env's summary of it."""
+        env = self.make_vector_env(cfg, part, cfg.eval.num_envs)
+        obs, _ = env.reset(seed=cfg.seed)
+        while True:
+            obs, _, terminated, _, info = env.step(agent.act_batch(obs, None, True))
+            if terminated[0]:
+                env.close()
+                return dict(info["summary"])
+
+    def labels_used(self, cfg: Any) -> int:
+        """Distinct training samples whose label can reach the agent."""
+        if cfg.env.feedback != "label":
+            return 0
+        from envs.paradigms.datasets import get_split
+
+        split = get_split(cfg.env.dataset, cfg.env.split_seed, data_dir=cfg.env.data_dir or None)
+        return int(split.labelled_mask(cfg.env.label_fraction).sum())
+
+    def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
+        summary = self.score(cfg, agent, "test")
+        metrics = self.test_metrics(cfg, agent, summary)
+        metrics["labels_used"] = float(self.labels_used(cfg))
+        notes = [
+            f"env {self.env_id}, feedback {cfg.env.feedback!r}, label_fraction {cfg.env.label_fraction:g}, "
+            f"learner {cfg.learner.name if cfg.backend == 'learnloop' else cfg.algo.name} ({cfg.backend})",
+            f"test part: {int(summary['samples'])} samples never served in training",
+        ]
+        tables = {}
+        if cfg.eval.baselines:
+            tables["baselines"] = self.baselines(cfg)
+        return EvalResult(metrics=metrics, tables=tables, notes=notes)
+
+    def test_metrics(self, cfg: Any, agent: Any, summary: dict[str, float]) -> dict[str, float]:
+        """results.json metrics from the test pass."""
+        return {"test_accuracy": summary["accuracy"]}
+
+    def baselines(self, cfg: Any) -> list[dict[str, Any]]:
+        """Reference scikit-learn models fitted on the same split (rows of a table)."""
+        return []
+
+
+def _env(**values: Any) -> Any:
+    return lambda: DataEnvConfig(**values)
+
+
+# -- classification on digits -------------------------------------------------------------------
+
+
+class ClassifyTask(ParadigmTask):
+    """A task on ``learnloop/Classify-v0``, with scikit-learn classifiers as references."""
+
+    env_id = "learnloop/Classify-v0"
+
+    def baselines(self, cfg: Any) -> list[dict[str, Any]]:
+        from tasks.paradigm_baselines import classification_baselines
+
+        return classification_baselines(cfg)
+
+
+@dataclass
+class DigitsSupervisedConfig(ParadigmConfig):
+    """Config of digits_supervised."""
+
+    train: TrainConfig = section(lambda: train_budget(20_000), "Training budget and checkpoints.")
+
+
+class DigitsSupervisedTask(ClassifyTask):
+    """Supervised: every training sample comes with its label in ``info``."""
+
+    name = "digits_supervised"
+    description = "Supervised CNN on digits: labels in info (Classify-v0, feedback=label)"
+    config_cls = DigitsSupervisedConfig
+
+
+@dataclass
+class DigitsBanditConfig(ParadigmConfig):
+    """Config of digits_bandit."""
+
+    env: DataEnvConfig = section(_env(feedback="reward"), "The env.")
+    learner: LearnerConfig = section(lambda: LearnerConfig(name="reward"), "learnloop's learner.")
+
+
+class DigitsBanditTask(ClassifyTask):
+    """Reward only: 1 for the right class, 0 otherwise; never a label."""
+
+    name = "digits_bandit"
+    description = (
+        "Reward-only policy gradient on digits: 1 if right, never a label (feedback=reward)"
+    )
+    config_cls = DigitsBanditConfig
+
+    def learner_hyper(self, cfg: Any) -> dict[str, Any]:
+        hyper = super().learner_hyper(cfg)
+        if cfg.learner.name == "reward":  # anneal the step size to 0 over the run's budget
+            hyper.setdefault("decay_steps", cfg.train.total_steps)
+        return hyper
+
+
+@dataclass
+class DigitsSemiConfig(ParadigmConfig):
+    """Config of digits_semi."""
+
+    env: DataEnvConfig = section(_env(label_fraction=0.1), "The env.")
+    learner: LearnerConfig = section(lambda: LearnerConfig(name="semi"), "learnloop's learner.")
+
+
+class DigitsSemiTask(ClassifyTask):
+    """Semi-supervised: labels for 10% of the samples, the rest unlabelled."""
+
+    name = "digits_semi"
+    description = "Semi-supervised on digits: 10% labelled, pseudo-labels on the unlabelled stream"
+    config_cls = DigitsSemiConfig
+
+
+# -- regression -------------------------------------------------------------------------------
+
+
+@dataclass
+class RegressEnvConfig(DataEnvConfig):
+    """The regression env."""
+
+    dataset: str = describe("Dataset (a regression one).", "diabetes", choices=("diabetes",))
+    action_bound: float = describe(
+        "Largest prediction, in standardised target units.", 5.0, min=0.0
+    )
+    action_bins: int = describe(
+        "0: continuous predictions; N >= 2: N evenly spaced ones (for DQN).", 0, min=0
+    )
+
+
+@dataclass
+class DiabetesRegressionConfig(ParadigmConfig):
+    """Config of diabetes_regression."""
+
+    env: RegressEnvConfig = section(lambda: RegressEnvConfig(num_envs=16), "The env.")
+    learner: LearnerConfig = section(
+        lambda: LearnerConfig(arch="mlp", width=64), "learnloop's learner."
+    )
+    train: TrainConfig = section(lambda: train_budget(20_000), "Training budget and checkpoints.")
+
+
+class DiabetesRegressionTask(ParadigmTask):
+    """Regression on diabetes: from the target (MSE) or from the reward -(a - y)^2 alone."""
+
+    name = "diabetes_regression"
+    description = (
+        "Regression on diabetes from targets (MSE) or from reward -(a-y)^2 only (Regress-v0)"
+    )
+    env_id = "learnloop/Regress-v0"
+    config_cls = DiabetesRegressionConfig
+    monitor = "r2"
+    headline = "eval_periodic/val_r2"
+
+    def backend(self, cfg: Any, name: str | None = None) -> Any:
+        if (name or cfg.backend) == "sb3" and cfg.algo.name == "dqn" and not cfg.env.action_bins:
+            raise ConfigError("algo.name=dqn needs discrete actions: set env.action_bins (e.g. 41)")
+        return super().backend(cfg, name)
+
+    def learner_hyper(self, cfg: Any) -> dict[str, Any]:
+        hyper = super().learner_hyper(cfg)
+        if cfg.learner.name == "reward":
+            hyper.setdefault("decay_steps", cfg.train.total_steps)
+        return hyper
+
+    def test_metrics(self, cfg: Any, agent: Any, summary: dict[str, float]) -> dict[str, float]:
+        return {"r2": summary["r2"], "mse": summary["mse"]}
+
+    def baselines(self, cfg: Any) -> list[dict[str, Any]]:
+        from tasks.paradigm_baselines import regression_baselines
+
+        return regression_baselines(cfg)

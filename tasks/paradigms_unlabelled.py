@@ -1,0 +1,264 @@
+"""The paradigm tasks without class labels in training: self-supervised, clustering, anomalies."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tasks.config import ConfigError, TrainConfig, describe, section
+from tasks.paradigms import DataEnvConfig, LearnerConfig, ParadigmConfig, ParadigmTask, train_budget
+
+# -- self-supervised ------------------------------------------------------------------------------
+
+
+@dataclass
+class ReconstructEnvConfig(DataEnvConfig):
+    """The reconstruction env."""
+
+    corruption: str = describe(
+        "How observations are corrupted.", "noise", choices=("noise", "mask")
+    )
+    noise_std: float = describe("Gaussian noise (corruption=noise), in scaled units.", 0.3, min=0.0)
+    mask_fraction: float = describe(
+        "Share of pixels hidden (corruption=mask).", 0.3, min=0.0, max=1.0
+    )
+
+
+@dataclass
+class ProbeConfig:
+    """The linear probe that measures the encoder: a linear classifier on frozen features."""
+
+    label_fraction: float = describe(
+        "Share of training labels the probe may use.", 0.1, min=0.0, max=1.0
+    )
+    total_steps: int = describe("Env steps to train the probe.", 10_000, min=1)
+    learning_rate: float = describe("Probe step size.", 3e-3, min=0.0)
+
+
+@dataclass
+class DigitsSelfSupConfig(ParadigmConfig):
+    """Config of digits_selfsup."""
+
+    env: ReconstructEnvConfig = section(ReconstructEnvConfig, "The env.")
+    learner: LearnerConfig = section(
+        lambda: LearnerConfig(name="autoencoder"), "learnloop's learner."
+    )
+    probe: ProbeConfig = section(ProbeConfig, "Linear probe on the learned features.")
+
+
+class DigitsSelfSupTask(ParadigmTask):
+    """Self-supervised: reconstruct corrupted digits, then probe the features with few labels."""
+
+    name = "digits_selfsup"
+    description = "Denoising autoencoder on digits (Reconstruct-v0), linear probe at 10% labels"
+    env_id = "learnloop/Reconstruct-v0"
+    config_cls = DigitsSelfSupConfig
+    monitor = "mse"
+    monitor_mode = "min"
+    headline = "eval_periodic/val_mse"
+
+    def backend(self, cfg: Any, name: str | None = None) -> Any:
+        if (name or cfg.backend) == "sb3" and cfg.algo.name == "dqn":
+            raise ConfigError(
+                "algo.name=dqn needs discrete actions; Reconstruct-v0 acts with a whole image"
+            )
+        return super().backend(cfg, name)
+
+    def labels_used(self, cfg: Any) -> int:
+        from tasks.paradigm_baselines import task_split
+
+        return int(task_split(cfg).labelled_mask(cfg.probe.label_fraction).sum())
+
+    def test_metrics(self, cfg: Any, agent: Any, summary: dict[str, float]) -> dict[str, float]:
+        metrics = {"mse": summary["mse"]}
+        if hasattr(agent, "clean_encoder"):
+            metrics["test_accuracy"] = self.probe(cfg, agent)
+        return metrics
+
+    def probe(self, cfg: Any, autoencoder: Any) -> float:
+        """Test accuracy of a linear probe on the frozen encoder, trained at the probe's labels."""
+        from tasks.paradigms import DigitsSupervisedTask
+
+        probe_cfg = DigitsSupervisedTask.config_cls()
+        probe_cfg.seed, probe_cfg.device, probe_cfg.eval = cfg.seed, cfg.device, cfg.eval
+        base = {f.name: getattr(cfg.env, f.name) for f in dataclasses.fields(DataEnvConfig)}
+        probe_cfg.env = DataEnvConfig(
+            **{**base, "feedback": "label", "label_fraction": cfg.probe.label_fraction}
+        )
+        task = DigitsSupervisedTask()
+        encoder = autoencoder.clean_encoder()
+
+        def make(obs_space: Any, action_space: Any, seed: int, device: str) -> Any:
+            from agents.learners.supervised import SupervisedLearner
+
+            return SupervisedLearner(
+                obs_space, action_space, seed, device, encoder=encoder, freeze_encoder=True,
+                head="linear", learning_rate=cfg.probe.learning_rate,
+            )  # fmt: skip
+
+        backend = task.backend(probe_cfg)
+        backend.make_learner = make
+        learner = backend.train(quiet_context(cfg.probe.total_steps, cfg.seed, cfg.device))
+        return task.score(probe_cfg, learner, "test")["accuracy"]
+
+    def baselines(self, cfg: Any) -> list[dict[str, Any]]:
+        from tasks.paradigm_baselines import probe_baselines
+
+        return probe_baselines(cfg, cfg.probe.label_fraction)
+
+
+def quiet_context(total_steps: int, seed: int, device: str) -> Any:
+    """A TrainContext that logs nothing and keeps no checkpoint (for helper models)."""
+    from agents.base import TrainContext
+
+    class Silent:
+        def log(self, step: int, metrics: dict[str, float]) -> None:
+            pass
+
+        def progress(self, step: int) -> None:
+            pass
+
+    return TrainContext(
+        make_env=lambda index: None, total_steps=total_steps, seed=seed, device=device, algo=None,
+        logger=Silent(), save_checkpoint=lambda step, write: None, checkpoint_every=0,
+    )  # fmt: skip
+
+
+# -- clustering -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ClusterEnvConfig(DataEnvConfig):
+    """The clustering env."""
+
+    feedback: str = describe(
+        "The objective as reward, or nothing.", "reward", choices=("reward", "none")
+    )
+    n_clusters: int = describe("Clusters (0: the number of classes).", 0, min=0)
+    balance: float = describe("Weight of the env's penalty for crowding one cluster.", 1.0, min=0.0)
+
+
+@dataclass
+class DigitsClusterConfig(ParadigmConfig):
+    """Config of digits_cluster."""
+
+    env: ClusterEnvConfig = section(ClusterEnvConfig, "The env.")
+    learner: LearnerConfig = section(lambda: LearnerConfig(name="cluster"), "learnloop's learner.")
+    train: TrainConfig = section(lambda: train_budget(60_000), "Training budget and checkpoints.")
+
+
+class DigitsClusterTask(ParadigmTask):
+    """Unsupervised: cluster digits; ARI and NMI against the hidden classes on the test part."""
+
+    name = "digits_cluster"
+    description = "Clustering digits without labels (Cluster-v0); ARI/NMI against hidden classes"
+    env_id = "learnloop/Cluster-v0"
+    config_cls = DigitsClusterConfig
+    monitor = "nmi"
+    headline = "eval_periodic/val_nmi"
+
+    def env_kwargs(self, cfg: Any, part: str) -> dict[str, Any]:
+        kwargs = super().env_kwargs(cfg, part)
+        kwargs["n_clusters"] = kwargs["n_clusters"] or None
+        return kwargs
+
+    def labels_used(self, cfg: Any) -> int:
+        return 0
+
+    def test_metrics(self, cfg: Any, agent: Any, summary: dict[str, float]) -> dict[str, float]:
+        return {
+            "ari": summary["ari"],
+            "nmi": summary["nmi"],
+            "clusters_used": summary["clusters_used"],
+        }
+
+    def baselines(self, cfg: Any) -> list[dict[str, Any]]:
+        from tasks.paradigm_baselines import cluster_baselines
+
+        env = self.make_vector_env(cfg, "test", 1)
+        return cluster_baselines(cfg, int(env.single_action_space.n))
+
+
+# -- anomaly detection ----------------------------------------------------------------------------
+
+
+@dataclass
+class AnomalyEnvConfig(DataEnvConfig):
+    """The anomaly env."""
+
+    held_out: int = describe("The class that plays the anomalies.", 9, min=0)
+    anomaly_fraction: float = describe(
+        "Anomaly share of the training stream (0: the class's natural share).",
+        0.0,
+        min=0.0,
+        max=0.99,
+    )
+    false_alarm_cost: float = describe("Reward lost when a flagged item is normal.", 0.2, min=0.0)
+
+
+@dataclass
+class DigitsAnomalyConfig(ParadigmConfig):
+    """Config of digits_anomaly."""
+
+    env: AnomalyEnvConfig = section(AnomalyEnvConfig, "The env.")
+    learner: LearnerConfig = section(
+        lambda: LearnerConfig(name="anomaly", width=64), "learnloop's learner."
+    )
+
+
+class DigitsAnomalyTask(ParadigmTask):
+    """Anomaly detection: flag the held-out class in a stream; investigations give feedback."""
+
+    name = "digits_anomaly"
+    description = "Flag a held-out digit class in a stream (Anomaly-v0); ROC-AUC of the scores"
+    env_id = "learnloop/Anomaly-v0"
+    config_cls = DigitsAnomalyConfig
+    monitor = "roc_auc"
+    headline = "eval_periodic/val_roc_auc"
+
+    def env_kwargs(self, cfg: Any, part: str) -> dict[str, Any]:
+        kwargs = super().env_kwargs(cfg, part)
+        kwargs["anomaly_fraction"] = kwargs["anomaly_fraction"] or None
+        return kwargs
+
+    def labels_used(self, cfg: Any) -> int:
+        return 0  # investigation outcomes are counted by the learner, not given up front
+
+    def score(self, cfg: Any, agent: Any, part: str) -> dict[str, float]:
+        summary = super().score(cfg, agent, part)
+        feed = self.make_vector_env(cfg, part, 1).feed
+        obs = feed.observe(np.arange(feed.size), np.random.default_rng(0))
+        from envs.paradigms.metrics import roc_auc
+
+        summary["roc_auc"] = roc_auc(feed.is_anomaly, agent_scores(agent, obs))
+        return summary
+
+    def test_metrics(self, cfg: Any, agent: Any, summary: dict[str, float]) -> dict[str, float]:
+        keys = ("roc_auc", "precision", "recall", "flag_rate")
+        return {key: summary[key] for key in keys}
+
+    def baselines(self, cfg: Any) -> list[dict[str, Any]]:
+        from tasks.paradigm_baselines import anomaly_baselines
+
+        return anomaly_baselines(cfg, cfg.env.held_out)
+
+
+def agent_scores(agent: Any, obs: np.ndarray) -> np.ndarray:
+    """Anomaly scores for ROC curves: the learner's own, or an SB3 policy's preference for
+    flagging (probability for PPO/A2C, Q-value gap for DQN); else the flags themselves."""
+    if hasattr(agent, "scores"):
+        return np.asarray(agent.scores(obs))
+    model = getattr(agent, "model", None)
+    if model is None:
+        return np.asarray(agent.act_batch(obs, None, True), dtype=np.float64)
+    import torch
+
+    tensor, _ = model.policy.obs_to_tensor(obs)
+    with torch.no_grad():
+        if hasattr(model, "q_net"):
+            q = model.q_net(tensor)
+            return (q[:, 1] - q[:, 0]).cpu().numpy()
+        return model.policy.get_distribution(tensor).distribution.probs[:, 1].cpu().numpy()
