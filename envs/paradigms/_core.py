@@ -165,7 +165,7 @@ class Feed:
                     raise ValueError(f"expected {count} integer actions, got {actions!r}")
             bad = (flat < 0) | (flat >= space.n)
             if bad.any():
-                raise ValueError(f"action {flat[bad][0]!r} is outside 0..{space.n - 1}")
+                raise ValueError(f"action {flat[bad][0].item()!r} is outside 0..{space.n - 1}")
             return flat
         shaped = actions.astype(np.float32).reshape((count, *space.shape))
         if not np.all(np.isfinite(shaped)):
