@@ -144,6 +144,7 @@ class _Loop:
         self.counts: dict[str, int] = {}
         self.reward_sum, self.reward_count = 0.0, 0
         self.started, self.start_step = time.monotonic(), step
+        self.validated_at = -1
 
     def due(self, every: int, previous: int) -> bool:
         """Whether a multiple of ``every`` lies in (previous, step]."""
@@ -164,17 +165,18 @@ class _Loop:
             for periodic in ctx.periodic:
                 if self.due(periodic.every, previous):
                     self.call(periodic.hook)
-            stop = stopping is not None and self.due(stopping.every, previous)
-            if stop and self.validate(stopping):
-                break
+            if stopping is not None and self.due(stopping.every, previous):
+                self.validated_at = self.step
+                if self.validate(stopping):
+                    break
             if self.due(ctx.checkpoint_every, previous):
                 self.checkpoint()
         self.flush()
         for periodic in ctx.periodic:
             if periodic.at_end and periodic.every:
                 self.call(periodic.hook)
-        if stopping is not None and self.tracker.best_step != self.step:
-            self.validate(stopping)
+        if stopping is not None and self.validated_at != self.step:
+            self.validate(stopping)  # the last steps since the previous validation count too
 
     def checkpoint(self) -> None:
         step = self.step

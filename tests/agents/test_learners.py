@@ -1,0 +1,197 @@
+"""learnloop's paradigm learners: acting, saving, what feedback they read, and their backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium
+import numpy as np
+import pytest
+import torch
+
+import envs  # noqa: F401
+from agents.base import TrainContext
+from agents.learners import LEARNERS, learner_class
+from agents.learners.backend import EarlyStopping, LearnerBackend
+from agents.learners.base import load_learner
+
+ENV_OF = {
+    "supervised": ("learnloop/Classify-v0", {"label_fraction": 0.5}),
+    "reward": ("learnloop/Classify-v0", {"feedback": "reward"}),
+    "semi": ("learnloop/Classify-v0", {"label_fraction": 0.1}),
+    "autoencoder": ("learnloop/Reconstruct-v0", {}),
+    "cluster": ("learnloop/Cluster-v0", {}),
+    "anomaly": ("learnloop/Anomaly-v0", {}),
+}
+SMALL = {"width": 16}  # small networks: these tests check behaviour, not accuracy
+
+
+def make_vec(env_id: str, num_envs: int = 32, **kwargs):
+    return gymnasium.make_vec(
+        env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs
+    )
+
+
+def build(name: str, seed: int = 0):
+    env_id, kwargs = ENV_OF[name]
+    env = make_vec(env_id, **kwargs)
+    hyper = {**SMALL, "memory": 256, "warmup": 32} if name == "cluster" else SMALL
+    learner = learner_class(name)(
+        env.single_observation_space, env.single_action_space, seed, "cpu", **hyper
+    )
+    return env, learner
+
+
+def feed(env, learner, steps: int) -> None:
+    obs, _ = env.reset(seed=0)
+    for _ in range(steps):
+        actions = learner.act_batch(obs, None, deterministic=False)
+        next_obs, rewards, _, _, info = env.step(actions)
+        learner.observe(obs, actions, rewards, info)
+        obs = next_obs
+
+
+@pytest.mark.parametrize("name", list(LEARNERS))
+def test_each_learner_acts_in_its_env_and_reloads_identically(name, tmp_path):
+    env, learner = build(name)
+    feed(env, learner, 3)
+    obs, _ = env.reset(seed=1)
+    actions = learner.act_batch(obs, None, deterministic=True)
+    assert env.action_space.contains(np.asarray(actions, dtype=env.action_space.dtype))
+    learner.save(tmp_path)
+    again = load_learner(tmp_path)
+    assert type(again) is type(learner) and again.hyper == learner.hyper
+    assert np.array_equal(again.act_batch(obs, None, True), actions)
+    single = learner.act(obs[0])
+    assert np.allclose(np.asarray(single), np.asarray(actions[0]), atol=1e-5)
+
+
+def test_the_reward_learner_never_reads_labels():
+    """Same rewards with and without labels in info: the same weights, bit for bit."""
+    env = make_vec("learnloop/Classify-v0", 32, feedback="label")
+    learners = [
+        learner_class("reward")(
+            env.single_observation_space, env.single_action_space, 0, "cpu", width=16
+        )
+        for _ in range(2)
+    ]
+    obs, _ = env.reset(seed=0)
+    for _ in range(5):
+        actions = learners[0].act_batch(obs, None, deterministic=False)
+        next_obs, rewards, _, _, info = env.step(actions)
+        assert "label" in info
+        stripped = {k: v for k, v in info.items() if k in ("feedback",)}
+        state = learners[0].generator.get_state()
+        learners[0].observe(obs, actions, rewards, info)
+        learners[1].generator.set_state(state)
+        learners[1].observe(obs, actions, rewards, stripped)
+        obs = next_obs
+    for a, b in zip(learners[0].net.parameters(), learners[1].net.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_supervised_learner_learns_nothing_without_labels():
+    env, learner = build("supervised")
+    before = learner.weights()
+    obs, _ = env.reset(seed=0)
+    metrics = learner.observe(
+        obs,
+        np.zeros(len(obs), np.int64),
+        np.zeros(len(obs)),
+        {"feedback": np.zeros(len(obs), bool)},
+    )
+    assert metrics == {}
+    for name, state in learner.weights()["modules"].items():
+        for key, value in state.items():
+            assert torch.equal(value, before["modules"][name][key])
+
+
+def test_a_frozen_probe_only_trains_its_head():
+    env, autoencoder = build("autoencoder")
+    classify = make_vec("learnloop/Classify-v0")
+    probe = learner_class("supervised")(
+        classify.single_observation_space, classify.single_action_space, 0, "cpu",
+        encoder=autoencoder.clean_encoder(), freeze_encoder=True,
+    )  # fmt: skip
+    encoder_before = {k: v.clone() for k, v in autoencoder.encoder.state_dict().items()}
+    feed(classify, probe, 5)
+    for key, value in autoencoder.encoder.state_dict().items():
+        assert torch.equal(value, encoder_before[key])
+
+
+class Log:
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, dict]] = []
+
+    def log(self, step: int, metrics: dict) -> None:
+        self.rows.append((step, metrics))
+
+    def progress(self, step: int) -> None:
+        pass
+
+
+def context(
+    tmp_path: Path, total: int, every: int = 0, resume: Path | None = None
+) -> tuple[TrainContext, list[Path]]:
+    saved: list[Path] = []
+
+    def save(step: int, write) -> Path:
+        folder = tmp_path / f"step_{step}"
+        folder.mkdir(exist_ok=True)
+        write(folder)
+        saved.append(folder)
+        return folder
+
+    ctx = TrainContext(
+        make_env=lambda i: None, total_steps=total, seed=0, device="cpu", algo=None, logger=Log(),
+        save_checkpoint=save, checkpoint_every=every, resume_from=resume,
+    )  # fmt: skip
+    return ctx, saved
+
+
+def backend(validate=None, every: int = 64, patience: int = 0) -> LearnerBackend:
+    def make(obs_space, action_space, seed, device):
+        return learner_class("supervised")(obs_space, action_space, seed, device, width=16)
+
+    stopping = EarlyStopping(validate, "score", every, patience) if validate else None
+    return LearnerBackend(
+        make, lambda seed: make_vec("learnloop/Classify-v0", 32), stopping, log_every=64
+    )
+
+
+def test_backend_checkpoints_logs_and_counts_env_steps(tmp_path):
+    ctx, saved = context(tmp_path, total=256, every=128)
+    learner = backend().train(ctx)
+    assert [p.name for p in saved] == ["step_128", "step_256", "step_256"]
+    steps = [step for step, metrics in ctx.logger.rows if "losses/cross_entropy" in metrics]
+    assert steps == [64, 128, 192, 256, 256][: len(steps)] and "time/fps" in ctx.logger.rows[0][1]
+    assert learner.updates == 8
+
+
+def test_early_stopping_restores_the_best_weights_and_stops_on_patience(tmp_path):
+    scores = iter([0.5, 0.9, 0.7, 0.6, 0.4, 0.3])
+    kept = {}
+
+    def validate(learner):
+        value = next(scores)
+        kept[value] = learner.weights()
+        return {"score": value}
+
+    ctx, _ = context(tmp_path, total=10_000)
+    learner = backend(validate, every=64, patience=3).train(ctx)
+    logged = [
+        m["eval_periodic/val_score"] for _, m in ctx.logger.rows if "eval_periodic/val_score" in m
+    ]
+    assert logged == [0.5, 0.9, 0.7, 0.6, 0.4]  # stopped 3 validations after the best
+    best = kept[0.9]["modules"]["head"]
+    assert torch.equal(learner.head.state_dict()["weight"], best["weight"])
+
+
+def test_training_resumes_from_a_checkpoint(tmp_path):
+    first, saved = context(tmp_path, total=128, every=64)
+    backend().train(first)
+    second, _ = context(tmp_path / "again", total=256, resume=saved[-1])
+    (tmp_path / "again").mkdir()
+    learner = backend().train(second)
+    assert learner.updates == 8  # 4 before the checkpoint and 4 after it
+    assert second.logger.rows[0][0] == 192
