@@ -1,0 +1,118 @@
+"""The paradigm tasks end to end: run folders, metric names, SB3 on every env, the comparison."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tasks.run import main
+
+TINY = ["train.total_steps=256", "eval.every=128", "eval.baselines=false", "env.num_envs=32"]
+METRICS = {
+    "digits_supervised": {"test_accuracy"},
+    "digits_bandit": {"test_accuracy"},
+    "digits_semi": {"test_accuracy"},
+    "digits_selfsup": {"mse", "test_accuracy"},
+    "digits_cluster": {"ari", "nmi"},
+    "digits_anomaly": {"roc_auc"},
+    "diabetes_regression": {"r2", "mse"},
+}
+
+
+def results(runs_dir: Path, task: str) -> dict:
+    (run,) = sorted((runs_dir / task).iterdir())[-1:]
+    return json.loads((run / "eval" / "results.json").read_text())
+
+
+def run_task(runs_dir: Path, *args: str) -> int:
+    return main([*args, f"runs_dir={runs_dir}"])
+
+
+@pytest.mark.parametrize("task", list(METRICS))
+def test_each_task_trains_with_its_own_learner_and_reports_its_metrics(task, runs_dir):
+    extra = ["probe.total_steps=128"] if task == "digits_selfsup" else []
+    assert run_task(runs_dir, task, *TINY, *extra) == 0
+    run = next((runs_dir / task).iterdir())
+    assert "-learnloop-s0" in run.name
+    assert {"report.md", "metrics.jsonl", "config.yaml", "curves.png"} <= {
+        p.name for p in run.iterdir()
+    }
+    assert METRICS[task] <= set(results(runs_dir, task)["metrics"])
+    assert any(
+        "eval_periodic/val_" in line for line in (run / "metrics.jsonl").read_text().splitlines()
+    )
+
+
+ENVS = {  # one task per env
+    "classify": "digits_bandit",
+    "regress": "diabetes_regression",
+    "reconstruct": "digits_selfsup",
+    "cluster": "digits_cluster",
+    "anomaly": "digits_anomaly",
+}
+SB3_TINY = ["backend=sb3", "train.total_steps=128", "eval.every=0", "eval.baselines=false",
+            "algo.n_envs=2", "algo.n_steps=32", "algo.batch_size=32"]  # fmt: skip
+
+
+@pytest.mark.parametrize("algo", ["ppo", "dqn"])
+@pytest.mark.parametrize("env", list(ENVS))
+def test_sb3_trains_on_every_env_through_the_same_runner(env, algo, runs_dir, capsys):
+    task = ENVS[env]
+    extra = ["env.action_bins=11"] if env == "regress" and algo == "dqn" else []
+    extra += ["algo.kwargs={learning_starts: 32}"] if algo == "dqn" else []
+    code = run_task(runs_dir, task, *SB3_TINY, f"algo.name={algo}", *extra)
+    if env == "reconstruct" and algo == "dqn":
+        assert code == 2 and "needs discrete actions" in capsys.readouterr().err
+        return
+    assert code == 0
+    assert METRICS[task] - {"test_accuracy" if env == "reconstruct" else ""} <= set(
+        results(runs_dir, task)["metrics"]
+    )
+
+
+def test_a_learner_that_needs_labels_is_refused_without_them(runs_dir, capsys):
+    assert run_task(runs_dir, "digits_supervised", "env.feedback=reward", *TINY) == 2
+    assert "learns from labels, but env.feedback=reward" in capsys.readouterr().err
+
+
+def test_eval_reloads_a_learnloop_checkpoint_and_resume_continues(runs_dir):
+    assert run_task(runs_dir, "digits_supervised", *TINY) == 0
+    first = results(runs_dir, "digits_supervised")["metrics"]["test_accuracy"]
+    assert run_task(runs_dir, "digits_supervised", "eval", "eval.baselines=false") == 0
+    assert results(runs_dir, "digits_supervised")["metrics"]["test_accuracy"] == first
+    assert run_task(runs_dir, "digits_supervised", "resume=latest", "train.total_steps=512") == 0
+    assert results(runs_dir, "digits_supervised")["step"] == 512
+
+
+def test_the_comparison_writes_one_table_and_both_plots(runs_dir):
+    members = "only=[supervised,supervised_10pct,reward_only,regression_mse]"
+    assert run_task(runs_dir, "paradigms", members, "steps_scale=0.01", "baselines=false") == 0
+    (run,) = (runs_dir / "paradigms").iterdir()
+    report = (run / "report.md").read_text()
+    assert (
+        "| member | paradigm | feedback used | labels used | test metric | value | env steps | wall s |"
+        in report
+    )
+    assert "accuracy_vs_labels.png" in report and (run / "eval" / "accuracy_vs_steps.png").is_file()
+    metrics = results(runs_dir, "paradigms")["metrics"]
+    assert {"supervised/test_accuracy", "reward_only/test_accuracy", "regression_mse/r2"} <= set(
+        metrics
+    )
+    assert metrics["supervised_10pct/labels_used"] < metrics["supervised/labels_used"]
+    assert metrics["reward_only/labels_used"] == 0
+    assert run_task(runs_dir, "paradigms", "eval", members, "baselines=false") == 0
+    assert (
+        results(runs_dir, "paradigms")["metrics"]["regression_mse/r2"]
+        == metrics["regression_mse/r2"]
+    )
+
+
+@pytest.mark.slow
+def test_supervised_learning_reaches_90_percent_in_3000_steps(runs_dir):
+    assert (
+        run_task(runs_dir, "digits_supervised", "train.total_steps=3000", "eval.baselines=false")
+        == 0
+    )
+    assert results(runs_dir, "digits_supervised")["metrics"]["test_accuracy"] >= 0.9
