@@ -14,7 +14,6 @@ batches. Dirichlet noise at the root spreads self-play over more openings.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -51,21 +50,31 @@ class SearchConfig:
 
 
 class Node:
-    """One position in the tree; its statistics are from the view of the player who moved in."""
+    """A position in the tree, with the statistics of the moves out of it as arrays.
 
-    __slots__ = ("state", "prior", "visits", "value_sum", "children", "pending", "terminal")
+    ``visits[k]``, ``values[k]`` (summed, from the view of the player to move here) and
+    ``priors[k]`` belong to the move ``actions[k]``; ``children[k]`` is the position it leads
+    to, made on first visit. Arrays let the selection score every move in one numpy call.
+    """
 
-    def __init__(self, prior: float) -> None:
-        self.prior = prior
-        self.state: Any = None
-        self.visits = 0
-        self.value_sum = 0.0
-        self.children: dict[int, Node] = {}
-        self.pending = 0
-        self.terminal: float | None = None
+    __slots__ = ("state", "actions", "priors", "visits", "values", "pending", "children",
+                 "terminal")  # fmt: skip
 
-    def q(self) -> float:
-        return self.value_sum / self.visits if self.visits else 0.0
+    def __init__(self, state: Any) -> None:
+        self.state = state
+        self.actions: np.ndarray | None = None  # None until the network has evaluated it
+        self.terminal: float | None = None  # the outcome for the player who moved in, at the end
+
+    def expand(self, actions: np.ndarray, priors: np.ndarray) -> None:
+        self.actions = actions
+        self.priors = priors
+        self.visits = np.zeros(len(actions))
+        self.values = np.zeros(len(actions))
+        self.pending = np.zeros(len(actions))
+        self.children: list[Node | None] = [None] * len(actions)
+
+
+Path = list[tuple[Node, int]]  # (node, index of the move taken from it)
 
 
 class MCTS:
@@ -78,66 +87,65 @@ class MCTS:
 
     def search(self, state: SearchState) -> np.ndarray:
         """Run the simulations from ``state``; returns visit counts per action."""
-        root = Node(1.0)
-        root.state = state.copy()
+        root = Node(state.copy())
         counts = np.zeros(len(root.state.legal_mask()), dtype=np.float64)
         if root.state.is_over():
             return counts
-        self._expand([(root, [root])])
+        self._expand([(root, [])])
         if self.config.noise_fraction > 0:
             self._add_noise(root)
         done = 0
         while done < self.config.simulations:
-            batch: list[tuple[Node, list[Node]]] = []
+            batch: list[tuple[Node, Path]] = []
             while len(batch) < self.config.batch_size and done < self.config.simulations:
                 leaf, path = self._select(root)
                 if leaf.terminal is not None:
                     done += 1
                     self._backup(path, leaf.terminal)
                     continue
-                if leaf.pending:  # already waiting for the network in this batch
-                    break
+                parent, k = path[-1]
+                if parent.pending[k]:
+                    break  # this leaf already waits for the network in this batch
                 done += 1
-                for node in path:
-                    node.pending += 1
+                for node, k in path:
+                    node.pending[k] += 1
                 batch.append((leaf, path))
             if batch:
                 self._expand(batch)
-        for action, child in root.children.items():
-            counts[action] = child.visits
+        counts[root.actions] = root.visits
         return counts
 
-    def _select(self, root: Node) -> tuple[Node, list[Node]]:
-        """Walk down by PUCT to a node not yet evaluated (or a terminal one)."""
-        node, path = root, [root]
-        while node.children:
-            parent_visits = node.visits + node.pending
-            scale = self.config.c_puct * math.sqrt(parent_visits + 1)
-            best_action, best, best_score = -1, None, -math.inf
-            for action, child in node.children.items():
-                visits = child.visits + child.pending
-                # Pending visits count as losses, steering a batch's simulations apart.
-                loss = self.config.virtual_loss * child.pending
-                q = (child.value_sum - loss) / visits if visits else 0.0
-                score = q + scale * child.prior / (1 + visits)
-                if score > best_score:
-                    best_action, best, best_score = action, child, score
-            path.append(best)
-            if best.state is None:
-                self._materialize(best, node, best_action)
-                return best, path
-            node = best
+    def _select(self, root: Node) -> tuple[Node, Path]:
+        """Walk down by PUCT to a position not yet evaluated (or a finished one)."""
+        node, path = root, []
+        while node.actions is not None and len(node.actions):
+            visits = node.visits + node.pending
+            # Pending visits count as losses, steering a batch's simulations apart.
+            losses = self.config.virtual_loss * node.pending
+            q = np.divide(node.values - losses, visits, out=np.zeros_like(visits), where=visits > 0)
+            u = self.config.c_puct * node.priors * np.sqrt(visits.sum() + 1) / (1 + visits)
+            k = int(np.argmax(q + u))
+            path.append((node, k))
+            child = node.children[k]
+            if child is None:
+                child = node.children[k] = self._materialize(node, int(node.actions[k]))
+                return child, path
+            if child.terminal is not None or child.actions is None:
+                return child, path
+            node = child
         return node, path
 
-    def _materialize(self, leaf: Node, parent: Node, action: int) -> None:
-        leaf.state = parent.state.copy()
-        mover = leaf.state.to_play()
-        leaf.state.play(action)
-        if leaf.state.is_over():
-            leaf.terminal = leaf.state.outcome(mover)
+    def _materialize(self, parent: Node, action: int) -> Node:
+        state = parent.state.copy()
+        mover = state.to_play()
+        state.play(action)
+        child = Node(state)
+        if state.is_over():
+            child.terminal = state.outcome(mover)
+        return child
 
-    def _expand(self, batch: list[tuple[Node, list[Node]]]) -> None:
-        """Evaluate the leaves in one network call, give them children, back values up."""
+    def _expand(self, batch: list[tuple[Node, Path]]) -> None:
+        """Evaluate the leaves in one network call, give them moves, back values up."""
         observations = np.stack([leaf.state.observation() for leaf, _ in batch])
         masks = np.stack([leaf.state.legal_mask() for leaf, _ in batch]).astype(bool)
         priors, values = self.evaluate(observations, masks)
@@ -145,28 +153,24 @@ class MCTS:
             legal = np.flatnonzero(mask)
             p = np.asarray(prior, dtype=np.float64)[legal]
             total = p.sum()
-            p = p / total if total > 0 else np.full(len(legal), 1.0 / len(legal))
-            leaf.children = {int(a): Node(float(pa)) for a, pa in zip(legal, p, strict=True)}
-            for node in path:
-                node.pending = max(0, node.pending - 1)
-            # ``value`` is for the player to move at the leaf; nodes keep their statistics for
-            # the player who moved into them.
+            leaf.expand(legal, p / total if total > 0 else np.full(len(legal), 1.0 / len(legal)))
+            for node, k in path:
+                node.pending[k] = max(0.0, node.pending[k] - 1)
+            # ``value`` is for the player to move at the leaf; the move into it is scored for
+            # the player who made it.
             self._backup(path, -float(value))
 
-    def _backup(self, path: list[Node], value: float) -> None:
-        """Add ``value`` (for the player who moved into the last node) along the path."""
-        for node in reversed(path):
-            node.visits += 1
-            node.value_sum += value
+    def _backup(self, path: Path, value: float) -> None:
+        """Add ``value`` (for the player who made the last move of the path) along the path."""
+        for node, k in reversed(path):
+            node.visits[k] += 1
+            node.values[k] += value
             value = -value
 
     def _add_noise(self, root: Node) -> None:
-        actions = list(root.children)
-        noise = self.rng.dirichlet([self.config.dirichlet_alpha] * len(actions))
+        noise = self.rng.dirichlet([self.config.dirichlet_alpha] * len(root.actions))
         fraction = self.config.noise_fraction
-        for action, eta in zip(actions, noise, strict=True):
-            child = root.children[action]
-            child.prior = (1 - fraction) * child.prior + fraction * eta
+        root.priors = (1 - fraction) * root.priors + fraction * noise
 
     def choose(self, counts: np.ndarray, temperature: float = 0.0) -> int:
         """An action from visit counts: the most visited, or sampled with a temperature."""

@@ -15,6 +15,8 @@ def clone_env(env: Any) -> Any:
     ``copy.deepcopy`` is no good here: PettingZoo envs pickle through EzPickle, which rebuilds
     a fresh env from the constructor arguments and drops the position.
     """
+    if hasattr(env, "clone") and not hasattr(env, "env"):  # an env that knows how (Go's)
+        return env.clone()
     clone = object.__new__(type(env))
     state = dict(env.__dict__)
     if "env" in state and hasattr(state["env"], "possible_agents"):  # a wrapper: clone inside

@@ -230,6 +230,18 @@ class GoEnv(AECEnv):
     def close(self) -> None:
         """Nothing to release."""
 
+    def clone(self) -> GoEnv:
+        """An independent copy of this env mid-game, for tree search (far cheaper than
+        ``copy.deepcopy``: spaces and constants are shared, only the game state is copied)."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.game = self.game.copy()
+        other._past = self._past.copy()
+        for name in ("rewards", "_cumulative_rewards", "terminations", "truncations", "infos"):
+            setattr(other, name, dict(getattr(self, name)))
+        other.agents = list(self.agents)
+        return other
+
 
 class OrderEnforcing(OrderEnforcingWrapper):
     """PettingZoo's OrderEnforcingWrapper with ``last`` and ``step`` forwarded directly.

@@ -156,3 +156,18 @@ def test_rgb_array_draws_the_stones_where_they_are() -> None:
     assert centre(3, 1) == BLACK_STONE  # B2
     assert centre(4, 4) == WHITE_STONE  # E1
     assert centre(0, 0) == WOOD  # off the lines, no stone
+
+
+def test_clone_is_independent_of_the_original() -> None:
+    from envs.go import env as go_env
+
+    game = go_env(board_size=5)
+    game.reset()
+    game.step(12)
+    copy = game.unwrapped.clone()
+    copy.step(0)
+    copy.step(24)
+    assert game.unwrapped.game.move_count == 1 and copy.game.move_count == 3
+    assert game.agent_selection == "white_0" and copy.agent_selection == "white_0"
+    original = game.observe("white_0")["observation"]
+    assert original[1].sum() == 1, "the clone's moves never reach the original's planes"
