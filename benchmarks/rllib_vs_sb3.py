@@ -25,6 +25,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+SNAPSHOT_EVERY = 2048  # so that snapshot opponents (not only fixed players) play in the run
 
 
 class Clock:
@@ -47,7 +48,9 @@ class Clock:
         return (s1 - s0) / (t1 - t0)
 
 
-def train_once(backend_name: str, steps: int, overrides: list[str]) -> dict[str, float]:
+def train_once(
+    backend_name: str, steps: int, overrides: list[str], device: str = "cpu"
+) -> dict[str, float]:
     """Train go_small for ``steps`` under one backend; fps and set-up seconds."""
     from agents.backends import get_backend
     from agents.base import TrainContext
@@ -55,7 +58,8 @@ def train_once(backend_name: str, steps: int, overrides: list[str]) -> dict[str,
     from tasks.registry import load_task
 
     task = load_task("go_small")
-    args = [f"backend={backend_name}", f"train.total_steps={steps}", "eval.every=0", *overrides]
+    args = [f"backend={backend_name}", f"train.total_steps={steps}", "eval.every=0",
+            f"selfplay.snapshot_every={SNAPSHOT_EVERY}", *overrides]  # fmt: skip
     cfg = load_config(task.config_cls, "go_small", REPO / "configs" / "go_small.yaml", args)
     clock = Clock()
     with tempfile.TemporaryDirectory() as folder:
@@ -67,7 +71,7 @@ def train_once(backend_name: str, steps: int, overrides: list[str]) -> dict[str,
             return target
 
         ctx = TrainContext(
-            make_env=task.make_env_factory(cfg), total_steps=steps, seed=cfg.seed, device="cpu",
+            make_env=task.make_env_factory(cfg), total_steps=steps, seed=cfg.seed, device=device,
             algo=cfg.algo, logger=clock, save_checkpoint=save, checkpoint_every=0,
             periodic=task.periodic(cfg, None), policy_kwargs=task.policy_kwargs(cfg),
             options={"config": cfg},
@@ -96,7 +100,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=12288)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--runners", type=int, default=0, help="ray.num_env_runners for rllib")
-    parser.add_argument("--write", action="store_true", help="write benchmarks/results/")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (the learner's device)")
+    parser.add_argument("--write", action="store_true", help="write the table to --out")
+    parser.add_argument("--out", default="benchmarks/results/rllib_vs_sb3.md")
     args = parser.parse_args()
     import torch
 
@@ -105,24 +111,28 @@ def main() -> None:
     rllib_args = [f"ray.num_env_runners={args.runners}"]
     runs: dict[str, list[dict[str, float]]] = {"sb3": [], "rllib": []}
     for _ in range(args.repeats):  # alternate, so drift in machine load hits both
-        runs["sb3"].append(train_once("sb3", args.steps, []))
-        runs["rllib"].append(train_once("rllib", args.steps, rllib_args))
+        runs["sb3"].append(train_once("sb3", args.steps, [], args.device))
+        runs["rllib"].append(train_once("rllib", args.steps, rllib_args, args.device))
     best = {name: max(results, key=lambda r: r["fps"]) for name, results in runs.items()}
     ratio = best["rllib"]["fps"] / best["sb3"]["fps"]
     lines = [
         "# rllib vs sb3: go_small self-play throughput",
         "",
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, {args.steps:,} learner "
+        f"{os.cpu_count()} CPUs, learner on {args.device}, Python {platform.python_version()}, "
+        f"{args.steps:,} learner "
         f"steps per run, best of {args.repeats}; configs/go_small.yaml (8 envs x 128 steps, "
-        f"batch 256, 4 epochs, residual CNN 32x2), evaluation off; rllib with "
+        f"batch 256, 4 epochs, residual CNN 32x2), a snapshot every {SNAPSHOT_EVERY:,} steps, "
+        f"evaluation off; rllib with "
         f"{args.runners} env runners (0: sampling in the driver).",
         "",
-        "| backend | steady steps/s | set-up s (to first iteration) | total s |",
-        "|---|---|---|---|",
+        "| backend | steady steps/s (best) | every run | set-up s (to first iteration) | total s |",
+        "|---|---|---|---|---|",
     ]
     for name in ("sb3", "rllib"):
-        r = best[name]
-        lines.append(f"| {name} | {r['fps']:,.0f} | {r['setup_s']:.1f} | {r['total_s']:.1f} |")
+        r, every = best[name], ", ".join(f"{run['fps']:,.0f}" for run in runs[name])
+        lines.append(
+            f"| {name} | {r['fps']:,.0f} | {every} | {r['setup_s']:.1f} | {r['total_s']:.1f} |"
+        )
     lines += [
         "",
         f"**rllib / sb3 throughput: {ratio:.2f}** (goal >= 0.60).",
@@ -135,7 +145,7 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write:
-        (REPO / "benchmarks" / "results" / "rllib_vs_sb3.md").write_text(text)
+        (REPO / args.out).write_text(text)
 
 
 if __name__ == "__main__":

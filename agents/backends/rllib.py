@@ -177,7 +177,9 @@ def build_config(ctx: TrainContext, probe: Any, env_name: str) -> Any:
         spec = functools.partial(RLModuleSpec, module_class=ActorCriticModule,
                                  model_config=_module_config(ctx))  # fmt: skip
         modules = list(probe.possible_agents)
-        config = config.multi_agent(
+        from agents.backends.rllib_selfplay import next_round
+
+        config = config.callbacks(on_sample_end=next_round).multi_agent(
             policies=set(modules), policy_mapping_fn=_role_mapping,
             policies_to_train=list(getattr(probe, "trained_agents", ["learner"])),
         ).rl_module(rl_module_spec=MultiRLModuleSpec(rl_module_specs={

@@ -105,6 +105,7 @@ class SelfPlayMultiAgentEnv(MultiAgentEnv):
         self.observation_space = gym.spaces.Dict(self.observation_spaces)
         self.action_space = gym.spaces.Dict(self.action_spaces)
         self.active_snapshots = 0
+        self.round_slot: int | None = None  # the snapshot this sampling round plays (see below)
         self.rng = np.random.default_rng(seed)
         self.players: dict[str, Any] = {}  # this env's own instances of the fixed players
         self.opponent_name = ""
@@ -115,6 +116,8 @@ class SelfPlayMultiAgentEnv(MultiAgentEnv):
         if not self.active_snapshots or self.rng.random() < self.fixed_share:
             names = sorted(self.fixed_factories)
             return names[int(self.rng.integers(len(names)))]
+        if self.round_slot is not None and self.round_slot < self.active_snapshots:
+            return snapshot_id(self.round_slot)
         return snapshot_id(int(self.rng.integers(self.active_snapshots)))
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[dict, dict]:
@@ -198,10 +201,28 @@ class SelfPlayMultiAgentEnv(MultiAgentEnv):
         self.game.close()
 
 
+def _selfplay_envs(env_runner: Any) -> list[SelfPlayMultiAgentEnv]:
+    vector = getattr(env_runner, "env", None)
+    envs = [getattr(env, "unwrapped", env) for env in getattr(vector, "envs", [])]
+    return [env for env in envs if isinstance(env, SelfPlayMultiAgentEnv)]
+
+
 def set_active_snapshots(env_runner: Any, count: int) -> None:
     """Tell every self-play env of an env runner how many snapshot slots hold weights."""
-    vector = getattr(env_runner, "env", None)
-    for env in getattr(vector, "envs", []):
-        inner = getattr(env, "unwrapped", env)
-        if isinstance(inner, SelfPlayMultiAgentEnv):
-            inner.active_snapshots = count
+    for env in _selfplay_envs(env_runner):
+        env.active_snapshots = count
+
+
+def next_round(env_runner: Any = None, **kwargs: Any) -> None:
+    """RLlib ``on_sample_end`` callback: draw the snapshot the runner's next round plays.
+
+    RLlib runs each module once per vector step, and on a small board network a call costs
+    about the same for 1 position as for 8; with every env free to face a different snapshot,
+    a step ran up to one call per snapshot. One snapshot per env runner per sampling round
+    keeps it to two calls (learner + opponent); over rounds the draw is still uniform.
+    """
+    envs = _selfplay_envs(env_runner)
+    if envs and envs[0].active_snapshots:
+        slot = int(envs[0].rng.integers(envs[0].active_snapshots))
+        for env in envs:
+            env.round_slot = slot

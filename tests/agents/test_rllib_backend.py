@@ -220,3 +220,21 @@ def _active(runner: Any) -> int:
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return set(a) == set(b) and all(np.allclose(np.asarray(a[k]), np.asarray(b[k])) for k in a)
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs" / "cluster").glob("*.yaml")), ids=str)
+def test_cluster_configs_build_an_rllib_config(path: Path, tmp_path: Path) -> None:
+    from tasks.config import read_yaml
+
+    task_name = read_yaml(path)["task"]
+    task = load_task(task_name)
+    cfg = load_config(task.config_cls, task_name, path, [])
+    ctx = context(task_name, [], tmp_path)
+    ctx.options["config"], ctx.algo, ctx.policy_kwargs = cfg, cfg.algo, task.policy_kwargs(cfg)
+    ctx.total_steps, ctx.device = cfg.train.total_steps, cfg.device
+    config = build_config(ctx, task.make_env(cfg, 0), "unused")
+    assert cfg.backend == "rllib" and cfg.ray.address == "auto"
+    assert config.num_env_runners == cfg.ray.num_env_runners > 0
+    assert config.num_learners == cfg.ray.num_learners
+    assert config.num_gpus_per_learner == cfg.ray.num_gpus_per_learner
+    assert config.train_batch_size_per_learner == cfg.algo.n_steps * cfg.algo.n_envs
