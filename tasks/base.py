@@ -28,6 +28,7 @@ class EvalResult:
     metrics: dict[str, float]
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    images: list[tuple[str, str]] = field(default_factory=list)  # (caption, path in the run)
 
 
 class Task:

@@ -135,6 +135,14 @@ class RayConfig:
     num_learners: int = describe("Learner processes (0: learn in the driver).", 0, min=0)
     num_gpus_per_learner: float = describe("GPUs per learner.", 0.0, min=0.0)
     num_cpus_per_learner: float = describe("CPUs per learner.", 1.0, min=0.0)
+    policies: str = describe(
+        "Parallel multi-agent envs: one policy for every agent, or one per agent.",
+        "shared",
+        choices=("shared", "separate"),
+    )
+    central_critic: bool = describe(
+        "Parallel multi-agent envs: the critic reads the env's global state (MAPPO-style).", False
+    )
 
 
 @dataclass

@@ -114,6 +114,30 @@ class GoSmallTask(BoardGameTask):
         folder = run.eval_dir / "games"
         folder.mkdir(parents=True, exist_ok=True)
         save_sgf(folder / f"{label}_{index:03d}.sgf", game, None, record.first, record.second)
+        if index == 0:  # one picture per pairing, for the report
+            self._save_picture(game, folder / f"{label}_{index:03d}.png")
+
+    def _save_picture(self, game: Any, path: Any) -> None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from envs.go.render import board_rgb
+
+        plt.imsave(path, board_rgb(game.board(), cell=24))
+
+    def evaluate(self, cfg: Any, agent: Any, run: Any) -> Any:
+        result = super().evaluate(cfg, agent, run)
+        rows = result.tables.get("matches", [])
+        shown = "search" if any(row["player"] == "search" for row in rows) else "policy"
+        for row in rows:
+            picture = run.eval_dir / "games" / f"{row['player']}_vs_{row['opponent']}_000.png"
+            if row["player"] == shown and picture.is_file():
+                caption = (f"First game, {shown} (Black) vs {row['opponent']}: final position; "
+                           f"every game is in eval/games/ as SGF")  # fmt: skip
+                result.images.append((caption, str(picture.relative_to(run.path))))
+        return result
 
     # -- interactive actions ------------------------------------------------------------------
 

@@ -34,8 +34,10 @@ class ProbeConfig:
     label_fraction: float = describe(
         "Share of training labels the probe may use.", 0.1, min=0.0, max=1.0
     )
-    total_steps: int = describe("Env steps to train the probe.", 10_000, min=1)
-    learning_rate: float = describe("Probe step size.", 3e-3, min=0.0)
+    l2_strengths: list[float] = describe(
+        "L2 strengths (1 / C) to try; the validation part picks one.",
+        factory=lambda: [1.0, 10.0, 100.0],
+    )
 
 
 @dataclass
@@ -79,30 +81,31 @@ class DigitsSelfSupTask(ParadigmTask):
         return metrics
 
     def probe(self, cfg: Any, autoencoder: Any) -> float:
-        """Test accuracy of a linear probe on the frozen encoder, trained at the probe's labels."""
+        """Test accuracy of a linear probe on the frozen encoder's feature maps.
+
+        The probe meets the data as any agent would: it reads the labels that a Classify-v0
+        pass at ``probe.label_fraction`` hands out, fits a standardised L2 logistic regression
+        on the encoder's features of those samples (the L2 strength chosen on the validation
+        part), and is scored by a pass over the test part.
+        """
         from tasks.paradigms import DigitsSupervisedTask
 
         probe_cfg = DigitsSupervisedTask.config_cls()
-        probe_cfg.seed, probe_cfg.device, probe_cfg.eval = cfg.seed, cfg.device, cfg.eval
+        probe_cfg.seed, probe_cfg.eval = cfg.seed, cfg.eval
         base = {f.name: getattr(cfg.env, f.name) for f in dataclasses.fields(DataEnvConfig)}
         probe_cfg.env = DataEnvConfig(
             **{**base, "feedback": "label", "label_fraction": cfg.probe.label_fraction}
         )
         task = DigitsSupervisedTask()
-        encoder = autoencoder.clean_encoder()
-
-        def make(obs_space: Any, action_space: Any, seed: int, device: str) -> Any:
-            from agents.learners.supervised import SupervisedLearner
-
-            return SupervisedLearner(
-                obs_space, action_space, seed, device, encoder=encoder, freeze_encoder=True,
-                head="linear", learning_rate=cfg.probe.learning_rate,
-            )  # fmt: skip
-
-        backend = task.backend(probe_cfg)
-        backend.make_learner = make
-        learner = backend.train(quiet_context(cfg.probe.total_steps, cfg.seed, cfg.device))
-        return task.score(probe_cfg, learner, "test")["accuracy"]
+        env = task.make_vector_env(probe_cfg, "train", 256)
+        unlabelled, features, labels = labelled_features(env, autoencoder)
+        best: tuple[float, Any] = (-1.0, None)
+        for strength in cfg.probe.l2_strengths:
+            agent = ProbeAgent(autoencoder, unlabelled, features, labels, strength)
+            accuracy = task.score(probe_cfg, agent, "val")["accuracy"]
+            if accuracy > best[0]:
+                best = (accuracy, agent)
+        return task.score(probe_cfg, best[1], "test")["accuracy"]
 
     def baselines(self, cfg: Any) -> list[dict[str, Any]]:
         from tasks.paradigm_baselines import probe_baselines
@@ -110,21 +113,52 @@ class DigitsSelfSupTask(ParadigmTask):
         return probe_baselines(cfg, cfg.probe.label_fraction)
 
 
-def quiet_context(total_steps: int, seed: int, device: str) -> Any:
-    """A TrainContext that logs nothing and keeps no checkpoint (for helper models)."""
-    from agents.base import TrainContext
+def encode(autoencoder: Any, obs: np.ndarray) -> np.ndarray:
+    """The autoencoder's trunk features of clean observations."""
+    import torch
 
-    class Silent:
-        def log(self, step: int, metrics: dict[str, float]) -> None:
-            pass
+    with torch.no_grad():
+        return autoencoder.clean_encoder(trunk=True)(autoencoder.tensor(obs)).cpu().numpy()
 
-        def progress(self, step: int) -> None:
-            pass
 
-    return TrainContext(
-        make_env=lambda index: None, total_steps=total_steps, seed=seed, device=device, algo=None,
-        logger=Silent(), save_checkpoint=lambda step, write: None, checkpoint_every=0,
-    )  # fmt: skip
+def labelled_features(env: Any, autoencoder: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From one pass of ``env``: features of every distinct sample, then features and labels of
+    those whose label it gave."""
+    obs, _ = env.reset(seed=0)
+    seen: dict[bytes, np.ndarray] = {}
+    labelled: dict[bytes, tuple[np.ndarray, int]] = {}
+    for _ in range(-(-env.feed.size // env.num_envs)):
+        next_obs, _, _, _, info = env.step(np.zeros(env.num_envs, dtype=np.int64))
+        for sample in obs:
+            seen[sample.tobytes()] = sample
+        for i in np.flatnonzero(info.get("_label", np.zeros(env.num_envs, bool))):
+            labelled[obs[i].tobytes()] = (obs[i], int(info["label"][i]))
+        obs = next_obs
+    everything = encode(autoencoder, np.stack(list(seen.values())))
+    samples = np.stack([o for o, _ in labelled.values()])
+    return everything, encode(autoencoder, samples), np.array([y for _, y in labelled.values()])
+
+
+class ProbeAgent:
+    """A standardised, L2-regularised logistic regression on frozen autoencoder features
+    (standardised with every training sample's features, which needs no label)."""
+
+    def __init__(
+        self, autoencoder: Any, unlabelled: np.ndarray, features: np.ndarray, labels: np.ndarray,
+        strength: float,
+    ) -> None:  # fmt: skip
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+
+        self.autoencoder = autoencoder
+        self.scaler = StandardScaler().fit(unlabelled)
+        self.model = LogisticRegression(C=1.0 / strength, max_iter=3000)
+        self.model.fit(self.scaler.transform(features), labels)
+
+    def act_batch(
+        self, obs: np.ndarray, masks: Any = None, deterministic: bool = True
+    ) -> np.ndarray:
+        return self.model.predict(self.scaler.transform(encode(self.autoencoder, obs)))
 
 
 # -- clustering -----------------------------------------------------------------------------------

@@ -78,6 +78,9 @@ def write_report(run: Run, task: Task, cfg: Any, result: EvalResult, step: int) 
     parts.append(markdown_table([{"metric": k, "value": v} for k, v in result.metrics.items()]))
     for name, rows in result.tables.items():
         parts.append(f"\n### {name}\n\n{markdown_table(rows)}")
+    if result.images:
+        parts.append("\n## Pictures\n")
+        parts += [f"{caption}\n\n![{caption}]({path})\n" for caption, path in result.images]
     if result.notes:
         parts.append("\n" + "\n".join(f"- {note}" for note in result.notes) + "\n")
     atomic_write_text(run.report_file, "\n".join(parts))

@@ -6,13 +6,16 @@ robot, so a single policy acts for, and learns from, every robot. SB3 then count
 slot: ``train.total_steps`` are robot-steps. :class:`SharedRobotsBackend` is the SB3 backend
 training on that vector env instead of one built from per-index Gymnasium envs.
 
-Optional potential-based shaping (Ng et al., 1999) adds ``weight * (gamma * phi(s') - phi(s))``
-to each robot's reward, which leaves the optimal policies unchanged. ``phi`` is the robot's
-progress through its job cycle minus its scaled distance to the next target, read from the
-``observe_targets`` features: empty-handed 0 (target: the nearest request), carrying a request
-0.5 (target: a goal), carrying a delivered shelf -0.25 (target: a free slot). Lifting a request,
-delivering (with its reward) and putting a shelf back each raise the shaped return; a whole
-cycle adds nothing beyond the delivery reward.
+Optional potential-based shaping (Ng et al., 1999) adds ``weight * (phi(s') - phi(s))`` to each
+robot's reward; over an episode it adds ``phi(last) - phi(first)`` whatever the robots did
+between, so it changes no ranking of policies. (The discounted form ``gamma * phi(s') - phi(s)``
+pays ``(1 - gamma) * -phi`` for standing still where ``phi < 0``; PPO learned to idle on it.)
+``phi`` is the robot's progress through its job cycle, less the steps (moves and turns, around
+shelves when loaded) to its next target divided by twice the map's height + width: empty-handed 0
+(target: a resting request), carrying a request 0.5 (target: a goal), carrying another shelf
+-0.25 (target: a free slot). On RWARE's tiny map lifting a request is then worth about +0.2,
+delivering (reward included) and putting the shelf back about 0, and the walks between the
+rest; a whole cycle adds nothing beyond the delivery reward.
 """
 
 from __future__ import annotations
@@ -23,28 +26,45 @@ import numpy as np
 
 from agents.backends.sb3 import SB3Agent, SB3Backend, _make_callback, _metric_writer
 from agents.base import Agent, TrainContext, resolve_device
-from envs.warehouse import _kernels
 
 PHASE_POTENTIAL = {"empty": 0.0, "request": 0.5, "delivered": -0.25}
 
 
-def potential(observations: np.ndarray, height: int, width: int) -> np.ndarray:
-    """phi for (..., D) observations that end with the 7 ``observe_targets`` features."""
-    targets = observations[..., -_kernels.TARGET_FEATURES :]
-    loaded = observations[..., 2] > 0.5
-    wanted = targets[..., 0] > 0.5
-    scale_x, scale_y = max(width - 1, 1), max(height - 1, 1)
-    span = float(width + height)
+def potential(core: Any) -> np.ndarray:
+    """phi of every robot of a ``Warehouses`` batch, (B, N)."""
+    from agents.baselines._warehouse_planning import UNREACHABLE, distance_map
 
-    def distance(column: int) -> np.ndarray:
-        dx = np.abs(targets[..., column]) * scale_x
-        dy = np.abs(targets[..., column + 1]) * scale_y
-        return (dx + dy) / span
-
-    empty = PHASE_POTENTIAL["empty"] - distance(1)
-    request = PHASE_POTENTIAL["request"] - distance(3)
-    delivered = PHASE_POTENTIAL["delivered"] - distance(5)
-    return np.where(loaded, np.where(wanted, request, delivered), empty)
+    height, width = core.layout.height, core.layout.width
+    span = 2.0 * (height + width)
+    out = np.zeros((core.batch, core.n_robots))
+    anywhere = np.ones((height, width), dtype=np.bool_)
+    goals = np.zeros((height, width), dtype=np.bool_)
+    goals[core.goals[:, 1], core.goals[:, 0]] = True
+    for b in range(core.batch):
+        shelf = core.shelf[b]
+        resting = core.shelf_grid[b].copy()
+        carried = shelf[shelf >= 0]
+        resting[core.shelf_y[b, carried], core.shelf_x[b, carried]] = 0
+        requests = np.zeros((height, width), dtype=np.bool_)
+        wanted = np.flatnonzero(core.requested[b])
+        requests[core.shelf_y[b, wanted], core.shelf_x[b, wanted]] = True
+        requests &= resting > 0
+        clear = resting == 0
+        free_slots = clear & ~core.corridor
+        maps = {
+            "empty": distance_map(anywhere, requests),
+            "request": distance_map(clear, goals),
+            "delivered": distance_map(clear, free_slots),
+        }
+        for i in range(core.n_robots):
+            if shelf[i] < 0:
+                phase = "empty"
+            else:
+                phase = "request" if core.requested[b, shelf[i]] else "delivered"
+            steps = maps[phase][core.heading[b, i], core.y[b, i], core.x[b, i]]
+            steps = span if steps >= UNREACHABLE else steps
+            out[b, i] = PHASE_POTENTIAL[phase] - steps / span
+    return out
 
 
 def _vec_env_base() -> type:
@@ -53,9 +73,7 @@ def _vec_env_base() -> type:
     return VecEnv
 
 
-def make_robot_slots(
-    num_envs: int, env_kwargs: dict[str, Any], shaping: float = 0.0, gamma: float = 0.99
-) -> Any:
+def make_robot_slots(num_envs: int, env_kwargs: dict[str, Any], shaping: float = 0.0) -> Any:
     """An SB3 VecEnv with one slot per robot of ``num_envs`` warehouses (SB3's ``VecEnv`` is
     subclassed here, not at import, so importing this module does not import SB3)."""
     from envs.warehouse.vector import RobotsVectorEnv
@@ -66,8 +84,6 @@ def make_robot_slots(
         def __init__(self) -> None:
             self.warehouses = RobotsVectorEnv(num_envs, **env_kwargs)
             w = self.warehouses
-            if shaping and not w.core.observe_targets:
-                raise ValueError("shaping needs observe_targets=True (it reads those features)")
             self.robots = w.n_robots
             self.render_mode = None  # SB3 asks every env for it
             super().__init__(
@@ -77,8 +93,6 @@ def make_robot_slots(
             self._actions = np.zeros(self.num_envs, dtype=np.int64)
             self._masks = np.ones((self.num_envs, 5), dtype=bool)
             self._phi = np.zeros(self.num_envs)
-            layout = w.core.layout
-            self._shape = (layout.height, layout.width)
 
         def reset(self) -> np.ndarray:
             obs, info = self.warehouses.reset(seed=self._seed)
@@ -86,7 +100,7 @@ def make_robot_slots(
             flat = obs.reshape(self.num_envs, -1)
             self._masks = info["action_mask"].reshape(self.num_envs, 5).astype(bool)
             if shaping:
-                self._phi = potential(flat, *self._shape)
+                self._phi = potential(self.warehouses.core).reshape(-1)
             return flat
 
         def step_async(self, actions: np.ndarray) -> None:
@@ -105,10 +119,9 @@ def make_robot_slots(
                 for slot in np.flatnonzero(dones):
                     infos[slot]["terminal_observation"] = final[slot]
                     infos[slot]["TimeLimit.truncated"] = True
-            if shaping:
-                now = potential(flat, *self._shape)
-                ends = now if final is None else potential(final, *self._shape)
-                rewards += shaping * (gamma * ends - self._phi)
+            if shaping:  # the last step of an episode is not shaped (its state was reset)
+                now = potential(self.warehouses.core).reshape(-1)
+                rewards += shaping * np.where(dones, 0.0, now - self._phi)
                 self._phi = now
             self._masks = info["action_mask"].reshape(self.num_envs, 5).astype(bool)
             return flat, rewards, dones, infos
@@ -161,7 +174,7 @@ class SharedRobotsBackend(SB3Backend):
         from agents.backends.sb3 import algorithm_class
 
         device = resolve_device(ctx.device)
-        slots = make_robot_slots(ctx.algo.n_envs, self.env_kwargs, self.shaping, ctx.algo.gamma)
+        slots = make_robot_slots(ctx.algo.n_envs, self.env_kwargs, self.shaping)
         vec_env = VecMonitor(slots)
         vec_env.seed(ctx.seed)
         cls = algorithm_class(ctx.algo.name)

@@ -60,6 +60,10 @@ def test_tiny_run_writes_checkpoint_results_games_and_report(trained: Path) -> N
     assert b"SZ[7]" in text and b"KM[9" in text and b"RE[" in text
     report = (run / "report.md").read_text()
     assert "| search | gnugo1 |" in report
+    pictures = [line for line in report.splitlines() if line.startswith("![First game")]
+    assert len(pictures) == 3 and all(
+        (run / line.split("](")[1][:-1]).is_file() for line in pictures
+    )
     metrics = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert any("charts/win_rate/heuristic" in m for m in metrics)
 
