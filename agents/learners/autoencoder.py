@@ -16,7 +16,7 @@ from agents.learners.nets import Decoder, Encoder
 class CleanInput(nn.Module):
     """Feeds clean samples to an encoder trained on masked ones (values + an all-visible mask)."""
 
-    def __init__(self, encoder: Encoder) -> None:
+    def __init__(self, encoder: nn.Module) -> None:
         super().__init__()
         self.encoder = encoder
         self.features = encoder.features
@@ -65,9 +65,11 @@ class AutoencoderLearner(Learner):
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"adam": self.opt}
 
-    def clean_encoder(self) -> nn.Module:
-        """The encoder, taking clean samples (of the action's shape) as input."""
-        return CleanInput(self.encoder) if self.masked_input else self.encoder
+    def clean_encoder(self, trunk: bool = False) -> nn.Module:
+        """The encoder, taking clean samples (of the action's shape) as input; ``trunk=True``
+        stops before its last projection (for a CNN, the convolutions' feature maps)."""
+        encoder = self.encoder.trunk() if trunk else self.encoder
+        return CleanInput(encoder) if self.masked_input else encoder
 
     def act_batch(
         self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True

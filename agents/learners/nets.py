@@ -26,6 +26,7 @@ class Encoder(nn.Module):
         if arch == "cnn" and not image:
             raise ValueError(f"arch='cnn' needs image observations (C, H, W), got {obs_shape}")
         self.arch = "cnn" if arch == "cnn" or (arch == "auto" and image) else "mlp"
+        self.obs_shape = tuple(obs_shape)
         if self.arch == "cnn":
             channels, height, width_px = obs_shape
             self.body = nn.Sequential(
@@ -51,6 +52,16 @@ class Encoder(nn.Module):
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.body(obs)
+
+    def trunk(self) -> nn.Module:
+        """The layers before the last projection (CNN: the convolutions' output, flattened),
+        with a ``features`` attribute; a wider view than the code, for linear probes."""
+        if self.arch == "cnn":
+            layers = nn.Sequential(*list(self.body)[:4], nn.Flatten())
+            sample = torch.zeros(1, *self.obs_shape)
+            layers.features = int(layers(sample).shape[1])
+            return layers
+        return self
 
 
 class Decoder(nn.Module):

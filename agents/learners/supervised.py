@@ -63,7 +63,8 @@ class SupervisedLearner(Learner):
     Hyperparameters: ``arch`` ("auto", "cnn", "mlp"), ``width`` (128), ``learning_rate``
     (1e-3), ``batch_size`` (64), ``memory`` (labelled items kept, 20000), ``augment`` (max
     pixel shift for images, 0), ``head`` ("linear" or "mlp"), ``freeze_encoder`` (False),
-    ``weight_decay`` (0).
+    ``weight_decay`` (0), ``standardize`` (False: True puts a parameter-free batch
+    normalisation before the head, as a probe standardises features).
     """
 
     paradigm = "supervised"
@@ -81,7 +82,7 @@ class SupervisedLearner(Learner):
         defaults = {
             "arch": "auto", "width": 128, "learning_rate": 1e-3, "batch_size": 64,
             "memory": 20_000, "augment": 0, "head": "linear", "freeze_encoder": False,
-            "weight_decay": 0.0,
+            "weight_decay": 0.0, "standardize": False,
         }  # fmt: skip
         super().__init__(observation_space, action_space, seed, device, **{**defaults, **hyper})
         h = self.hyper
@@ -90,11 +91,14 @@ class SupervisedLearner(Learner):
         self.key = "label" if self.classify else "target"
         self.encoder = encoder or Encoder(observation_space.shape, h["arch"], h["width"])
         features = self.encoder.features
-        self.head: nn.Module = (
-            nn.Linear(features, outputs)
-            if h["head"] == "linear"
-            else nn.Sequential(nn.Linear(features, 128), nn.ReLU(), nn.Linear(128, outputs))
+        layers: list[nn.Module] = (
+            [nn.BatchNorm1d(features, affine=False)] if h["standardize"] else []
         )
+        if h["head"] == "linear":
+            layers.append(nn.Linear(features, outputs))
+        else:
+            layers += [nn.Linear(features, 128), nn.ReLU(), nn.Linear(128, outputs)]
+        self.head = nn.Sequential(*layers)
         self.encoder.to(self.device)
         self.head.to(self.device)
         params = list(self.head.parameters())
