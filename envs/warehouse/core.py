@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from envs.warehouse import _kernels as k
+from envs.warehouse import _views
 from envs.warehouse._rware_ties import rware_moves
 from envs.warehouse.layout import HEADINGS, Layout
 
@@ -220,7 +221,7 @@ class Warehouses:
     def observe(self) -> np.ndarray:
         """Every robot's observation vector, (B, N, obs_size) float32 (a fresh array)."""
         out = np.empty((self.batch, self.n_robots, self.obs_size), dtype=np.float32)
-        k.observe(
+        _views.observe(
             self.x, self.y, self.heading, self.shelf, self.shelf_x, self.shelf_y, self.requested,
             self.robot_grid, self.shelf_grid, self.corridor, self.goals, self.sensor_range,
             self.rules == "rware", self.observe_targets, out,
@@ -240,7 +241,7 @@ class Warehouses:
     def action_masks(self) -> np.ndarray:
         """(B, N, 5) int8: 1 where an action can change something (see the kernel)."""
         out = np.empty((self.batch, self.n_robots, 5), dtype=np.int8)
-        k.action_masks(
+        _views.action_masks(
             self.x, self.y, self.heading, self.shelf, self.robot_grid, self.shelf_grid,
             self.corridor, out,
         )  # fmt: skip
@@ -251,7 +252,7 @@ class Warehouses:
         corridor."""
         shape = (self.batch, STATE_PLANES, self.layout.height, self.layout.width)
         out = np.empty(shape, dtype=np.float32)
-        k.global_state(
+        _views.global_state(
             self.x, self.y, self.heading, self.shelf, self.requested, self.robot_grid,
             self.shelf_grid, self.corridor, self.goals, out,
         )  # fmt: skip

@@ -53,8 +53,9 @@ class RobotsEnv(ParallelEnv):
     (2r+1)^2 window in reading order: a robot, its heading one-hot, a shelf, the shelf is
     requested. ``rules="learnloop"`` scales x and y to [0, 1] and gives an empty cell a zero
     heading; ``rules="rware"`` keeps RWARE's raw coordinates and its "up" for empty cells.
-    ``observe_targets=True`` appends 7 values: carrying a requested shelf, and the offsets
-    (scaled by the map size) to the nearest resting request, goal and free slot.
+    ``observe_targets=True`` appends 7 values: carrying a requested shelf, and the offsets to
+    the nearest resting request, goal and free slot in the robot's own frame (cells ahead,
+    cells to the right; divided by the map's longer side less one).
     ``state()`` is a (10 * H * W,) float32 vector of global planes for centralised critics
     (shelf, requested, robot, loaded, heading x4, goal, corridor; ``state_shape`` unflattens).
 

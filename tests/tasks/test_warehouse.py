@@ -20,7 +20,7 @@ def test_robot_slots_present_every_robot_as_one_env() -> None:
     from tasks.warehouse_sb3 import make_robot_slots
 
     kwargs = {"n_robots": 3, "max_steps": 4, "observe_targets": True}
-    slots = make_robot_slots(2, kwargs, shaping=1.0, gamma=0.9)
+    slots = make_robot_slots(2, kwargs, shaping=1.0)
     slots.seed(0)
     obs = slots.reset()
     assert slots.num_envs == 6 and obs.shape == (6, 78)
@@ -30,20 +30,20 @@ def test_robot_slots_present_every_robot_as_one_env() -> None:
         obs, rewards, dones, infos = slots.step_wait()
         assert rewards.dtype == np.float32 and obs.shape == (6, 78)
     assert dones.all() and all("terminal_observation" in info for info in infos)
-    with pytest.raises(ValueError, match="observe_targets"):
-        make_robot_slots(1, {"observe_targets": False}, shaping=1.0)
 
 
-def test_shaping_potential_rises_along_the_job_cycle() -> None:
+def test_shaping_potential_counts_steps_to_the_next_target() -> None:
     from envs.warehouse.robots import RobotsEnv
     from tasks.warehouse_sb3 import potential
 
-    env = RobotsEnv(layout="_X\nS.\ngx\nxx", observe_targets=True, request_queue=1)
-    obs, _ = env.reset(seed=0, options={"requests": [(0, 1)]})
-    carrying = potential(obs["robot_0"], 4, 2)
-    obs, *_ = env.step({"robot_0": 1})  # onto the goal: delivered
-    delivered = potential(obs["robot_0"], 4, 2)
-    assert carrying > delivered > carrying - 1.0  # the delivery reward (1) outweighs the drop
+    env = RobotsEnv(layout="_X\nS.\ng.\nxx", request_queue=1)
+    env.reset(seed=0, options={"requests": [(0, 1)]})
+    span = 2.0 * (4 + 2)
+    assert potential(env.core)[0, 0] == pytest.approx(0.5 - 1 / span)  # one step to the goal
+    env.step({"robot_0": 1})  # delivered; the free slot is two turns and two moves away
+    assert potential(env.core)[0, 0] == pytest.approx(-0.25 - 4 / span)
+    env.step({"robot_0": 2})
+    assert potential(env.core)[0, 0] == pytest.approx(-0.25 - 3 / span)
 
 
 @pytest.mark.slow
