@@ -196,7 +196,7 @@ class ParadigmTask(Task):
             return learner_class(name)(
                 obs_space, action_space, seed, device, **self.learner_hyper(cfg)
             )
-        except TypeError as error:
+        except (TypeError, ValueError) as error:
             raise ConfigError(f"learner.kwargs: {error}") from None
 
     def periodic(self, cfg: Any, run: Any) -> list[Any]:

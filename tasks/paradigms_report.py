@@ -48,7 +48,8 @@ def evaluate_members(cfg: Any, members: list[Any], run: Run) -> EvalResult:
                 "member": member.name,
                 "paradigm": _paradigm(member),
                 "feedback used": feedback_used(member),
-                "labels used": int(result.metrics.get("labels_used", 0)),
+                "labels used": int(result.metrics.get("labels_used", 0))
+                or int(result.metrics.get("investigations", 0)),
                 "test metric": headline,
                 "value": result.metrics[headline],
                 "env steps": member.steps,

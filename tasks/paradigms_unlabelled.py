@@ -35,8 +35,8 @@ class ProbeConfig:
         "Share of training labels the probe may use.", 0.1, min=0.0, max=1.0
     )
     l2_strengths: list[float] = describe(
-        "L2 strengths (1 / C) to try; the validation part picks one.",
-        factory=lambda: [1.0, 10.0, 100.0],
+        "L2 strengths (1 / C) to try; the validation part picks one (the first, on ties).",
+        factory=lambda: [100.0, 10.0, 1.0],
     )
 
 
@@ -272,7 +272,10 @@ class DigitsAnomalyTask(ParadigmTask):
 
     def test_metrics(self, cfg: Any, agent: Any, summary: dict[str, float]) -> dict[str, float]:
         keys = ("roc_auc", "precision", "recall", "flag_rate")
-        return {key: summary[key] for key in keys}
+        metrics = {key: summary[key] for key in keys}
+        if hasattr(agent, "investigated"):  # outcomes received in training: labels, in effect
+            metrics["investigations"] = float(agent.investigated)
+        return metrics
 
     def baselines(self, cfg: Any) -> list[dict[str, Any]]:
         from tasks.paradigm_baselines import anomaly_baselines

@@ -35,6 +35,10 @@ class AnomalyLearner(Learner):
 
     paradigm = "anomaly detection"
     uses = "investigations"
+    DEFAULTS: dict[str, Any] = {
+        "arch": "auto", "width": 64, "learning_rate": 1e-3, "explore": 0.05, "memory": 4096,
+        "head_lr": 1e-2,
+    }  # fmt: skip
 
     def __init__(
         self,
@@ -44,11 +48,7 @@ class AnomalyLearner(Learner):
         device: str = "cpu",
         **hyper: Any,
     ) -> None:
-        defaults = {
-            "arch": "auto", "width": 64, "learning_rate": 1e-3, "explore": 0.05, "memory": 4096,
-            "head_lr": 1e-2,
-        }  # fmt: skip
-        super().__init__(observation_space, action_space, seed, device, **{**defaults, **hyper})
+        super().__init__(observation_space, action_space, seed, device, **hyper)
         h = self.hyper
         shape = tuple(observation_space.shape)
         self.encoder = Encoder(shape, h["arch"], h["width"]).to(self.device)
@@ -67,6 +67,7 @@ class AnomalyLearner(Learner):
         self.outcomes = ReplayBuffer(h["memory"])
         self.error_mean, self.error_var = torch.zeros(()), torch.ones(())
         self.cost_sum, self.cost_count = 0.0, 0
+        self.investigated = 0  # outcomes received: the labels this learner was given
 
     def modules(self) -> dict[str, nn.Module]:
         return {"encoder": self.encoder, "decoder": self.decoder, "head": self.head}
@@ -79,12 +80,14 @@ class AnomalyLearner(Learner):
             "outcomes": self.outcomes.state(),
             "error_stats": (self.error_mean.clone(), self.error_var.clone()),
             "cost": (self.cost_sum, self.cost_count),
+            "investigated": self.investigated,
         }
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self.outcomes.load(state["outcomes"])
         self.error_mean, self.error_var = state["error_stats"]
         self.cost_sum, self.cost_count = state["cost"]
+        self.investigated = state["investigated"]
 
     def errors(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-item reconstruction error and encoder features."""
@@ -127,6 +130,7 @@ class AnomalyLearner(Learner):
         anomalous = np.zeros(len(obs), dtype=bool)
         if told.any():
             anomalous[told] = np.asarray(info["anomaly"], dtype=bool)[told]
+            self.investigated += int(told.sum())
         false_alarm = told & ~anomalous
         if false_alarm.any():
             self.cost_sum += float(-np.asarray(rewards)[false_alarm].sum())

@@ -10,7 +10,7 @@ from gymnasium import spaces
 from torch import nn
 
 from agents.learners.base import Learner, masked
-from agents.learners.nets import Decoder, Encoder
+from agents.learners.nets import Decoder, Encoder, shift_together
 
 
 class CleanInput(nn.Module):
@@ -32,11 +32,14 @@ class AutoencoderLearner(Learner):
     ``info["clean"]``, which the env derives from the data itself (no class label is involved).
     :meth:`clean_encoder` hands the trained encoder to other learners (a linear probe, say).
 
-    Hyperparameters: ``arch`` ("auto"), ``width`` (code size, 128), ``learning_rate`` (1e-3).
+    Hyperparameters: ``arch`` ("auto"), ``width`` (code size, 128), ``learning_rate`` (1e-3),
+    ``augment`` (images: shift the observation and its target together by up to this many
+    pixels, 1; more varied inputs make features that transfer better).
     """
 
     paradigm = "self-supervised"
     uses = "data"
+    DEFAULTS: dict[str, Any] = {"arch": "auto", "width": 128, "learning_rate": 1e-3, "augment": 1}
 
     def __init__(
         self,
@@ -46,8 +49,7 @@ class AutoencoderLearner(Learner):
         device: str = "cpu",
         **hyper: Any,
     ) -> None:
-        defaults = {"arch": "auto", "width": 128, "learning_rate": 1e-3}
-        super().__init__(observation_space, action_space, seed, device, **{**defaults, **hyper})
+        super().__init__(observation_space, action_space, seed, device, **hyper)
         h = self.hyper
         self.encoder = Encoder(tuple(observation_space.shape), h["arch"], h["width"]).to(
             self.device
@@ -87,6 +89,8 @@ class AutoencoderLearner(Learner):
             return {}
         x = self.tensor(obs[present])
         clean = self.tensor(np.asarray(info["clean"])[present])
+        if x.dim() == 4 and self.hyper["augment"]:
+            x, clean = shift_together([x, clean], self.hyper["augment"])
         loss = nn.functional.mse_loss(self.decoder(self.encoder(x)), clean)
         self.opt.zero_grad()
         loss.backward()

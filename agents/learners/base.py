@@ -35,6 +35,7 @@ class Learner(Agent):
 
     paradigm = ""
     uses = ""  # the feedback the learner reads: "label", "reward", "data", "investigations"
+    DEFAULTS: dict[str, Any] = {}  # hyperparameters and their defaults (subclasses add theirs)
 
     def __init__(
         self,
@@ -48,10 +49,25 @@ class Learner(Agent):
         self.action_space = action_space
         self.seed = seed
         self.device = torch.device(device)
-        self.hyper = hyper
+        defaults = self.default_hyper()
+        unknown = sorted(set(hyper) - set(defaults))
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__} has no hyperparameter {unknown[0]!r}; "
+                f"known: {', '.join(sorted(defaults))}"
+            )
+        self.hyper = {**defaults, **hyper}
         self.generator = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
         self.updates = 0
+
+    @classmethod
+    def default_hyper(cls) -> dict[str, Any]:
+        """Every hyperparameter with its default, base classes' first."""
+        merged: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            merged.update(klass.__dict__.get("DEFAULTS", {}))
+        return merged
 
     # -- what subclasses provide ---------------------------------------------------------------
 

@@ -50,6 +50,10 @@ class ClusterLearner(Learner):
 
     paradigm = "unsupervised"
     uses = "data"
+    DEFAULTS: dict[str, Any] = {
+        "arch": "auto", "width": 128, "learning_rate": 3e-3, "memory": 4096, "warmup": 1024,
+        "neighbours": 5, "entropy_coef": 2.0, "temperature": 0.1, "average": 0.99,
+    }  # fmt: skip
 
     def __init__(
         self,
@@ -59,11 +63,7 @@ class ClusterLearner(Learner):
         device: str = "cpu",
         **hyper: Any,
     ) -> None:
-        defaults = {
-            "arch": "auto", "width": 128, "learning_rate": 3e-3, "memory": 4096, "warmup": 1024,
-            "neighbours": 5, "entropy_coef": 2.0, "temperature": 0.1, "average": 0.99,
-        }  # fmt: skip
-        super().__init__(observation_space, action_space, seed, device, **{**defaults, **hyper})
+        super().__init__(observation_space, action_space, seed, device, **hyper)
         h = self.hyper
         encoder = Encoder(tuple(observation_space.shape), h["arch"], h["width"])
         head = PrototypeHead(encoder.features, int(action_space.n), h["temperature"])

@@ -85,19 +85,27 @@ class Decoder(nn.Module):
 
 def shift(images: torch.Tensor, max_shift: int) -> torch.Tensor:
     """Move each image by up to ``max_shift`` pixels in each direction (zeros fill the edge)."""
+    return shift_together([images], max_shift)[0]
+
+
+def shift_together(batches: list[torch.Tensor], max_shift: int) -> list[torch.Tensor]:
+    """Shift aligned image batches (an input and its target, say) by the same random offsets."""
     if max_shift <= 0:
-        return images
+        return batches
     size = 2 * max_shift + 1
-    height, width = images.shape[-2:]
-    padded = nn.functional.pad(images, (max_shift,) * 4)
-    out = torch.empty_like(images)
-    choice = torch.randint(0, size * size, (len(images),))
-    # One slice per distinct offset: at most size**2 tensor ops, whatever the batch size.
-    for value in torch.unique(choice).tolist():
-        rows, cols = divmod(value, size)
-        chosen = choice == value
-        out[chosen] = padded[chosen, :, rows : rows + height, cols : cols + width]
-    return out
+    height, width = batches[0].shape[-2:]
+    choice = torch.randint(0, size * size, (len(batches[0]),))
+    shifted = []
+    for images in batches:
+        padded = nn.functional.pad(images, (max_shift,) * 4)
+        out = torch.empty_like(images)
+        # One slice per distinct offset: at most size**2 tensor ops, whatever the batch size.
+        for value in torch.unique(choice).tolist():
+            rows, cols = divmod(value, size)
+            chosen = choice == value
+            out[chosen] = padded[chosen, :, rows : rows + height, cols : cols + width]
+        shifted.append(out)
+    return shifted
 
 
 def strong_augment(images: torch.Tensor, noise: float = 0.1) -> torch.Tensor:

@@ -53,6 +53,11 @@ class PolicyGradientLearner(Learner):
 
     paradigm = "reward-only"
     uses = "reward"
+    DEFAULTS: dict[str, Any] = {
+        "arch": "auto", "width": 128, "learning_rate": 3e-3, "ent_coef": 0.05,
+        "marginal_coef": 1.0, "sil_coef": 1.0, "avoid_coef": 1.0, "memory": 20_000,
+        "decay_steps": 0, "average": 0.99, "init_std": 0.5,
+    }  # fmt: skip
 
     def __init__(
         self,
@@ -62,12 +67,7 @@ class PolicyGradientLearner(Learner):
         device: str = "cpu",
         **hyper: Any,
     ) -> None:
-        defaults = {
-            "arch": "auto", "width": 128, "learning_rate": 3e-3, "ent_coef": 0.05,
-            "marginal_coef": 1.0, "sil_coef": 1.0, "avoid_coef": 1.0, "memory": 20_000,
-            "decay_steps": 0, "average": 0.99, "init_std": 0.5,
-        }  # fmt: skip
-        super().__init__(observation_space, action_space, seed, device, **{**defaults, **hyper})
+        super().__init__(observation_space, action_space, seed, device, **hyper)
         h = self.hyper
         self.discrete = isinstance(action_space, spaces.Discrete)
         outputs = int(action_space.n) if self.discrete else int(np.prod(action_space.shape))

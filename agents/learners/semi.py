@@ -29,6 +29,12 @@ class SemiSupervisedLearner(SupervisedLearner):
 
     paradigm = "semi-supervised"
     uses = "label"
+    DEFAULTS: dict[str, Any] = {
+        "learning_rate": 3e-3,
+        "threshold": 0.9,
+        "unlabelled_coef": 1.0,
+        "average": 0.99,
+    }
 
     def __init__(
         self,
@@ -38,13 +44,7 @@ class SemiSupervisedLearner(SupervisedLearner):
         device: str = "cpu",
         **hyper: Any,
     ) -> None:
-        defaults = {
-            "learning_rate": 3e-3,
-            "threshold": 0.9,
-            "unlabelled_coef": 1.0,
-            "average": 0.99,
-        }
-        super().__init__(observation_space, action_space, seed, device, **{**defaults, **hyper})
+        super().__init__(observation_space, action_space, seed, device, **hyper)
         if not self.classify:
             raise ValueError("SemiSupervisedLearner needs a Discrete action space (classes)")
         self.network = nn.Sequential(self.encoder, self.head)

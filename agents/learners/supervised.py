@@ -69,6 +69,11 @@ class SupervisedLearner(Learner):
 
     paradigm = "supervised"
     uses = "label"
+    DEFAULTS: dict[str, Any] = {
+        "arch": "auto", "width": 128, "learning_rate": 1e-3, "batch_size": 64,
+        "memory": 20_000, "augment": 0, "head": "linear", "freeze_encoder": False,
+        "weight_decay": 0.0, "standardize": False,
+    }  # fmt: skip
 
     def __init__(
         self,
@@ -79,12 +84,7 @@ class SupervisedLearner(Learner):
         encoder: nn.Module | None = None,
         **hyper: Any,
     ) -> None:
-        defaults = {
-            "arch": "auto", "width": 128, "learning_rate": 1e-3, "batch_size": 64,
-            "memory": 20_000, "augment": 0, "head": "linear", "freeze_encoder": False,
-            "weight_decay": 0.0, "standardize": False,
-        }  # fmt: skip
-        super().__init__(observation_space, action_space, seed, device, **{**defaults, **hyper})
+        super().__init__(observation_space, action_space, seed, device, **hyper)
         h = self.hyper
         self.classify = isinstance(action_space, spaces.Discrete)
         outputs = int(action_space.n) if self.classify else 1

@@ -105,7 +105,7 @@ class Feed:
             raise ValueError(f"obs_format='image' needs an image dataset; {dataset!r} is tabular")
         self.image = obs_format == "image" or (obs_format == "auto" and image_shape is not None)
         self.sample_shape = (
-            tuple(image_shape) if self.image else (self.split.features("val").shape[1],)
+            tuple(image_shape) if self.image else (self.split.dataset.features.shape[1],)
         )
         self.x = self.split.features(part)
         self.y = self.split.targets(part)

@@ -196,3 +196,9 @@ def test_training_resumes_from_a_checkpoint(tmp_path):
     learner = backend().train(second)
     assert learner.updates == 8  # 4 before the checkpoint and 4 after it
     assert second.logger.rows[0][0] == 192
+
+
+def test_an_unknown_hyperparameter_is_refused_by_name():
+    env = make_vec("learnloop/Classify-v0")
+    with pytest.raises(ValueError, match="has no hyperparameter 'sil_coeff'; known: .*sil_coef"):
+        learner_class("reward")(env.single_observation_space, env.single_action_space, sil_coeff=2.0)
