@@ -129,19 +129,47 @@ def _gpus(ctx: TrainContext, ray_cfg: Any) -> float:
 class _EnvCreator:
     """RLlib's env creator: env ``worker_index * per_runner + n`` of the task's factory."""
 
-    def __init__(self, make_env: Callable[[int], Any], per_runner: int) -> None:
+    def __init__(
+        self, make_env: Callable[[int], Any], per_runner: int, wrap: Callable | None = None
+    ) -> None:
         self.make_env = make_env
         self.per_runner = per_runner
+        self.wrap = wrap
         self.made = 0
 
     def __call__(self, env_context: Any) -> Any:
         index = env_context.worker_index * self.per_runner + self.made
         self.made += 1
-        return self.make_env(index)
+        env = self.make_env(index)
+        return env if self.wrap is None else self.wrap(env)
 
 
-def _role_mapping(agent_id: str, episode: Any = None, **kwargs: Any) -> str:
-    return agent_id  # self-play envs name their agents after the module that plays them
+class AgentToModule:
+    """RLlib's policy mapping: ``shared``/``separate`` for parallel envs; else the identity
+    (self-play envs name their agents after the module that plays them)."""
+
+    def __init__(self, policies: str | None = None) -> None:
+        self.policies = policies
+
+    def __call__(self, agent_id: str, episode: Any = None, **kwargs: Any) -> str:
+        if self.policies is None:
+            return agent_id
+        from agents.backends.rllib_parallel import module_for
+
+        return module_for(agent_id, self.policies)
+
+
+def uses_actor_critic_module(env: Any, policy_kwargs: dict[str, Any]) -> bool:
+    """Our SB3-shaped module for Discrete actions with masks, images or a features extractor;
+    RLlib's default module (an MLP; Gaussian for Box actions) otherwise."""
+    if not hasattr(env.action_space, "n"):
+        return False
+    space = env.observation_space
+    return (
+        is_masked_space(space)
+        or "features_extractor_class" in policy_kwargs
+        or len(getattr(space, "shape", None) or ()) > 1
+    )
 
 
 def build_config(ctx: TrainContext, probe: Any, env_name: str) -> Any:
@@ -176,22 +204,31 @@ def build_config(ctx: TrainContext, probe: Any, env_name: str) -> Any:
     if isinstance(probe, MultiAgentEnv):
         spec = functools.partial(RLModuleSpec, module_class=ActorCriticModule,
                                  model_config=_module_config(ctx))  # fmt: skip
-        modules = list(probe.possible_agents)
-        from agents.backends.rllib_selfplay import next_round
+        # module id -> an agent it plays (for its spaces); identity unless the env says
+        agents = getattr(probe, "module_agents", {a: a for a in probe.possible_agents})
+        from agents.backends.rllib_selfplay import SelfPlayMultiAgentEnv, next_round
 
-        config = config.callbacks(on_sample_end=next_round).multi_agent(
-            policies=set(modules), policy_mapping_fn=_role_mapping,
+        if isinstance(probe, SelfPlayMultiAgentEnv):  # one snapshot per sampling round
+            config = config.callbacks(on_sample_end=next_round)
+        config = config.multi_agent(
+            policies=set(agents), policy_mapping_fn=AgentToModule(getattr(probe, "policies", None)),
             policies_to_train=list(getattr(probe, "trained_agents", ["learner"])),
+            # Robot-steps, as SB3 counts them. Not for self-play, where one agent moves per env
+            # step anyway: RLlib 2.60's agent-step count hits a NaN from a restarted runner.
+            count_steps_by="env_steps" if isinstance(probe, SelfPlayMultiAgentEnv) else "agent_steps",
         ).rl_module(rl_module_spec=MultiRLModuleSpec(rl_module_specs={
-            m: spec(observation_space=probe.observation_spaces[m],
-                    action_space=probe.action_spaces[m]) for m in modules
+            m: spec(observation_space=probe.observation_spaces[a],
+                    action_space=probe.action_spaces[a]) for m, a in agents.items()
         }))  # fmt: skip
-    elif is_masked_space(probe.observation_space) or ctx.policy_kwargs:
+    elif uses_actor_critic_module(probe, ctx.policy_kwargs):
         config = config.rl_module(rl_module_spec=RLModuleSpec(
             module_class=ActorCriticModule, model_config=_module_config(ctx)))  # fmt: skip
     else:
+        arch = ctx.policy_kwargs.get("net_arch", ctx.algo.net_arch)
+        if isinstance(arch, dict):  # SB3's {"pi": [...], "vf": [...]}: RLlib has one size list
+            arch = arch["pi"]
         config = config.rl_module(model_config=DefaultModelConfig(
-            fcnet_hiddens=list(ctx.algo.net_arch), fcnet_activation="tanh",
+            fcnet_hiddens=list(arch), fcnet_activation="tanh",
             head_fcnet_hiddens=[], vf_share_layers=False))  # fmt: skip
     return apply_passthrough(config, passthrough)
 
@@ -224,6 +261,7 @@ def result_metrics(result: dict[str, Any], trained: list[str], multi: bool) -> d
     """learnloop's metrics from one ``algo.train()`` result (NaN values are dropped later)."""
     runners = result.get("env_runners", {})
     metrics: dict[str, float] = {}
+    returns = []
     for module in trained:
         suffix = f"/{module}" if len(trained) > 1 else ""
         if multi:
@@ -233,10 +271,13 @@ def result_metrics(result: dict[str, Any], trained: list[str], multi: bool) -> d
             ret = runners.get("episode_return_mean")
         if ret is not None:
             metrics["charts/episode_return" + suffix] = float(ret)
+            returns.append(float(ret))
         for key, (name, sign) in LEARNER_METRICS.items():
             value = _lookup(result, "learners", module, key)
             if value is not None:
                 metrics[name + suffix] = sign * float(value)
+    if len(trained) > 1 and returns:  # one policy per agent: the headline is their mean
+        metrics["charts/episode_return"] = sum(returns) / len(returns)
     if "episode_len_mean" in runners:
         metrics["charts/episode_length"] = float(runners["episode_len_mean"])
     faults = result.get("fault_tolerance", {})
@@ -285,12 +326,11 @@ class RLlibBackend(Backend):
                 ray.shutdown()
 
     def load(self, path: Path, ctx: TrainContext | None = None) -> Agent:
-        from agents.backends.rllib_agent import RLlibAgent, load_module
+        from agents.backends.rllib_agent import load_agent
 
         if ctx is not None and ctx.device != "cpu":
             resolve_device(ctx.device)  # one torch thread on CPU; errors on a missing GPU
-        module, module_id = load_module(path)
-        return RLlibAgent(module, module_id)
+        return load_agent(path)
 
 
 def read_module_info(checkpoint: Path) -> dict[str, Any]:

@@ -28,16 +28,20 @@ from torch import nn
 
 from agents.base import Agent
 
-OBS_KEY, MASK_KEY = "observations", "action_mask"
+OBS_KEY, MASK_KEY, STATE_KEY = "observations", "action_mask", "state"
 MODULE_FILE = "rllib_module.json"  # which module of the checkpoint is the agent
 ALGORITHM_DIR = "algorithm"  # algo.save_to_path target inside a learnloop checkpoint folder
 MASK_MIN = -1e9  # added to illegal logits: softmax gives them exactly 0
 
 
 def is_masked_space(space: Any) -> bool:
-    """True for a Dict space with ``observations`` and ``action_mask``."""
+    """True for a Dict space with ``observations`` and ``action_mask`` (and maybe ``state``)."""
     spaces = getattr(space, "spaces", None)
-    return isinstance(spaces, dict) and set(spaces) == {OBS_KEY, MASK_KEY}
+    return (
+        isinstance(spaces, dict)
+        and {OBS_KEY, MASK_KEY} <= set(spaces)
+        and set(spaces) <= {OBS_KEY, MASK_KEY, STATE_KEY}
+    )
 
 
 class _Flatten(nn.Module):
@@ -72,7 +76,9 @@ class ActorCriticModule(TorchRLModule, ValueFunctionAPI):
 
     ``model_config`` holds SB3-style policy kwargs: ``features_extractor_class`` and
     ``features_extractor_kwargs`` (default: flatten), ``net_arch`` (a list shared by both heads,
-    or ``{"pi": [...], "vf": [...]}``) and ``activation_fn`` (default ``nn.Tanh``).
+    or ``{"pi": [...], "vf": [...]}``) and ``activation_fn`` (default ``nn.Tanh``). With a
+    ``state`` key in the observations (a centralised critic, MAPPO-style), the value MLP reads
+    the global state joined to the agent's own observation; the policy never sees the state.
     """
 
     def setup(self) -> None:
@@ -87,7 +93,12 @@ class ActorCriticModule(TorchRLModule, ValueFunctionAPI):
         pi, vf = (arch["pi"], arch["vf"]) if isinstance(arch, dict) else (arch, arch)
         activation = config.get("activation_fn") or nn.Tanh
         self.pi_net, pi_width = _mlp(self.features.features_dim, list(pi), activation)
-        self.vf_net, vf_width = _mlp(self.features.features_dim, list(vf), activation)
+        self.central = self.masked and STATE_KEY in self.observation_space.spaces
+        critic_width = self.features.features_dim
+        if self.central:  # agent-specific global state: state + own observation, flattened
+            critic_width = int(np.prod(self.observation_space[STATE_KEY].shape))
+            critic_width += int(np.prod(space.shape))
+        self.vf_net, vf_width = _mlp(critic_width, list(vf), activation)
         self.action_head = nn.Linear(pi_width, int(self.action_space.n))
         self.value_head = nn.Linear(vf_width, 1)
         # SB3's initialisation, so both backends start from the same kind of network.
@@ -109,6 +120,10 @@ class ActorCriticModule(TorchRLModule, ValueFunctionAPI):
         return {Columns.ACTION_DIST_INPUTS: logits, Columns.EMBEDDINGS: embeddings}
 
     def compute_values(self, batch: dict[str, Any], embeddings: Any = None) -> torch.Tensor:
+        if self.central:
+            obs = batch[Columns.OBS]
+            joined = torch.cat([obs[STATE_KEY].flatten(1), obs[OBS_KEY].flatten(1)], dim=1)
+            return self.value_head(self.vf_net(joined.float())).squeeze(-1)
         if embeddings is None:
             planes, _ = self._split(batch[Columns.OBS])
             embeddings = self.features(planes.float())
@@ -122,13 +137,19 @@ def _as_batch(value: Any) -> torch.Tensor:
 class RLlibAgent(Agent):
     """An agent acting from an RLlib torch module (see :class:`agents.base.Agent`).
 
-    ``trainer`` is set only while training: it lets periodic hooks add self-play snapshots.
+    ``peers`` are the other trained modules when each agent of a multi-agent env has its own
+    policy (in agent order after ``module``): a batch with one row per agent then acts row i
+    with agent i's module. ``trainer`` is set only while training: it lets periodic hooks add
+    self-play snapshots.
     """
 
-    def __init__(self, module: Any, module_id: str, trainer: Any = None) -> None:
+    def __init__(
+        self, module: Any, module_id: str, trainer: Any = None, peers: dict[str, Any] | None = None
+    ) -> None:
         self.module = module
         self.module_id = module_id
         self.trainer = trainer
+        self.peers = dict(peers or {})
         self.masked = is_masked_space(module.observation_space)
 
     # -- acting ---------------------------------------------------------------------------------
@@ -143,22 +164,36 @@ class RLlibAgent(Agent):
         return _as_batch(obs)
 
     @torch.no_grad()
-    def _logits(self, obs: Any, masks: np.ndarray | None) -> torch.Tensor:
-        out = self.module.forward_inference({Columns.OBS: self._inputs(obs, masks)})
+    def _actions(
+        self, module: Any, obs: Any, masks: np.ndarray | None, deterministic: bool
+    ) -> np.ndarray:
+        out = module.forward_inference({Columns.OBS: self._inputs(obs, masks)})
         logits = out[Columns.ACTION_DIST_INPUTS]
         if masks is not None and not self.masked:  # a plain module: mask here
             logits = logits.masked_fill(_as_batch(masks) <= 0, MASK_MIN)
-        return logits
+        dist = module.get_inference_action_dist_cls().from_logits(logits)
+        if deterministic:
+            dist = dist.to_deterministic()
+        return dist.sample().cpu().numpy()
 
     def act_batch(
         self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True
     ) -> np.ndarray:
         """Actions for a batch of observations (illegal actions, mask 0, are never chosen)."""
-        logits = self._logits(obs, action_masks)
-        dist = self.module.get_inference_action_dist_cls().from_logits(logits)
-        if deterministic:
-            dist = dist.to_deterministic()
-        return dist.sample().cpu().numpy()
+        modules = [self.module, *self.peers.values()]
+        rows = len(next(iter(obs.values()))) if isinstance(obs, dict) else len(obs)
+        if len(modules) == 1 or rows != len(modules):
+            return self._actions(self.module, obs, action_masks, deterministic)
+        picked = []
+        for i, module in enumerate(modules):  # one policy per agent: row i is agent i
+            one = (
+                {k: v[i : i + 1] for k, v in obs.items()}
+                if isinstance(obs, dict)
+                else obs[i : i + 1]
+            )
+            mask = None if action_masks is None else action_masks[i : i + 1]
+            picked.append(self._actions(module, one, mask, deterministic))
+        return np.concatenate(picked)
 
     def act(
         self, obs: Any, action_mask: np.ndarray | None = None, deterministic: bool = True
@@ -170,7 +205,7 @@ class RLlibAgent(Agent):
             else np.asarray(obs)[None]
         )
         masks = None if action_mask is None else np.asarray(action_mask)[None]
-        action = self.act_batch(single, masks, deterministic)[0]
+        action = self._actions(self.module, single, masks, deterministic)[0]
         return action.item() if np.ndim(action) == 0 else action
 
     @torch.no_grad()
@@ -208,27 +243,40 @@ class RLlibAgent(Agent):
         return self.trainer.add_snapshot(name)
 
     def save(self, path: Path) -> None:
-        """Write the module (inference only) into the folder ``path``."""
-        self.module.save_to_path(path / self.module_id)
-        (path / MODULE_FILE).write_text(json.dumps({"module_id": self.module_id}) + "\n")
+        """Write the modules into the folder ``path`` (:func:`load_agent` reads it back)."""
+        modules = {self.module_id: self.module, **self.peers}
+        for module_id, module in modules.items():
+            module.save_to_path(path / module_id)
+        info = {"module_id": self.module_id, "modules": list(modules)}
+        (path / MODULE_FILE).write_text(json.dumps(info) + "\n")
 
 
-def load_module(checkpoint: Path) -> tuple[Any, str]:
-    """The trained module in a learnloop checkpoint folder, and its id (no Ray needed)."""
+def load_modules(checkpoint: Path) -> dict[str, Any]:
+    """The trained modules in a learnloop checkpoint folder, the agent's first (no Ray needed)."""
     from ray.rllib.core.rl_module.rl_module import RLModule
 
     info_file = checkpoint / MODULE_FILE
     if not info_file.is_file():
         raise ValueError(f"checkpoint {checkpoint} is not an RLlib checkpoint (no {MODULE_FILE})")
-    module_id = json.loads(info_file.read_text())["module_id"]
-    module_dir = checkpoint / ALGORITHM_DIR / "learner_group" / "learner" / "rl_module" / module_id
-    if not module_dir.is_dir():  # written by RLlibAgent.save rather than a training checkpoint
-        module_dir = checkpoint / module_id
-    if not module_dir.is_dir():
-        raise ValueError(f"checkpoint {checkpoint} has no module {module_id!r} ({module_dir})")
-    try:
-        module = RLModule.from_checkpoint(module_dir)
-    except Exception as error:  # pickle, torch and RLlib raise many kinds on damaged files
-        raise ValueError(f"checkpoint {module_dir} could not be loaded: {error}") from None
-    module.eval()
-    return module, module_id
+    info = json.loads(info_file.read_text())
+    modules = {}
+    for module_id in info.get("modules", [info["module_id"]]):
+        module_dir = checkpoint / ALGORITHM_DIR / "learner_group" / "learner" / "rl_module"
+        module_dir = module_dir / module_id
+        if not module_dir.is_dir():  # written by RLlibAgent.save rather than by training
+            module_dir = checkpoint / module_id
+        if not module_dir.is_dir():
+            raise ValueError(f"checkpoint {checkpoint} has no module {module_id!r} ({module_dir})")
+        try:
+            modules[module_id] = RLModule.from_checkpoint(module_dir)
+        except Exception as error:  # pickle, torch and RLlib raise many kinds on damaged files
+            raise ValueError(f"checkpoint {module_dir} could not be loaded: {error}") from None
+        modules[module_id].eval()
+    return modules
+
+
+def load_agent(checkpoint: Path) -> RLlibAgent:
+    """The agent stored in a learnloop checkpoint folder."""
+    modules = load_modules(checkpoint)
+    (first, module), *others = modules.items()
+    return RLlibAgent(module, first, peers=dict(others))

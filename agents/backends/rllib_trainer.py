@@ -25,7 +25,7 @@ from agents.backends.rllib import (
     result_metrics,
     sampled_steps,
 )
-from agents.backends.rllib_agent import ALGORITHM_DIR, MODULE_FILE, RLlibAgent, load_module
+from agents.backends.rllib_agent import ALGORITHM_DIR, MODULE_FILE, RLlibAgent, load_agent
 from agents.base import Agent, TrainContext
 
 
@@ -36,8 +36,16 @@ class Trainer:
         from ray.rllib.env.multi_agent_env import MultiAgentEnv
         from ray.tune.registry import register_env
 
+        from agents.backends.rllib_parallel import ParallelEnvCreator, is_parallel_env
+
         self.ctx = ctx
-        probe = ctx.make_env(0)
+        ray_cfg = getattr(ctx.options.get("config"), "ray", None)
+        probe, wrap = ctx.make_env(0), None
+        if is_parallel_env(probe):  # PettingZoo ParallelEnv: masks, state, policy mapping
+            wrap = ParallelEnvCreator(
+                getattr(ray_cfg, "policies", "shared"), getattr(ray_cfg, "central_critic", False)
+            )
+            probe = wrap(probe)
         try:
             self.multi = isinstance(probe, MultiAgentEnv)
             self.trained = (
@@ -45,10 +53,9 @@ class Trainer:
                 else [SINGLE_MODULE]
             )  # fmt: skip
             self.slots = [m for m in getattr(probe, "possible_agents", []) if m.startswith("snap")]
-            ray_cfg = getattr(ctx.options.get("config"), "ray", None)
             per_runner = env_runner_layout(ctx.algo, ray_cfg)[1] if ray_cfg else ctx.algo.n_envs
             env_name = f"learnloop-{tag}"
-            register_env(env_name, _EnvCreator(ctx.make_env, per_runner))
+            register_env(env_name, _EnvCreator(ctx.make_env, per_runner, wrap))
             config = build_config(ctx, probe, env_name)
         finally:
             probe.close()
@@ -74,12 +81,15 @@ class Trainer:
 
     def _write(self, folder: Path) -> None:
         self.algo.save_to_path(str((folder / ALGORITHM_DIR).resolve()))
-        info = {"module_id": self.module_id, "step": self.step, "snapshots": self.snapshots}
+        info = {"module_id": self.module_id, "modules": self.trained, "step": self.step,
+                "snapshots": self.snapshots}  # fmt: skip
         (folder / MODULE_FILE).write_text(json.dumps(info) + "\n")
 
     def agent(self) -> RLlibAgent:
-        """An agent on the current weights (the local env runner's module, synced each step)."""
-        return RLlibAgent(self.algo.get_module(self.module_id), self.module_id, trainer=self)
+        """An agent on the current weights (the local env runner's modules, synced each step)."""
+        peers = {m: self.algo.get_module(m) for m in self.trained[1:]}
+        module = self.algo.get_module(self.module_id)
+        return RLlibAgent(module, self.module_id, trainer=self, peers=peers)
 
     # -- self-play snapshots --------------------------------------------------------------------
 
@@ -139,8 +149,7 @@ class Trainer:
                 self._call_hook(periodic.hook)
         if final is None or saved_at != self.step:
             final = ctx.save_checkpoint(self.step, self._write)
-        module, module_id = load_module(final)
-        return RLlibAgent(module, module_id)
+        return load_agent(final)
 
     def _call_hook(self, hook: Callable) -> None:
         metrics = hook(self.step, self.agent())
