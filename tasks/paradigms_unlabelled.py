@@ -78,6 +78,11 @@ class DigitsSelfSupTask(ParadigmTask):
         metrics = {"mse": summary["mse"]}
         if hasattr(agent, "clean_encoder"):
             metrics["test_accuracy"] = self.probe(cfg, agent)
+            # The same probe on the same network untrained: what the training added.
+            untrained = type(agent)(
+                agent.observation_space, agent.action_space, agent.seed, **agent.hyper
+            )
+            metrics["untrained_encoder_test_accuracy"] = self.probe(cfg, untrained)
         return metrics
 
     def probe(self, cfg: Any, autoencoder: Any) -> float:
