@@ -6,10 +6,8 @@ robot, so a single policy acts for, and learns from, every robot. SB3 then count
 slot: ``train.total_steps`` are robot-steps. :class:`SharedRobotsBackend` is the SB3 backend
 training on that vector env instead of one built from per-index Gymnasium envs.
 
-Optional potential-based shaping (Ng et al., 1999) adds ``weight * (phi(s') - phi(s))`` to each
-robot's reward; over an episode it adds ``phi(last) - phi(first)`` whatever the robots did
-between, so it changes no ranking of policies. (The discounted form ``gamma * phi(s') - phi(s)``
-pays ``(1 - gamma) * -phi`` for standing still where ``phi < 0``; PPO learned to idle on it.)
+Optional potential-based shaping (Ng et al., 1999) adds ``weight * (gamma * phi(s') - phi(s))``
+to each robot's reward, which leaves the optimal policies of the discounted problem unchanged.
 ``phi`` is the robot's progress through its job cycle, less the steps (moves and turns, around
 shelves when loaded) to its next target divided by twice the map's height + width: empty-handed 0
 (target: a resting request), carrying a request 0.5 (target: a goal), carrying another shelf
@@ -73,9 +71,12 @@ def _vec_env_base() -> type:
     return VecEnv
 
 
-def make_robot_slots(num_envs: int, env_kwargs: dict[str, Any], shaping: float = 0.0) -> Any:
-    """An SB3 VecEnv with one slot per robot of ``num_envs`` warehouses (SB3's ``VecEnv`` is
-    subclassed here, not at import, so importing this module does not import SB3)."""
+def make_robot_slots(
+    num_envs: int, env_kwargs: dict[str, Any], shaping: float = 0.0, discount: float = 1.0
+) -> Any:
+    """An SB3 VecEnv with one slot per robot of ``num_envs`` warehouses, shaping rewards with
+    ``discount`` as gamma (SB3's ``VecEnv`` is subclassed here, not at import, so importing
+    this module does not import SB3)."""
     from envs.warehouse.vector import RobotsVectorEnv
 
     base = _vec_env_base()
@@ -121,7 +122,7 @@ def make_robot_slots(num_envs: int, env_kwargs: dict[str, Any], shaping: float =
                     infos[slot]["TimeLimit.truncated"] = True
             if shaping:  # the last step of an episode is not shaped (its state was reset)
                 now = potential(self.warehouses.core).reshape(-1)
-                rewards += shaping * np.where(dones, 0.0, now - self._phi)
+                rewards += shaping * np.where(dones, 0.0, discount * now - self._phi)
                 self._phi = now
             self._masks = info["action_mask"].reshape(self.num_envs, 5).astype(bool)
             return flat, rewards, dones, infos
@@ -174,7 +175,9 @@ class SharedRobotsBackend(SB3Backend):
         from agents.backends.sb3 import algorithm_class
 
         device = resolve_device(ctx.device)
-        slots = make_robot_slots(ctx.algo.n_envs, self.env_kwargs, self.shaping)
+        slots = make_robot_slots(
+            ctx.algo.n_envs, self.env_kwargs, self.shaping, discount=ctx.algo.gamma
+        )
         vec_env = VecMonitor(slots)
         vec_env.seed(ctx.seed)
         cls = algorithm_class(ctx.algo.name)
