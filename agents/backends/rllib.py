@@ -2,14 +2,16 @@
 
 Single-agent tasks hand over a Gymnasium env factory; two-player self-play tasks hand over a
 :class:`~agents.backends.rllib_selfplay.SelfPlayMultiAgentEnv` (one module per role, only
-``learner`` trains). The common knobs map to RLlib's names in one table (:data:`PPO_KNOBS`);
+``learner`` trains); a PettingZoo ParallelEnv (the warehouse robots) is wrapped in
+:class:`~agents.backends.rllib_parallel.ParallelAgentsEnv` (shared or per-agent policies,
+optionally a critic on the global state). The common knobs map to RLlib's names in one table (:data:`PPO_KNOBS`);
 every value is set explicitly because RLlib's defaults differ from SB3's, and the config's
 ``rllib:`` section passes anything else (``{method: {argument: value}}``, applied last).
 
 ``algo.train()`` logs nothing by itself: each iteration's result dict is renamed to
-learnloop's metric names (:data:`RESULT_METRICS`) and handed to the run's logger. The global
+learnloop's metric names (:data:`LEARNER_METRICS`, :func:`result_metrics`) and handed to the run's logger. The global
 step is environment steps sampled over the run's lifetime (for self-play: the learner's own
-moves, as under SB3). Checkpoints hold ``algo.save_to_path`` output plus a small JSON naming
+moves; for robots, robot-steps: as under SB3). Checkpoints hold ``algo.save_to_path`` output plus a small JSON naming
 the trained module; the trained agent loads from a checkpoint with torch alone, no Ray.
 """
 
@@ -19,6 +21,7 @@ import functools
 import json
 import os
 import uuid
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -28,7 +31,7 @@ from agents.backends.rllib_agent import MODULE_FILE, is_masked_space
 from agents.base import Agent, Backend, TrainContext, resolve_device
 
 SINGLE_MODULE = "default_policy"  # RLlib's module id for single-agent tasks
-ALGORITHMS = {"ppo": "PPO", "maskable_ppo": "PPO"}  # masking comes from the observations
+ALGORITHMS = ("ppo", "maskable_ppo")  # both PPO: masking comes from the observations
 
 # learnloop knob -> RLlib PPOConfig.training() argument; (name, rllib name, value from algo).
 PPO_KNOBS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
@@ -126,7 +129,7 @@ def _gpus(ctx: TrainContext, ray_cfg: Any) -> float:
     return 0.0
 
 
-class _EnvCreator:
+class EnvCreator:
     """RLlib's env creator: env ``worker_index * per_runner + n`` of the task's factory."""
 
     def __init__(
@@ -188,6 +191,12 @@ def build_config(ctx: TrainContext, probe: Any, env_name: str) -> Any:
             f"use one of: {', '.join(ALGORITHMS)}"
         )
     ray_cfg, passthrough = _settings(ctx)
+    if ctx.algo.clip_schedule != "constant":
+        warnings.warn(
+            f"backend=rllib: algo.clip_schedule={ctx.algo.clip_schedule!r} is not available in "
+            f"RLlib's PPO; clip_param stays {ctx.algo.clip_range}",
+            stacklevel=2,
+        )
     runners, per_runner, fragment = env_runner_layout(ctx.algo, ray_cfg)
     config = (
         PPOConfig()
@@ -299,7 +308,8 @@ def sampled_steps(result: dict[str, Any], trained: list[str], multi: bool) -> in
     return int(float(runners.get("num_env_steps_sampled_lifetime", 0)))
 
 
-def _next_multiple(step: int, every: int) -> int:
+def next_multiple(step: int, every: int) -> int:
+    """The first multiple of ``every`` above ``step`` (0 when ``every`` is 0: never)."""
     return (step // every + 1) * every if every > 0 else 0
 
 

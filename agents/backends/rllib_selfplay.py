@@ -96,7 +96,8 @@ class SelfPlayMultiAgentEnv(MultiAgentEnv):
             raise ValueError(f"self-play needs a two-player game, got agents {self.seats}")
         self.fixed_factories = fixed
         self.fixed_share = fixed_share
-        self.possible_agents = [LEARNER, *(snapshot_id(k) for k in range(slots))]
+        self.snapshot_slots = [snapshot_id(k) for k in range(slots)]  # opponent modules
+        self.possible_agents = [LEARNER, *self.snapshot_slots]
         self.agents = []
         space = self.game.observation_spaces[self.seats[0]]
         actions = self.game.action_spaces[self.seats[0]]

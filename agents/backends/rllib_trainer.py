@@ -18,9 +18,9 @@ from typing import Any
 
 from agents.backends.rllib import (
     SINGLE_MODULE,
-    _EnvCreator,
-    _next_multiple,
+    EnvCreator,
     env_runner_layout,
+    next_multiple,
     read_module_info,
     result_metrics,
     sampled_steps,
@@ -52,10 +52,10 @@ class Trainer:
                 list(getattr(probe, "trained_agents", ["learner"])) if self.multi
                 else [SINGLE_MODULE]
             )  # fmt: skip
-            self.slots = [m for m in getattr(probe, "possible_agents", []) if m.startswith("snap")]
+            self.slots = list(getattr(probe, "snapshot_slots", []))
             per_runner = env_runner_layout(ctx.algo, ray_cfg)[1] if ray_cfg else ctx.algo.n_envs
             env_name = f"learnloop-{tag}"
-            register_env(env_name, _EnvCreator(ctx.make_env, per_runner, wrap))
+            register_env(env_name, EnvCreator(ctx.make_env, per_runner, wrap))
             config = build_config(ctx, probe, env_name)
         finally:
             probe.close()
@@ -122,8 +122,8 @@ class Trainer:
         """Train to the budget; returns the agent loaded from the final checkpoint."""
         ctx = self.ctx
         start, start_time = self.step, time.monotonic()
-        next_checkpoint = _next_multiple(start, ctx.checkpoint_every)
-        next_hook = [_next_multiple(start, p.every) for p in ctx.periodic]
+        next_checkpoint = next_multiple(start, ctx.checkpoint_every)
+        next_hook = [next_multiple(start, p.every) for p in ctx.periodic]
         saved_at, final = -1, None
         ran_at = [-1] * len(ctx.periodic)
         while self.step < ctx.total_steps:
@@ -137,11 +137,11 @@ class Trainer:
             ctx.logger.progress(self.step)
             for i, periodic in enumerate(ctx.periodic):
                 if next_hook[i] and self.step >= next_hook[i]:
-                    next_hook[i] = _next_multiple(self.step, periodic.every)
+                    next_hook[i] = next_multiple(self.step, periodic.every)
                     self._call_hook(periodic.hook)
                     ran_at[i] = self.step
             if next_checkpoint and self.step >= next_checkpoint:
-                next_checkpoint = _next_multiple(self.step, ctx.checkpoint_every)
+                next_checkpoint = next_multiple(self.step, ctx.checkpoint_every)
                 final = ctx.save_checkpoint(self.step, self._write)
                 saved_at = self.step
         for i, periodic in enumerate(ctx.periodic):
