@@ -47,6 +47,11 @@ class RobotsEnvConfig:
         True,
     )
     max_steps: int = describe("Steps per episode.", 500, min=1)
+    job_masks: bool = describe(
+        "Mask TOGGLE_LOAD unless it lifts a requested shelf or puts back another one (with "
+        "algo.name=maskable_ppo).",
+        True,
+    )
     shaping: float = describe(
         "Weight of potential-based shaping toward each robot's next target (0: off; needs "
         "observe_targets).",
@@ -99,7 +104,7 @@ class WarehouseRobotsTask(Task):
 
         if (name or cfg.backend) != "sb3":
             return super().backend(cfg, name)
-        return SharedRobotsBackend(robots_env_kwargs(cfg), cfg.env.shaping)
+        return SharedRobotsBackend(robots_env_kwargs(cfg), cfg.env.shaping, cfg.env.job_masks)
 
     def periodic(self, cfg: Any, run: Any) -> list[Any]:
         from agents.base import Periodic
@@ -116,11 +121,13 @@ class WarehouseRobotsTask(Task):
 
     @staticmethod
     def _learned(agent: Any, cfg: Any) -> Any:
+        from tasks.warehouse_sb3 import job_masks
+
         def act(env: Any) -> np.ndarray:
             obs = env.core.observe()[0]
-            return np.asarray(
-                agent.act_batch(obs, env.action_masks(), cfg.eval.deterministic)
-            ).reshape(-1)
+            masks = job_masks(env.core)[0] if cfg.env.job_masks else env.action_masks()
+            chosen = agent.act_batch(obs, masks.astype(bool), cfg.eval.deterministic)
+            return np.asarray(chosen).reshape(-1)
 
         return act
 

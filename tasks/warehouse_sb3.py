@@ -65,6 +65,19 @@ def potential(core: Any) -> np.ndarray:
     return out
 
 
+def job_masks(core: Any) -> np.ndarray:
+    """(B, N, 5) bool: the env's masks, with TOGGLE_LOAD kept only where it serves a job:
+    lifting a requested shelf, or putting down a shelf that is not requested."""
+    masks = core.action_masks().astype(bool)
+    b, i = np.indices(core.shelf.shape)
+    under = core.shelf_grid[b, core.y, core.x] - 1
+    carried = core.shelf
+    lift = (carried < 0) & (under >= 0) & core.requested[b, np.maximum(under, 0)]
+    drop = (carried >= 0) & ~core.requested[b, np.maximum(carried, 0)]
+    masks[..., 4] &= lift | drop
+    return masks
+
+
 def _vec_env_base() -> type:
     from stable_baselines3.common.vec_env import VecEnv
 
@@ -72,7 +85,11 @@ def _vec_env_base() -> type:
 
 
 def make_robot_slots(
-    num_envs: int, env_kwargs: dict[str, Any], shaping: float = 0.0, discount: float = 1.0
+    num_envs: int,
+    env_kwargs: dict[str, Any],
+    shaping: float = 0.0,
+    discount: float = 1.0,
+    jobs_only: bool = False,
 ) -> Any:
     """An SB3 VecEnv with one slot per robot of ``num_envs`` warehouses, shaping rewards with
     ``discount`` as gamma (SB3's ``VecEnv`` is subclassed here, not at import, so importing
@@ -99,7 +116,7 @@ def make_robot_slots(
             obs, info = self.warehouses.reset(seed=self._seed)
             self._seed = None
             flat = obs.reshape(self.num_envs, -1)
-            self._masks = info["action_mask"].reshape(self.num_envs, 5).astype(bool)
+            self._masks = self._current_masks(info)
             if shaping:
                 self._phi = potential(self.warehouses.core).reshape(-1)
             return flat
@@ -124,8 +141,12 @@ def make_robot_slots(
                 now = potential(self.warehouses.core).reshape(-1)
                 rewards += shaping * np.where(dones, 0.0, discount * now - self._phi)
                 self._phi = now
-            self._masks = info["action_mask"].reshape(self.num_envs, 5).astype(bool)
+            self._masks = self._current_masks(info)
             return flat, rewards, dones, infos
+
+        def _current_masks(self, info: dict) -> np.ndarray:
+            masks = job_masks(self.warehouses.core) if jobs_only else info["action_mask"]
+            return masks.reshape(self.num_envs, 5).astype(bool)
 
         def action_masks(self) -> np.ndarray:
             """(slots, 5) bool masks, for MaskablePPO."""
@@ -165,8 +186,8 @@ def make_robot_slots(
 class SharedRobotsBackend(SB3Backend):
     """SB3 training on robot slots (parameter sharing); loading is SB3Backend's."""
 
-    def __init__(self, env_kwargs: dict[str, Any], shaping: float) -> None:
-        self.env_kwargs, self.shaping = env_kwargs, shaping
+    def __init__(self, env_kwargs: dict[str, Any], shaping: float, jobs_only: bool) -> None:
+        self.env_kwargs, self.shaping, self.jobs_only = env_kwargs, shaping, jobs_only
 
     def train(self, ctx: TrainContext) -> Agent:
         from stable_baselines3.common.logger import Logger
@@ -176,7 +197,7 @@ class SharedRobotsBackend(SB3Backend):
 
         device = resolve_device(ctx.device)
         slots = make_robot_slots(
-            ctx.algo.n_envs, self.env_kwargs, self.shaping, discount=ctx.algo.gamma
+            ctx.algo.n_envs, self.env_kwargs, self.shaping, ctx.algo.gamma, self.jobs_only
         )
         vec_env = VecMonitor(slots)
         vec_env.seed(ctx.seed)

@@ -46,6 +46,18 @@ def test_shaping_potential_counts_steps_to_the_next_target() -> None:
     assert potential(env.core)[0, 0] == pytest.approx(-0.25 - 3 / span)
 
 
+def test_job_masks_keep_only_useful_toggles() -> None:
+    from envs.warehouse.robots import RobotsEnv
+    from tasks.warehouse_sb3 import job_masks
+
+    env = RobotsEnv(layout="xX\n..\n.g\nxx", n_robots=2)
+    env.reset(seed=0, options={"robots": [(0, 0, "up"), (1, 0, "up")]})
+    assert env.action_masks()[:, 4].tolist() == [1, 1]  # both could lift
+    assert job_masks(env.core)[0, :, 4].tolist() == [False, True]  # only the request serves
+    env.step({"robot_0": 4, "robot_1": 4})  # the env still lets robot 0 lift it
+    assert job_masks(env.core)[0, :, 4].tolist() == [True, False]  # put back: yes; drop: no
+
+
 @pytest.mark.slow
 def test_warehouse_robots_runs_end_to_end(runs_dir: Path) -> None:
     budget = ["train.total_steps=1024", "algo.n_envs=2", "algo.n_steps=128", "algo.batch_size=128"]
