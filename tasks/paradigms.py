@@ -18,7 +18,7 @@ from agents.backends import BACKENDS
 from tasks.base import EvalResult, Task
 from tasks.config import ConfigError, EvalConfig, TaskConfig, TrainConfig, describe, section
 
-# The learner each feedback mode can feed ("any": the learner reads no feedback it could lack).
+# Learners that learn from info labels or targets: they need env.feedback=label.
 NEEDS_LABELS = ("supervised", "semi", "autoencoder")
 
 
@@ -64,7 +64,9 @@ class LearnerConfig:
         choices=("supervised", "reward", "semi", "autoencoder", "cluster", "anomaly"),
     )
     arch: str = describe(
-        "Network: 'cnn' for images, 'mlp', or 'auto'.", "auto", choices=("auto", "cnn", "mlp")
+        "Network: 'cnn' for images, 'mlp', 'linear' (no hidden layer), or 'auto'.",
+        "auto",
+        choices=("auto", "cnn", "mlp", "linear"),
     )
     width: int = describe("Feature width of the encoder.", 128, min=1)
     learning_rate: float = describe("Adam step size (0: the learner's default).", 0.0, min=0.0)
@@ -348,9 +350,7 @@ class DiabetesRegressionConfig(ParadigmConfig):
     """Config of diabetes_regression."""
 
     env: RegressEnvConfig = section(lambda: RegressEnvConfig(num_envs=16), "The env.")
-    learner: LearnerConfig = section(
-        lambda: LearnerConfig(arch="mlp", width=64), "learnloop's learner."
-    )
+    learner: LearnerConfig = section(lambda: LearnerConfig(arch="linear"), "learnloop's learner.")
     train: TrainConfig = section(lambda: train_budget(20_000), "Training budget and checkpoints.")
 
 

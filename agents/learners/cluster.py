@@ -32,6 +32,25 @@ class PrototypeHead(nn.Module):
         return features @ prototypes.T / self.temperature
 
 
+def spherical_kmeans(
+    points: torch.Tensor, clusters: int, generator: torch.Generator, iterations: int = 20
+) -> torch.Tensor:
+    """Centroids (on the unit sphere) of ``points`` by k-means++ seeding and Lloyd steps."""
+    points = nn.functional.normalize(points, dim=1)
+    first = int(torch.randint(0, len(points), (1,), generator=generator))
+    centroids = points[first : first + 1]
+    while len(centroids) < clusters:  # k-means++: far points are likelier seeds
+        distance = (1 - (points @ centroids.T).max(dim=1).values).clamp(min=1e-12)
+        pick = torch.multinomial(distance, 1, generator=generator)
+        centroids = torch.cat([centroids, points[pick]])
+    for _ in range(iterations):
+        assigned = (points @ centroids.T).argmax(dim=1)
+        sums = torch.zeros_like(centroids).index_add_(0, assigned, points)
+        used = torch.bincount(assigned, minlength=clusters) > 0
+        centroids = torch.where(used[:, None], nn.functional.normalize(sums, dim=1), centroids)
+    return centroids
+
+
 class ClusterLearner(Learner):
     """Clusters the stream from the observations alone (it reads neither reward nor ``info``).
 
@@ -41,7 +60,8 @@ class ClusterLearner(Learner):
     gets the same cluster (SCAN, Van Gansbeke et al. 2020: ``-log <p(x), p(n)>``), while
     ``entropy_coef`` times the entropy of the batch's mean assignment keeps every cluster in
     use. Nearest neighbours in pixel space mostly share a class, so the clusters follow the
-    classes without ever seeing one. An averaged copy of the weights acts.
+    classes without ever seeing one. The prototypes start at spherical k-means centroids of the
+    remembered samples' features. An averaged copy of the weights acts.
 
     Hyperparameters: ``arch``, ``width``, ``learning_rate`` (3e-3), ``memory`` (4096),
     ``warmup`` (1024), ``neighbours`` (5), ``entropy_coef`` (2.0), ``temperature`` (0.1),
@@ -91,6 +111,16 @@ class ClusterLearner(Learner):
         with torch.no_grad():
             return self.average.module(self.tensor(obs)).argmax(dim=1).cpu().numpy()
 
+    def seed_prototypes(self) -> None:
+        """Start the prototypes at k-means centroids of the remembered samples' features (else
+        the clusters take tens of thousands of steps to break their initial symmetry)."""
+        encoder, head = self.network[0], self.network[1]
+        with torch.no_grad():
+            memory = self.memory.items["obs"][: self.memory.size].to(self.device)
+            centroids = spherical_kmeans(encoder(memory), head.prototypes.shape[0], self.generator)
+            head.prototypes.copy_(centroids)
+        self.average = AveragedCopy(self.network, self.hyper["average"])
+
     def neighbours_of(self, x: torch.Tensor) -> torch.Tensor:
         """One random pick among each sample's nearest remembered samples (copies skipped)."""
         memory = self.memory.items["obs"][: self.memory.size].to(self.device)
@@ -108,6 +138,8 @@ class ClusterLearner(Learner):
         self.memory.add(obs=x.cpu())
         if self.memory.size < self.hyper["warmup"]:
             return {}
+        if self.updates == 0:
+            self.seed_prototypes()
         pairs = torch.cat(
             [weak_augment(x, self.image), weak_augment(self.neighbours_of(x), self.image)]
         )

@@ -12,11 +12,12 @@ import math
 import torch
 from torch import nn
 
-ARCHITECTURES = ("auto", "cnn", "mlp")
+ARCHITECTURES = ("auto", "cnn", "mlp", "linear")
 
 
 class Encoder(nn.Module):
-    """Observation -> features: CNN (32, 64 channels, 2x2 pooling) or MLP, ReLU throughout."""
+    """Observation -> features: CNN (32, 64 channels, 2x2 pooling) or MLP, ReLU throughout;
+    "linear" passes the observation through flattened (a head on it is a linear model)."""
 
     def __init__(self, obs_shape: tuple[int, ...], arch: str = "auto", width: int = 128) -> None:
         super().__init__()
@@ -25,9 +26,13 @@ class Encoder(nn.Module):
         image = len(obs_shape) == 3
         if arch == "cnn" and not image:
             raise ValueError(f"arch='cnn' needs image observations (C, H, W), got {obs_shape}")
-        self.arch = "cnn" if arch == "cnn" or (arch == "auto" and image) else "mlp"
+        self.arch = arch if arch != "auto" else ("cnn" if image else "mlp")
         self.obs_shape = tuple(obs_shape)
-        if self.arch == "cnn":
+        self.features = width
+        if self.arch == "linear":
+            self.body: nn.Module = nn.Flatten()
+            self.features = math.prod(obs_shape)
+        elif self.arch == "cnn":
             channels, height, width_px = obs_shape
             self.body = nn.Sequential(
                 nn.Conv2d(channels, 32, 3, padding=1),
@@ -48,7 +53,6 @@ class Encoder(nn.Module):
                 nn.Linear(width, width),
                 nn.ReLU(),
             )
-        self.features = width
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.body(obs)
