@@ -76,23 +76,28 @@ def stock_rows() -> list[str]:
 
 
 def run_rows(runs: list[Path]) -> list[str]:
+    import yaml
+
     rows = []
     for run in runs:
         results = json.loads((run / "eval" / "results.json").read_text())
-        config = (run / "config.yaml").read_text()
-        metrics, step = results["metrics"], results["step"]
+        config = yaml.safe_load((run / "config.yaml").read_text())
+        metrics, step, env = results["metrics"], results["step"], config["env"]
         if results["task"] == "warehouse_inventory":
-            preset = "orgym_v1" if "orgym_v1" in config else "orgym_v0"
+            preset = env["preset"]
             rows.append(
-                f"| {preset} | PPO ({step:,} steps, {run.name}) | {metrics['profit']:.1f} | "
+                f"| {preset} | PPO ({step:,} steps) | {metrics['profit']:.1f} | "
                 f"{STOCK_REFERENCE[(preset, 'trained')]} (PPO, 400k); goal >= {RL_GOAL[preset]} "
-                f"| service {metrics['service_level']:.3f} |"
+                f"| service {metrics['service_level']:.3f}; time-aware base-stock "
+                f"{metrics['time_aware_base_stock_profit']:.1f} on the same seeds |"
             )
         else:
+            key = (env["size"], env["n_robots"])
+            sampled = "sampled" if not config["eval"]["deterministic"] else "greedy argmax"
             rows.append(
-                f"| robots | PPO shared ({step:,} robot-steps, {run.name}) | "
-                f"{metrics['deliveries']:.1f} | greedy {metrics['greedy_deliveries']:.1f} here; "
-                f"MAPPO ~{MAPPO_REFERENCE.get(('tiny', 2))} on tiny-2ag | "
+                f"| {key[0]}-{key[1]}ag | {config['algo']['name']} shared ({step:,} robot-steps, "
+                f"{sampled}) | {metrics['deliveries']:.1f} | greedy {metrics['greedy_deliveries']:.1f}"
+                f" here; MAPPO ~{MAPPO_REFERENCE.get(key, '-')} | "
                 f"{metrics['fraction_of_greedy']:.2f} of greedy |"
             )
     return rows
@@ -119,7 +124,12 @@ def main(argv: list[str] | None = None) -> str:
         *stock_rows(),
     ]
     if args.runs:
-        lines += ["", "## Learned agents (task runs)", "", "| env | agent | result | reference | notes |"]
+        lines += [
+            "",
+            "## Learned agents (task runs)",
+            "",
+            "| env | agent | result | reference | notes |",
+        ]
         lines += ["|---|---|---|---|---|", *run_rows(args.runs)]
     table = "\n".join(lines) + "\n"
     print(table)

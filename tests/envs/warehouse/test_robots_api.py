@@ -102,3 +102,17 @@ def test_same_seed_same_episode() -> None:
 
     assert episode(4) == episode(4)
     assert episode(4) != episode(5)
+
+
+def test_difficulty_sets_the_request_queue_as_rware() -> None:
+    queues = {
+        d: RobotsEnv(n_robots=4, difficulty=d).core.request_queue
+        for d in ("easy", "normal", "hard")
+    }
+    assert queues == {"easy": 8, "normal": 4, "hard": 2}
+    assert RobotsEnv(n_robots=3, request_queue=5).core.request_queue == 5
+    for size in ("medium", "large"):
+        env = RobotsEnv(size=size, n_robots=10)
+        env.reset(seed=0)
+        env.step({a: 1 for a in env.agents})
+        assert env.state_shape[1:] == {"medium": (20, 16), "large": (29, 16)}[size]
