@@ -112,20 +112,21 @@ def anomaly_baselines(cfg: Any, held_out: int) -> list[dict[str, Any]]:
 
 
 def probe_baselines(cfg: Any, label_fraction: float) -> list[dict[str, Any]]:
-    """A linear probe on PCA features (32 components fitted on all training samples)."""
+    """A linear probe on PCA features (up to 32 components, fitted on all training samples)."""
     from sklearn.decomposition import PCA
     from sklearn.linear_model import LogisticRegression
 
     split = task_split(cfg)
     x, y = _flat(split, "train"), split.targets("train")
     pool = split.labelled_mask(label_fraction)
-    pca = PCA(32, random_state=cfg.seed).fit(x)
+    components = min(32, x.shape[1])
+    pca = PCA(components, random_state=cfg.seed).fit(x)
     probe = LogisticRegression(max_iter=2000).fit(pca.transform(x[pool]), y[pool])
     predictions = probe.predict(pca.transform(_flat(split, "test")))
     accuracy = float(np.mean(predictions == split.targets("test")))
     return [
         {
-            "model": f"PCA(32) + logistic regression, {label_fraction:g} of labels",
+            "model": f"PCA({components}) + logistic regression, {label_fraction:g} of labels",
             "labels": int(pool.sum()),
             "test_accuracy": accuracy,
         }

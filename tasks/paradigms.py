@@ -199,7 +199,7 @@ class ParadigmTask(Task):
                 obs_space, action_space, seed, device, **self.learner_hyper(cfg)
             )
         except (TypeError, ValueError) as error:
-            raise ConfigError(f"learner.kwargs: {error}") from None
+            raise ConfigError(f"learner: {error}") from None
 
     def periodic(self, cfg: Any, run: Any) -> list[Any]:
         """Under RL backends, validation curves (learnloop's backend validates by itself)."""

@@ -114,3 +114,10 @@ def test_supervised_learning_reaches_90_percent_in_4000_steps(runs_dir):
     budget = ["train.total_steps=4000", "env.num_envs=32", "eval.baselines=false"]
     assert run_task(runs_dir, "digits_supervised", *budget) == 0
     assert results(runs_dir, "digits_supervised")["metrics"]["test_accuracy"] >= 0.9
+
+
+def test_tabular_data_and_masked_attributes_run_too(runs_dir):
+    tabular = ["env.dataset=wine", "learner.arch=auto", *TINY]
+    assert run_task(runs_dir, "digits_semi", *tabular) == 0
+    assert run_task(runs_dir, "digits_selfsup", "env.corruption=mask", *tabular) == 0
+    assert {"mse", "test_accuracy"} <= set(results(runs_dir, "digits_selfsup")["metrics"])
