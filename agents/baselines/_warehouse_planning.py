@@ -90,7 +90,7 @@ def plan_path(x0, y0, h0, me, passable, target, dist, reservations, path):
             state = frontier[f]
             h, rest = state // (height * width), state % (height * width)
             y, x = rest // width, rest % width
-            for action in range(4):
+            for action in (FORWARD, LEFT, RIGHT, NOOP):  # moving early wins ties
                 nh, ny, nx = h, y, x
                 if action == FORWARD:
                     nx, ny = x + DX[h], y + DY[h]

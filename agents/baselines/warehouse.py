@@ -8,8 +8,9 @@ every step, gives each robot a job and plans its path around the others:
 - empty-handed: to the nearest requested shelf nobody else has claimed, then lift it;
 - with nothing to do: off the corridors (under a shelf), out of the others' way.
 
-Robots plan one after another, in priority order (a robot whose plan failed last step first,
-then loaded robots, then the rest), each by a space-time search that avoids the cells the
+Robots plan one after another, in priority order (a robot whose plan failed recently first,
+for half a horizon, so two robots in each other's way do not take turns failing; then loaded
+robots; then the rest), each by a space-time search that avoids the cells the
 earlier ones reserved and head-on swaps with them (``_warehouse_planning``). Replanning every
 step keeps the plans consistent with what actually happened.
 """
@@ -55,7 +56,7 @@ class GreedyController:
     def reset(self) -> None:
         """Forget jobs and claims (call at every episode start)."""
         self.claims: dict[int, Cell] = {}  # robot -> the cell of its job
-        self.failed: set[int] = set()
+        self.boost: dict[int, int] = {}  # robot -> steps it keeps top priority after a failure
 
     def actions(self, core: Any, b: int = 0) -> np.ndarray:
         """One action per robot of warehouse ``b`` of ``core``."""
@@ -74,7 +75,7 @@ class GreedyController:
         path = np.zeros((self.horizon + 1, 2), dtype=np.int64)
         passable_loaded = resting == 0
         passable_free = np.ones((h, w), dtype=np.bool_)
-        failed = set()
+        self.boost = {i: left - 1 for i, left in self.boost.items() if left > 1}
         for i in self._priority(core, b, jobs):
             kind, target = jobs[i]
             here = (int(xs[i]), int(ys[i]))
@@ -113,8 +114,7 @@ class GreedyController:
                 and first == planning.NOOP
                 and dist[int(core.heading[b, i]), here[1], here[0]] > 0
             ):
-                failed.add(i)
-        self.failed = failed
+                self.boost.setdefault(i, max(1, self.horizon // 2))
         return actions
 
     def _jobs(self, core: Any, b: int, carried: set, resting: np.ndarray) -> dict[int, tuple]:
@@ -166,7 +166,9 @@ class GreedyController:
 
     def _priority(self, core: Any, b: int, jobs: dict[int, tuple]) -> list[int]:
         rank = {"deliver": 1, "drop": 2, "lift": 3, "park": 4, "stay": 5}
-        return sorted(jobs, key=lambda i: (i not in self.failed, rank[jobs[i][0]], i))
+        boosted = sorted(self.boost, key=lambda i: self.boost[i])  # earliest failure first
+        rest = sorted((i for i in jobs if i not in self.boost), key=lambda i: (rank[jobs[i][0]], i))
+        return boosted + rest
 
 
 def run_episode(env: Any, controller: Any, seed: int) -> dict[str, float]:

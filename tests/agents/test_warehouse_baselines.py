@@ -16,7 +16,7 @@ from envs.warehouse.inventory import PRESETS
 from envs.warehouse.robots import RobotsEnv
 from envs.warehouse.supply import SupplyChains
 
-GREEDY = {("tiny", 2): [30, 32, 34], ("tiny", 4): [61, 63, 63], ("small", 4): [45, 43, 46]}
+GREEDY = {("tiny", 2): [30, 31, 34], ("tiny", 4): [67, 68, 65], ("small", 4): [46, 42, 46]}
 # Echelon levels tuned on seeds 1000-1099 and the mean discounted profit on seeds 0-99.
 BASE_STOCK = {
     ("orgym_v0", False): ([87, 211, 429], 395.6),
