@@ -53,8 +53,8 @@ class RobotsEnvConfig:
         True,
     )
     shaping: float = describe(
-        "Weight of potential-based shaping toward each robot's next target (0: off; needs "
-        "observe_targets).",
+        "Weight of potential-based shaping by each robot's path distance to its next target "
+        "(0: off).",
         1.0,
         min=0.0,
     )
