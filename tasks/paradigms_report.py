@@ -58,7 +58,7 @@ def evaluate_members(cfg: Any, members: list[Any], run: Run) -> EvalResult:
         )
         for reference in result.tables.get("baselines", []):
             row = _reference_row(member.cfg.task, reference)
-            if row not in references:
+            if all(_same_model(row, other) for other in references) or not references:
                 references.append(row)
     notes.append(
         f"seed {cfg.seed}, split seed {cfg.split_seed}: every member trains on the same train part "
@@ -83,6 +83,12 @@ def _reference_row(task: str, reference: dict[str, Any]) -> dict[str, Any]:
         "labels": reference.get("labels", ""),
         "test scores": text,
     }
+
+
+def _same_model(row: dict[str, Any], other: dict[str, Any]) -> bool:
+    """False when two reference rows are the same model on the same data (shown once)."""
+    keys = ("model", "labels", "test scores")
+    return any(row[k] != other[k] for k in keys)
 
 
 def _paradigm(member: Any) -> str:
