@@ -201,4 +201,6 @@ def test_training_resumes_from_a_checkpoint(tmp_path):
 def test_an_unknown_hyperparameter_is_refused_by_name():
     env = make_vec("learnloop/Classify-v0")
     with pytest.raises(ValueError, match="has no hyperparameter 'sil_coeff'; known: .*sil_coef"):
-        learner_class("reward")(env.single_observation_space, env.single_action_space, sil_coeff=2.0)
+        learner_class("reward")(
+            env.single_observation_space, env.single_action_space, sil_coeff=2.0
+        )
