@@ -3,7 +3,7 @@
 #   make test   install everything, then run the whole test suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
-TASK ?= cartpole
+TASK ?= go_small
 
 .PHONY: install system-deps run test lint bench
 
