@@ -167,6 +167,7 @@ class WarehouseRobotsTask(Task):
             "pick_rate": by_name["trained"]["pick_rate_mean"],
             "greedy_deliveries": by_name["greedy"]["deliveries_mean"],
             "random_deliveries": by_name["random"]["deliveries_mean"],
+            "deterministic": float(cfg.eval.deterministic),
             "fraction_of_greedy": by_name["trained"]["deliveries_mean"]
             / max(by_name["greedy"]["deliveries_mean"], 1e-9),
         }
