@@ -143,7 +143,9 @@ def main(argv: list[str] | None = None) -> str:
         for size, n in configs:
             rate = best[(name, size, n)]
             ratio = rate / best[("rware 2.0 Warehouse", size, n)]
-            lines.append(f"| {name} | {size}-{n}ag | {rate:,.0f} | {rate * n:,.0f} | {ratio:.1f}x |")
+            lines.append(
+                f"| {name} | {size}-{n}ag | {rate:,.0f} | {rate * n:,.0f} | {ratio:.1f}x |"
+            )
     inventory = {
         wrapped: max(inventory_rate(args.seconds, wrapped) for _ in range(args.rounds))
         for wrapped in (False, True)
