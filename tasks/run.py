@@ -124,6 +124,12 @@ def execute(argv: list[str]) -> int:
         # A resumed run keeps its own saved config; only the new overrides apply on top.
         run = find_resume_run(Path(cfg.runs_dir), task_name, cfg.resume)
         cfg = _resumed_config(task.config_cls, task_name, run.path / "config.yaml", overrides)
+    if action != "train":
+        # Evaluate, play or serve with the settings the checkpoint was trained under (env
+        # options, network shape), plus whatever this command line overrides.
+        saved = _checkpoint_run_config(cfg, task_name)
+        if saved is not None:
+            cfg = _resumed_config(task.config_cls, task_name, saved, overrides)
     task.validate(cfg)
     session = Session(task, cfg, argv)
     try:
@@ -143,6 +149,22 @@ def execute(argv: list[str]) -> int:
 
 def _resumed_config(cfg_cls: type, task: str, saved: Path, overrides: list[str]) -> object:
     return load_config(cfg_cls, task, saved, overrides)
+
+
+def _checkpoint_run_config(cfg: object, task: str) -> Path | None:
+    """config.yaml of the run that holds the checkpoint an eval/play/gtp command will load."""
+    from tasks.runs import latest_run, resolve_checkpoint
+
+    if cfg.checkpoint:  # type: ignore[attr-defined]
+        path = Path(cfg.checkpoint)  # type: ignore[attr-defined]
+        if not path.exists():
+            return None  # the session reports the missing checkpoint
+        run_path = resolve_checkpoint(path).parent.parent
+    else:
+        run = latest_run(Path(cfg.runs_dir), task)  # type: ignore[attr-defined]
+        run_path = run.path if run else None
+    saved = run_path / "config.yaml" if run_path else None
+    return saved if saved is not None and saved.is_file() else None
 
 
 def _is_checkpoint_error(error: BaseException) -> bool:

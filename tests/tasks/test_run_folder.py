@@ -64,12 +64,14 @@ def test_tiny_run_writes_the_whole_run_folder(runs_dir: Path) -> None:
         assert tag in tags
 
 
-def test_eval_action_rewrites_results_for_the_newest_checkpoint(runs_dir: Path) -> None:
-    assert main(["cartpole", f"runs_dir={runs_dir}", *TINY]) == 0
+def test_eval_action_rewrites_results_with_the_runs_own_settings(runs_dir: Path) -> None:
+    assert main(["cartpole", f"runs_dir={runs_dir}", *TINY, "env.max_episode_steps=30"]) == 0
     run = only_run(runs_dir)
     (run / "eval" / "results.json").unlink()
     assert main(["cartpole", "eval", f"runs_dir={runs_dir}", "eval.episodes=1"]) == 0
-    assert json.loads((run / "eval" / "results.json").read_text())["step"] >= 2048
+    results = json.loads((run / "eval" / "results.json").read_text())
+    assert results["step"] >= 2048
+    assert results["metrics"]["episode_length"] <= 30, "eval uses the run's saved env settings"
 
 
 @pytest.mark.slow
