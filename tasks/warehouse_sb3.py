@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from agents.backends.sb3 import SB3Agent, SB3Backend, _make_callback, _metric_writer
-from agents.base import Agent, TrainContext, resolve_device
+from agents.backends.sb3 import SB3Backend
+from agents.base import TrainContext
 
 PHASE_POTENTIAL = {"empty": 0.0, "request": 0.5, "delivered": -0.25}
 
@@ -184,37 +184,18 @@ def make_robot_slots(
 
 
 class SharedRobotsBackend(SB3Backend):
-    """SB3 training on robot slots (parameter sharing); loading is SB3Backend's."""
+    """SB3 training on robot slots (parameter sharing); all but the vector env is SB3Backend's."""
 
     def __init__(self, env_kwargs: dict[str, Any], shaping: float, jobs_only: bool) -> None:
         self.env_kwargs, self.shaping, self.jobs_only = env_kwargs, shaping, jobs_only
 
-    def train(self, ctx: TrainContext) -> Agent:
-        from stable_baselines3.common.logger import Logger
+    def make_vec_env(self, ctx: TrainContext) -> Any:
+        """The robot slots of ``ctx.algo.n_envs`` warehouses, under a VecMonitor."""
         from stable_baselines3.common.vec_env import VecMonitor
 
-        from agents.backends.sb3 import algorithm_class
-
-        device = resolve_device(ctx.device)
         slots = make_robot_slots(
             ctx.algo.n_envs, self.env_kwargs, self.shaping, ctx.algo.gamma, self.jobs_only
         )
         vec_env = VecMonitor(slots)
         vec_env.seed(ctx.seed)
-        cls = algorithm_class(ctx.algo.name)
-        if ctx.resume_from is not None:
-            model = self._load_model(ctx.resume_from, cls, vec_env, device)
-        else:
-            model = self._new_model(ctx, cls, vec_env, device)
-        model.set_logger(Logger(folder=None, output_formats=[_metric_writer(ctx.logger)]))
-        agent = SB3Agent(model)
-        remaining = max(0, ctx.total_steps - model.num_timesteps)
-        model.learn(
-            total_timesteps=remaining,
-            callback=_make_callback(ctx, agent),
-            reset_num_timesteps=ctx.resume_from is None,
-            log_interval=1,
-        )
-        ctx.save_checkpoint(int(model.num_timesteps), agent.save)
-        vec_env.close()
-        return agent
+        return vec_env

@@ -143,7 +143,7 @@ class SB3Backend(Backend):
         from stable_baselines3.common.logger import Logger
 
         device = resolve_device(ctx.device)
-        vec_env = make_vec_env(ctx)
+        vec_env = self.make_vec_env(ctx)
         cls = algorithm_class(ctx.algo.name)
         if ctx.resume_from is not None:
             model = self._load_model(ctx.resume_from, cls, vec_env, device)
@@ -162,6 +162,10 @@ class SB3Backend(Backend):
         ctx.save_checkpoint(int(model.num_timesteps), agent.save)
         vec_env.close()
         return agent
+
+    def make_vec_env(self, ctx: TrainContext) -> Any:
+        """The vectorised training env (subclasses with their own VecEnv override this)."""
+        return make_vec_env(ctx)
 
     def _new_model(self, ctx: TrainContext, cls: type, vec_env: Any, device: str) -> Any:
         policy_kwargs = {"net_arch": list(ctx.algo.net_arch), **ctx.policy_kwargs}
