@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from envs.go.game import BLACK, EMPTY, GoGame, action_to_gtp, gtp_to_action
+from envs.go.gtp import own_eye_mask
 
 GNUGO_PATHS = ("gnugo", "/usr/games/gnugo", "/usr/bin/gnugo")
 INSTALL_HINT = "GNU Go is not installed; install it with: sudo apt-get install gnugo"
@@ -90,8 +91,8 @@ class HeuristicGoPlayer(_GamePlayer):
         save = self._save_atari(board, legal)
         if save is not None:
             return save
-        flat, me = board.ravel(), game.to_play
-        candidates = [a for a in legal if not all(flat[nb] == me for nb in neighbours(a, n))]
+        eyes = own_eye_mask(board, game.to_play)
+        candidates = [a for a in legal if not eyes[a]]
         if not candidates:
             return game.pass_action
         return int(self.rng.choice(candidates))
