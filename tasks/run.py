@@ -123,13 +123,13 @@ def execute(argv: list[str]) -> int:
     if cfg.resume and action == "train":
         # A resumed run keeps its own saved config; only the new overrides apply on top.
         run = find_resume_run(Path(cfg.runs_dir), task_name, cfg.resume)
-        cfg = _resumed_config(task.config_cls, task_name, run.path / "config.yaml", overrides)
+        cfg = load_config(task.config_cls, task_name, run.path / "config.yaml", overrides)
     if action != "train":
         # Evaluate, play or serve with the settings the checkpoint was trained under (env
         # options, network shape), plus whatever this command line overrides.
         saved = _checkpoint_run_config(cfg, task_name)
         if saved is not None:
-            cfg = _resumed_config(task.config_cls, task_name, saved, overrides)
+            cfg = load_config(task.config_cls, task_name, saved, overrides)
     task.validate(cfg)
     session = Session(task, cfg, argv)
     try:
@@ -145,10 +145,6 @@ def execute(argv: list[str]) -> int:
         _report_failure(session, error)
         return 1
     return 0
-
-
-def _resumed_config(cfg_cls: type, task: str, saved: Path, overrides: list[str]) -> object:
-    return load_config(cfg_cls, task, saved, overrides)
 
 
 def _checkpoint_run_config(cfg: object, task: str) -> Path | None:
