@@ -1,18 +1,21 @@
-"""The Ray RLlib backend: PPO on RLlib's new API stack, on a local Ray or a cluster.
+"""The Ray RLlib backend: PPO, DQN and SAC on RLlib's new API stack, on a local Ray or a cluster.
 
 Single-agent tasks hand over a Gymnasium env factory; two-player self-play tasks hand over a
 :class:`~agents.backends.rllib_selfplay.SelfPlayMultiAgentEnv` (one module per role, only
 ``learner`` trains); a PettingZoo ParallelEnv (the warehouse robots) is wrapped in
 :class:`~agents.backends.rllib_parallel.ParallelAgentsEnv` (shared or per-agent policies,
-optionally a critic on the global state). The common knobs map to RLlib's names in one table (:data:`PPO_KNOBS`);
-every value is set explicitly because RLlib's defaults differ from SB3's, and the config's
-``rllib:`` section passes anything else (``{method: {argument: value}}``, applied last).
+optionally a critic on the global state). The common knobs map to RLlib's names in one table per
+algorithm (:data:`PPO_KNOBS`; DQN's and SAC's in :mod:`agents.backends.rllib_algorithms`); every
+value is set explicitly because RLlib's defaults differ from SB3's, and the config's ``rllib:``
+section passes anything else (``{method: {argument: value}}``, applied last).
 
 ``algo.train()`` logs nothing by itself: each iteration's result dict is renamed to
 learnloop's metric names (:data:`LEARNER_METRICS`, :func:`result_metrics`) and handed to the run's logger. The global
 step is environment steps sampled over the run's lifetime (for self-play: the learner's own
 moves; for robots, robot-steps: as under SB3). Checkpoints hold ``algo.save_to_path`` output plus a small JSON naming
-the trained module; the trained agent loads from a checkpoint with torch alone, no Ray.
+the trained module (and DQN's or SAC's replay buffer); the trained agent loads from a checkpoint
+with torch alone, no Ray. RLlib's default modules take 1-D boxes only, so image observations
+and actions reach them flattened (:class:`~agents.backends.rllib_algorithms.FlatBoxes`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from agents.backends.rllib_agent import MODULE_FILE, is_masked_space
 from agents.base import Agent, Backend, TrainContext, resolve_device
 
 SINGLE_MODULE = "default_policy"  # RLlib's module id for single-agent tasks
-ALGORITHMS = ("ppo", "maskable_ppo")  # both PPO: masking comes from the observations
+PPO_FAMILY = ("ppo", "maskable_ppo")  # both PPO: masking comes from the observations
+ALGORITHMS = (*PPO_FAMILY, "dqn", "sac")
 
 # learnloop knob -> RLlib PPOConfig.training() argument; (name, rllib name, value from algo).
 PPO_KNOBS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
@@ -62,7 +66,7 @@ LEARNER_METRICS: dict[str, tuple[str, float]] = {
     "vf_explained_var": ("losses/explained_variance", 1.0),
     "total_loss": ("losses/loss", 1.0),
     "default_optimizer_learning_rate": ("charts/learning_rate", 1.0),
-}
+}  # PPO's; DQN's and SAC's are in agents.backends.rllib_algorithms
 RESTART_DELAY_S = 2.0  # RLlib waits 60 s before restarting a failed env runner
 
 
@@ -163,8 +167,8 @@ class AgentToModule:
 
 
 def uses_actor_critic_module(env: Any, policy_kwargs: dict[str, Any]) -> bool:
-    """Our SB3-shaped module for Discrete actions with masks, images or a features extractor;
-    RLlib's default module (an MLP; Gaussian for Box actions) otherwise."""
+    """PPO on our SB3-shaped module for Discrete actions with masks, images or a features
+    extractor; on RLlib's default module (an MLP; Gaussian for Box actions) otherwise."""
     if not hasattr(env.action_space, "n"):
         return False
     space = env.observation_space
@@ -175,8 +179,42 @@ def uses_actor_critic_module(env: Any, policy_kwargs: dict[str, Any]) -> bool:
     )
 
 
+def check_algorithm(name: str) -> None:
+    """ValueError, in one line, for an algorithm RLlib's new API stack does not run here."""
+    if name not in ALGORITHMS:
+        why = " (RLlib's new API stack has no A2C)" if name == "a2c" else ""
+        raise ValueError(
+            f"algo.name={name!r} is not available under backend=rllib{why}; "
+            f"use one of: {', '.join(ALGORITHMS)}"
+        )
+
+
 def build_config(ctx: TrainContext, probe: Any, env_name: str) -> Any:
-    """The full PPOConfig for a task whose first env is ``probe``."""
+    """The full algorithm config (PPO, DQN or SAC) for a task whose first env is ``probe``."""
+    check_algorithm(ctx.algo.name)
+    ray_cfg, passthrough = _settings(ctx)
+    runners, per_runner, fragment = env_runner_layout(ctx.algo, ray_cfg)
+    if ctx.algo.name in PPO_FAMILY:
+        config = ppo_config(ctx, probe, fragment)
+    else:
+        from agents.backends.rllib_algorithms import off_policy_config
+
+        config = off_policy_config(ctx, probe, (runners, per_runner, fragment))
+    config = (
+        config.environment(env_name, disable_env_checking=True)
+        .env_runners(num_env_runners=runners, num_envs_per_env_runner=per_runner,
+                     num_cpus_per_env_runner=1)
+        .learners(num_learners=ray_cfg.num_learners, num_gpus_per_learner=_gpus(ctx, ray_cfg),
+                  num_cpus_per_learner=ray_cfg.num_cpus_per_learner)
+        .fault_tolerance(restart_failed_env_runners=True,
+                         delay_between_env_runner_restarts_s=RESTART_DELAY_S)
+        .debugging(seed=ctx.seed)
+    )  # fmt: skip
+    return apply_passthrough(config, passthrough)
+
+
+def ppo_config(ctx: TrainContext, probe: Any, fragment: int) -> Any:
+    """PPOConfig with the knobs and the module: ours, one per multi-agent role, or RLlib's."""
     from ray.rllib.algorithms.ppo import PPOConfig
     from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
     from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
@@ -185,31 +223,19 @@ def build_config(ctx: TrainContext, probe: Any, env_name: str) -> Any:
 
     from agents.backends.rllib_agent import ActorCriticModule
 
-    if ctx.algo.name not in ALGORITHMS:
-        raise ValueError(
-            f"algo.name={ctx.algo.name!r} is not available under backend=rllib; "
-            f"use one of: {', '.join(ALGORITHMS)}"
-        )
-    ray_cfg, passthrough = _settings(ctx)
     if ctx.algo.clip_schedule != "constant":
         warnings.warn(
             f"backend=rllib: algo.clip_schedule={ctx.algo.clip_schedule!r} is not available in "
             f"RLlib's PPO; clip_param stays {ctx.algo.clip_range}",
-            stacklevel=2,
+            stacklevel=3,
         )
-    runners, per_runner, fragment = env_runner_layout(ctx.algo, ray_cfg)
+    # SB3's PPO clips Gaussian actions to the box; RLlib's default would rescale [-1, 1] to it.
     config = (
         PPOConfig()
-        .environment(env_name, disable_env_checking=True)
-        .env_runners(num_env_runners=runners, num_envs_per_env_runner=per_runner,
-                     rollout_fragment_length=fragment, num_cpus_per_env_runner=1)
-        .learners(num_learners=ray_cfg.num_learners, num_gpus_per_learner=_gpus(ctx, ray_cfg),
-                  num_cpus_per_learner=ray_cfg.num_cpus_per_learner)
+        .environment(normalize_actions=False, clip_actions=True)
+        .env_runners(rollout_fragment_length=fragment)
         .training(**ppo_training_kwargs(ctx.algo, ctx.total_steps))
-        .fault_tolerance(restart_failed_env_runners=True,
-                         delay_between_env_runner_restarts_s=RESTART_DELAY_S)
-        .debugging(seed=ctx.seed)
-    )  # fmt: skip
+    )
     if isinstance(probe, MultiAgentEnv):
         spec = functools.partial(RLModuleSpec, module_class=ActorCriticModule,
                                  model_config=_module_config(ctx))  # fmt: skip
@@ -239,7 +265,7 @@ def build_config(ctx: TrainContext, probe: Any, env_name: str) -> Any:
         config = config.rl_module(model_config=DefaultModelConfig(
             fcnet_hiddens=list(arch), fcnet_activation="tanh",
             head_fcnet_hiddens=[], vf_share_layers=False))  # fmt: skip
-    return apply_passthrough(config, passthrough)
+    return config
 
 
 def apply_passthrough(config: Any, passthrough: dict[str, Any]) -> Any:
@@ -266,8 +292,14 @@ def _lookup(result: dict[str, Any], *path: str) -> Any:
     return result
 
 
-def result_metrics(result: dict[str, Any], trained: list[str], multi: bool) -> dict[str, float]:
-    """learnloop's metrics from one ``algo.train()`` result (NaN values are dropped later)."""
+def result_metrics(
+    result: dict[str, Any],
+    trained: list[str],
+    multi: bool,
+    learner_metrics: dict[str, tuple[str, float]] = LEARNER_METRICS,
+) -> dict[str, float]:
+    """learnloop's metrics from one ``algo.train()`` result (NaN values are dropped later);
+    ``learner_metrics`` names the algorithm's learner results (PPO's by default)."""
     runners = result.get("env_runners", {})
     metrics: dict[str, float] = {}
     returns = []
@@ -281,7 +313,7 @@ def result_metrics(result: dict[str, Any], trained: list[str], multi: bool) -> d
         if ret is not None:
             metrics["charts/episode_return" + suffix] = float(ret)
             returns.append(float(ret))
-        for key, (name, sign) in LEARNER_METRICS.items():
+        for key, (name, sign) in learner_metrics.items():
             value = _lookup(result, "learners", module, key)
             if value is not None:
                 metrics[name + suffix] = sign * float(value)
@@ -321,6 +353,7 @@ class RLlibBackend(Backend):
     def train(self, ctx: TrainContext) -> Agent:
         from agents.backends.rllib_trainer import Trainer
 
+        check_algorithm(ctx.algo.name)  # before Ray's seconds of start-up
         ray_cfg, _ = _settings(ctx)
         started = ensure_ray(ray_cfg.address)
         trainer = None

@@ -7,9 +7,9 @@ MLPs from ``net_arch``, tanh, orthogonal init), so that ``backend=sb3`` and ``ba
 train the same network and their speed can be compared. Masked observations are dicts
 ``{"observations": ..., "action_mask": ...}``: the layout RLlib's masking examples use.
 
-:class:`RLlibAgent` acts from any torch RLModule (RLlib's default PPO module or ours), gives
-MCTS its ``policy_value`` view, and while training can push a snapshot of the learner into the
-self-play opponent slots on every env runner.
+:class:`RLlibAgent` acts from any torch RLModule (ours, or RLlib's default PPO, DQN or SAC
+module), gives MCTS its ``policy_value`` view, and while training can push a snapshot of the
+learner into the self-play opponent slots on every env runner.
 """
 
 from __future__ import annotations
@@ -140,17 +140,28 @@ class RLlibAgent(Agent):
     ``peers`` are the other trained modules when each agent of a multi-agent env has its own
     policy (in agent order after ``module``): a batch with one row per agent then acts row i
     with agent i's module. ``trainer`` is set only while training: it lets periodic hooks add
-    self-play snapshots.
+    self-play snapshots. ``action_shape`` is the env's where the module saw flattened boxes.
+
+    How an action comes out of the module: a Q-network (DQN) takes the argmax of its Q-values
+    (also when ``deterministic=False``: it has no stochastic policy); SAC's squashed Gaussian gives
+    tanh of its mean (or a sample) rescaled from [-1, 1] to the box; PPO's Gaussian gives its mean
+    (or a sample) clipped to the box, as SB3 does; a categorical, its mode (or a sample).
     """
 
     def __init__(
-        self, module: Any, module_id: str, trainer: Any = None, peers: dict[str, Any] | None = None
+        self,
+        module: Any,
+        module_id: str,
+        trainer: Any = None,
+        peers: dict[str, Any] | None = None,
+        action_shape: list[int] | None = None,
     ) -> None:
         self.module = module
         self.module_id = module_id
         self.trainer = trainer
         self.peers = dict(peers or {})
         self.masked = is_masked_space(module.observation_space)
+        self.action_shape = list(action_shape) if action_shape else None
 
     # -- acting ---------------------------------------------------------------------------------
 
@@ -161,20 +172,50 @@ class RLlibAgent(Agent):
             n = int(self.module.action_space.n)
             masks = np.ones((len(obs), n), np.float32) if masks is None else masks
             return {OBS_KEY: _as_batch(obs), MASK_KEY: _as_batch(masks)}
-        return _as_batch(obs)
+        obs = _as_batch(obs)
+        shape = getattr(self.module.observation_space, "shape", None)
+        if shape is not None and len(shape) == 1 and obs.dim() > 2:  # trained on flat boxes
+            obs = obs.flatten(1)
+        return obs
 
     @torch.no_grad()
     def _actions(
         self, module: Any, obs: Any, masks: np.ndarray | None, deterministic: bool
     ) -> np.ndarray:
-        out = module.forward_inference({Columns.OBS: self._inputs(obs, masks)})
-        logits = out[Columns.ACTION_DIST_INPUTS]
+        inputs = {Columns.OBS: self._inputs(obs, masks)}
+        out = module.forward_inference(inputs)
+        # DQN's inference pass gives only its greedy actions: mask its Q-values instead
+        q_network = Columns.ACTION_DIST_INPUTS not in out
+        logits = (
+            module.compute_q_values(inputs)["qf_preds"]
+            if q_network
+            else out[Columns.ACTION_DIST_INPUTS]
+        )
         if masks is not None and not self.masked:  # a plain module: mask here
             logits = logits.masked_fill(_as_batch(masks) <= 0, MASK_MIN)
-        dist = module.get_inference_action_dist_cls().from_logits(logits)
-        if deterministic:
-            dist = dist.to_deterministic()
-        return dist.sample().cpu().numpy()
+        if q_network:
+            return logits.argmax(-1).cpu().numpy()
+        return self._sample(module, logits, deterministic)
+
+    def _sample(self, module: Any, logits: torch.Tensor, deterministic: bool) -> np.ndarray:
+        from ray.rllib.core.distribution.torch.torch_distribution import TorchSquashedGaussian
+
+        dist_cls = module.get_inference_action_dist_cls()
+        dist = dist_cls.from_logits(logits)
+        squashed = isinstance(dist_cls, type) and issubclass(dist_cls, TorchSquashedGaussian)
+        if squashed:  # SAC: in [-1, 1]; RLlib's deterministic view would drop the tanh
+            actions = torch.tanh(dist.loc) if deterministic else dist.sample()
+        else:
+            actions = (dist.to_deterministic() if deterministic else dist).sample()
+        actions = actions.cpu().numpy()
+        space = module.action_space
+        if hasattr(space, "low") and hasattr(space, "high"):  # a Box
+            if squashed:
+                actions = space.low + (actions + 1.0) * (space.high - space.low) / 2.0
+            actions = np.clip(actions, space.low, space.high).astype(space.dtype)
+        if self.action_shape is not None:
+            actions = actions.reshape(len(actions), *self.action_shape)
+        return actions
 
     def act_batch(
         self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True
@@ -247,7 +288,8 @@ class RLlibAgent(Agent):
         modules = {self.module_id: self.module, **self.peers}
         for module_id, module in modules.items():
             module.save_to_path(path / module_id)
-        info = {"module_id": self.module_id, "modules": list(modules)}
+        info = {"module_id": self.module_id, "modules": list(modules),
+                "action_shape": self.action_shape}  # fmt: skip
         (path / MODULE_FILE).write_text(json.dumps(info) + "\n")
 
 
@@ -279,4 +321,5 @@ def load_agent(checkpoint: Path) -> RLlibAgent:
     """The agent stored in a learnloop checkpoint folder."""
     modules = load_modules(checkpoint)
     (first, module), *others = modules.items()
-    return RLlibAgent(module, first, peers=dict(others))
+    info = json.loads((checkpoint / MODULE_FILE).read_text())
+    return RLlibAgent(module, first, peers=dict(others), action_shape=info.get("action_shape"))

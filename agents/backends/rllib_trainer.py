@@ -11,12 +11,15 @@ group and push them to every env runner explicitly.
 from __future__ import annotations
 
 import json
+import pickle
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from agents.backends.rllib import (
+    LEARNER_METRICS,
+    PPO_FAMILY,
     SINGLE_MODULE,
     EnvCreator,
     env_runner_layout,
@@ -24,9 +27,18 @@ from agents.backends.rllib import (
     read_module_info,
     result_metrics,
     sampled_steps,
+    uses_actor_critic_module,
 )
 from agents.backends.rllib_agent import ALGORITHM_DIR, MODULE_FILE, RLlibAgent, load_agent
+from agents.backends.rllib_algorithms import (
+    OFF_POLICY_METRICS,
+    FlatBoxes,
+    exploration_metrics,
+    needs_flat_boxes,
+)
 from agents.base import Agent, TrainContext
+
+REPLAY_FILE = "replay_buffer.pkl"
 
 
 class Trainer:
@@ -41,10 +53,16 @@ class Trainer:
         self.ctx = ctx
         ray_cfg = getattr(ctx.options.get("config"), "ray", None)
         probe, wrap = ctx.make_env(0), None
+        self.action_shape: list[int] | None = None  # the env's, where the module's is flat
         if is_parallel_env(probe):  # PettingZoo ParallelEnv: masks, state, policy mapping
             wrap = ParallelEnvCreator(
                 getattr(ray_cfg, "policies", "shared"), getattr(ray_cfg, "central_critic", False)
             )
+            probe = wrap(probe)
+        elif flattens_boxes(ctx, probe):  # RLlib's default modules take 1-D boxes only
+            shape = getattr(probe.action_space, "shape", None) or ()
+            self.action_shape = list(shape) if len(shape) > 1 else None
+            wrap = FlatBoxes
             probe = wrap(probe)
         try:
             self.multi = isinstance(probe, MultiAgentEnv)
@@ -60,6 +78,7 @@ class Trainer:
         finally:
             probe.close()
         self.algo = config.build_algo()
+        self.learner_metrics = OFF_POLICY_METRICS.get(ctx.algo.name, LEARNER_METRICS)
         self.module_id = self.trained[0]
         self.snapshots = 0
         self.step = 0
@@ -72,6 +91,9 @@ class Trainer:
         if not (checkpoint / MODULE_FILE).is_file():
             raise ValueError(f"cannot resume from {checkpoint}: not an RLlib checkpoint")
         self.algo.restore_from_path(str((checkpoint / ALGORITHM_DIR).resolve()))
+        buffer = getattr(self.algo, "local_replay_buffer", None)
+        if buffer is not None and (checkpoint / REPLAY_FILE).is_file():
+            buffer.set_state(pickle.loads((checkpoint / REPLAY_FILE).read_bytes()))
         info = read_module_info(checkpoint)
         self.step = int(info.get("step", 0))
         self.snapshots = int(info.get("snapshots", 0))
@@ -81,15 +103,22 @@ class Trainer:
 
     def _write(self, folder: Path) -> None:
         self.algo.save_to_path(str((folder / ALGORITHM_DIR).resolve()))
+        # DQN's and SAC's replay buffer, as the SB3 backend keeps it: on RLlib's new API stack
+        # save_to_path leaves it out, whatever store_buffer_in_checkpoints says.
+        buffer = getattr(self.algo, "local_replay_buffer", None)
+        if buffer is not None:
+            (folder / REPLAY_FILE).write_bytes(pickle.dumps(buffer.get_state()))
         info = {"module_id": self.module_id, "modules": self.trained, "step": self.step,
-                "snapshots": self.snapshots}  # fmt: skip
+                "snapshots": self.snapshots, "action_shape": self.action_shape}  # fmt: skip
         (folder / MODULE_FILE).write_text(json.dumps(info) + "\n")
 
     def agent(self) -> RLlibAgent:
         """An agent on the current weights (the local env runner's modules, synced each step)."""
         peers = {m: self.algo.get_module(m) for m in self.trained[1:]}
         module = self.algo.get_module(self.module_id)
-        return RLlibAgent(module, self.module_id, trainer=self, peers=peers)
+        return RLlibAgent(
+            module, self.module_id, trainer=self, peers=peers, action_shape=self.action_shape
+        )
 
     # -- self-play snapshots --------------------------------------------------------------------
 
@@ -130,9 +159,10 @@ class Trainer:
             result = self.algo.train()
             # Lifetime counters come back with restore_from_path, so they count the whole run.
             self.step = max(self.step, sampled_steps(result, self.trained, self.multi))
-            metrics = result_metrics(result, self.trained, self.multi)
+            metrics = result_metrics(result, self.trained, self.multi, self.learner_metrics)
             elapsed = time.monotonic() - start_time
             metrics["time/fps"] = (self.step - start) / elapsed if elapsed > 0 else 0.0
+            metrics.update(exploration_metrics(self.algo.config, self.step))
             ctx.logger.log(self.step, metrics)
             ctx.logger.progress(self.step)
             for i, periodic in enumerate(ctx.periodic):
@@ -159,3 +189,14 @@ class Trainer:
     def stop(self) -> None:
         """Stop the env runners and learners (the Ray instance stays)."""
         self.algo.stop()
+
+
+def flattens_boxes(ctx: TrainContext, env: Any) -> bool:
+    """True when a single-agent env with multi-dimensional boxes meets RLlib's default modules
+    (DQN, SAC, or PPO without our actor-critic module)."""
+    from ray.rllib.env.multi_agent_env import MultiAgentEnv
+
+    if isinstance(env, MultiAgentEnv) or not needs_flat_boxes(env):
+        return False
+    ours = ctx.algo.name in PPO_FAMILY and uses_actor_critic_module(env, ctx.policy_kwargs)
+    return not ours
