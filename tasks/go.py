@@ -29,6 +29,14 @@ class GoEnvConfig:
     history: int = describe(
         "Past positions per player in the network's input planes.", 2, min=1, max=8
     )
+    features: str = describe(
+        "Input planes: stones only, or stones plus four atari planes.",
+        "stones",
+        choices=("stones", "tactics"),
+    )
+    margin_reward: float = describe(
+        "Reward for the score margin on top of +1 / -1: this times margin / (N * N).", 0.0, min=0.0
+    )
 
 
 @dataclass
@@ -92,6 +100,7 @@ class GoSmallTask(BoardGameTask):
         return go_env(
             board_size=cfg.env.board_size, komi=cfg.env.komi, max_moves=self.max_moves(cfg),
             history=cfg.env.history, score_at_cap=score_at_cap,
+            margin_reward=cfg.env.margin_reward, features=cfg.env.features,
         )  # fmt: skip
 
     def player(self, cfg: Any, name: str, seed: int) -> Any:

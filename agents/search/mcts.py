@@ -31,6 +31,9 @@ class SearchState(Protocol):
     def to_play(self) -> int: ...  # 0 or 1
     def outcome(self, player: int) -> float: ...  # +1 win, -1 loss, 0 draw; at the end
     def observation(self) -> np.ndarray: ...  # the network's input for the player to move
+    # Only with SearchConfig.rollout_weight > 0: the result for the player to move after a
+    # random playout seeded by u in [0, 1).
+    def rollout(self, u: float) -> float: ...
 
 
 # (observations (B, ...), masks (B, A)) -> (priors (B, A), values (B,)) for the player to move.
@@ -47,6 +50,9 @@ class SearchConfig:
     dirichlet_alpha: float = 0.3
     noise_fraction: float = 0.0  # 0.25 in self-play; 0 when playing for real
     virtual_loss: float = 1.0
+    # AlphaGo's mixing: a leaf's value is (1 - w) * network value + w * the result of a random
+    # playout from it (states need ``rollout(u)``); 0: the network alone, as in AlphaZero.
+    rollout_weight: float = 0.0
 
 
 class Node:
@@ -149,6 +155,12 @@ class MCTS:
         observations = np.stack([leaf.state.observation() for leaf, _ in batch])
         masks = np.stack([leaf.state.legal_mask() for leaf, _ in batch]).astype(bool)
         priors, values = self.evaluate(observations, masks)
+        weight = self.config.rollout_weight
+        if weight > 0:
+            results = [leaf.state.rollout(self.rng.random()) for leaf, _ in batch]
+            values = (1 - weight) * np.asarray(values, dtype=np.float64) + weight * np.array(
+                results
+            )
         for (leaf, path), prior, mask, value in zip(batch, priors, masks, values, strict=True):
             legal = np.flatnonzero(mask)
             p = np.asarray(prior, dtype=np.float64)[legal]

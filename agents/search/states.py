@@ -84,3 +84,19 @@ class AECState:
 
     def observation(self) -> np.ndarray:
         return self.obs_transform(self._current()["observation"]).astype(np.float32, copy=False)
+
+    def rollout(self, u: float) -> float:
+        """The result (+1 win, -1 loss, 0 draw) for the player to move after the position is
+        played out at random; ``u`` in [0, 1) seeds it. The game's own ``playout(u)`` (a score
+        whose sign is the first player's result) is used when it has one, being far faster;
+        otherwise uniformly random legal moves are played on a copy."""
+        player = self.to_play()
+        game = getattr(self.env, "unwrapped", self.env)
+        if hasattr(game, "playout"):
+            first = float(np.sign(game.playout(u)))
+            return first if player == 0 else -first
+        state = self.copy()
+        rng = np.random.default_rng(int(u * 2**53))
+        while not state.is_over():
+            state.play(int(rng.choice(np.flatnonzero(state.legal_mask()))))
+        return state.outcome(player)

@@ -12,11 +12,19 @@ from numba import njit
 
 from envs.go._kernels import (
     BLACK,
+    BORDER,
+    COLOR,
+    EMPTY,
     MAX_MOVES,
     MOVES,
     OVER,
     PASSES,
     SIZE,
+    TO_PLAY,
+    WIDTH,
+    _empty_point_legal,
+    _grid,
+    _point,
     board_into,
     check,
     legal_mask_into,
@@ -139,3 +147,46 @@ def vec_observe(S, zob, PAST, boards, colors, obs, masks):
 def empty_past(history: int, board_size: int) -> np.ndarray:
     """Return an all-empty history buffer."""
     return np.zeros((history, board_size * board_size), dtype=np.int8)
+
+
+@njit(cache=True)
+def playout(s, zob, u):
+    """Play random moves on ``s`` (changed in place) until the game ends; return Black's area
+    minus White's. ``u`` in [0, 1) seeds the moves.
+
+    Each side plays uniformly among its legal moves that fill none of its own one-point eyes
+    (points whose four neighbours are its stones or the edge), and passes when none is left:
+    the "light playout" of Monte Carlo Go, which keeps living groups alive so the final board
+    says who owns what. The move cap applies as in a real game.
+    """
+    n = s[SIZE]
+    width = s[WIDTH]
+    g = _grid(s)
+    candidates = np.empty(n * n, dtype=np.int64)
+    x = np.int64(u * 9007199254740992.0) | 1  # u's 53 random bits seed an LCG
+    while not s[OVER]:
+        color = s[TO_PLAY]
+        count = 0
+        for action in range(n * n):
+            p = (action // n + 1) * width + action % n + 1
+            if g[COLOR, p] != EMPTY:
+                continue
+            eye = True
+            for nb in (p - width, p - 1, p + 1, p + width):
+                c = g[COLOR, nb]
+                eye &= (c == color) | (c == BORDER)
+            if not eye:
+                candidates[count] = action
+                count += 1
+        chosen = n * n
+        while count > 0:  # draw without replacement until a legal one turns up
+            x = x * 6364136223846793005 + 1442695040888963407
+            i = ((x >> 33) & 0x7FFFFFFF) % count
+            p = _point(s, candidates[i])
+            if _empty_point_legal(s, g, zob, p, color):
+                chosen = candidates[i]
+                break
+            count -= 1
+            candidates[i] = candidates[count]
+        play(s, zob, chosen)
+    return state_area_difference(s)

@@ -396,3 +396,31 @@ def setup(s, zob, board, to_play):
     table[:] = 0
     _remember(s, s[HASH])
     return -1
+
+
+@njit(cache=True)
+def tactics_into(s, color, out):
+    """Write four (N, N) planes of atari facts for ``color`` into ``out`` (4, N, N), zeroed here.
+
+    0: ``color``'s stones in atari; 1: the opponent's stones in atari; 2: the points that
+    capture (the last liberty of an opponent chain in atari); 3: the points that extend
+    ``color``'s chains in atari. A chain in atari has all its pseudo-liberties on one point, so
+    that point is ``LIB_SUM / LIBS``: no search is needed.
+    """
+    n = s[SIZE]
+    width = s[WIDTH]
+    g = _grid(s)
+    out[:] = 0
+    for row in range(n):
+        for col in range(n):
+            p = (row + 1) * width + col + 1
+            stone = g[COLOR, p]
+            if stone != BLACK and stone != WHITE:
+                continue
+            head = g[HEAD, p]
+            if not _in_atari(g, head):
+                continue
+            own = stone == color
+            out[0 if own else 1, row, col] = 1
+            liberty = g[LIB_SUM, head] // g[LIBS, head]
+            out[3 if own else 2, liberty // width - 1, liberty % width - 1] = 1

@@ -12,6 +12,7 @@ from pettingzoo.utils.env_logger import EnvLogger
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from envs.go import _batch
+from envs.go._kernels import tactics_into
 from envs.go.game import BLACK, REASONS, WHITE, GoGame, IllegalMoveError, action_to_gtp
 from envs.go.render import render_frame
 
@@ -19,9 +20,15 @@ AGENTS = ("black_0", "white_0")
 ILLEGAL_ACTIONS = ("raise", "lose")
 
 
-def observation_space(board_size: int, history: int) -> spaces.Box:
-    """Return the Box of the board planes: (2 * history + 1, N, N) float32 in [0, 1]."""
-    shape = (2 * history + 1, board_size, board_size)
+FEATURES = ("stones", "tactics")
+TACTICS_PLANES = 4  # see envs.go._kernels.tactics_into
+
+
+def observation_space(board_size: int, history: int, features: str = "stones") -> spaces.Box:
+    """Return the Box of the board planes: (2 * history + 1, N, N) float32 in [0, 1], plus
+    four planes with ``features="tactics"``."""
+    extra = TACTICS_PLANES if features == "tactics" else 0
+    shape = (2 * history + 1 + extra, board_size, board_size)
     return spaces.Box(low=0.0, high=1.0, shape=shape, dtype=np.float32)
 
 
@@ -72,6 +79,11 @@ class GoEnv(AECEnv):
     observer plays Black, all 0 for White. (float32 rather than uint8 so SB3 does not mistake
     the planes for an image and rescale them.)
 
+    ``features="tactics"`` appends four planes of atari facts from the observer's side (the
+    kind of input features AlphaGo gave its networks, which small networks cannot easily
+    derive themselves): its stones in atari, the opponent's stones in atari, the points that
+    capture, and the points that extend its own chains in atari.
+
     ## Rewards
 
     At the end of a game: +1 to the winner and -1 to the loser by Tromp-Taylor score, 0 to both
@@ -97,10 +109,16 @@ class GoEnv(AECEnv):
     - ``illegal_action`` ("raise" | "lose"): an illegal action raises ``IllegalMoveError`` (a
       ``ValueError`` naming the GTP move and the reason), or loses the game.
     - ``render_mode`` (None | "ansi" | "rgb_array"): text with GTP coordinates, or a picture.
+    - ``features`` ("stones" | "tactics"): the planes above, or those plus four atari planes.
     - ``score_at_cap`` (bool, False): at the move cap, end the game as terminated and reward
       it by the Tromp-Taylor score like a finished game, instead of truncating it with 0.
       Self-play learners use it: against players that never pass, the cap is how most early
       games end, and a 0 there teaches nothing.
+    - ``margin_reward`` (float, 0.0): add ``margin_reward * score / (N * N)`` to the winner's
+      +1 (and take it from the loser's -1), ``score`` being the area margin after komi. With
+      komi at the board's fair value, self-play Black loses nearly every game, and win/loss
+      alone cannot tell it a close loss from a rout; the margin can. The reward's sign is the
+      game's result whatever the value.
 
     ## Version History
 
@@ -124,9 +142,17 @@ class GoEnv(AECEnv):
         illegal_action: str = "raise",
         render_mode: str | None = None,
         score_at_cap: bool = False,
+        margin_reward: float = 0.0,
+        features: str = "stones",
     ) -> None:
         super().__init__()
         self.score_at_cap = bool(score_at_cap)
+        if not np.isfinite(margin_reward) or margin_reward < 0:
+            raise ValueError(f"margin_reward must be a finite number >= 0, got {margin_reward!r}")
+        self.margin_reward = float(margin_reward)
+        if features not in FEATURES:
+            raise ValueError(f"features must be one of {FEATURES}, got {features!r}")
+        self.tactics = features == "tactics"
         self.game = GoGame(board_size, komi=komi, max_moves=max_moves, superko=superko)
         self.history = check_history(history)
         self.illegal_action = check_illegal_action(illegal_action)
@@ -134,7 +160,7 @@ class GoEnv(AECEnv):
         n = self.game.board_size
         self.possible_agents = list(AGENTS)
         self._colors = {AGENTS[0]: BLACK, AGENTS[1]: WHITE}
-        planes = observation_space(n, self.history)
+        planes = observation_space(n, self.history, features)
         mask = spaces.Box(0, 1, shape=(self.game.num_actions,), dtype=np.int8)
         self.observation_spaces = {
             agent: spaces.Dict({"observation": planes, "action_mask": mask}) for agent in AGENTS
@@ -170,7 +196,11 @@ class GoEnv(AECEnv):
         mask = np.empty(self.game.num_actions, dtype=np.int8)
         game = self.game
         on_turn = agent == self.agent_selection
-        _batch.observe_into(game._s, game._zob, self._past, self._colors[agent], on_turn, obs, mask)
+        color = self._colors[agent]
+        stones = obs[:-TACTICS_PLANES] if self.tactics else obs
+        _batch.observe_into(game._s, game._zob, self._past, color, on_turn, stones, mask)
+        if self.tactics:
+            tactics_into(game._s, color, obs[-TACTICS_PLANES:])
         return {"observation": obs, "action_mask": mask}
 
     def step(self, action: int | None) -> None:
@@ -208,7 +238,8 @@ class GoEnv(AECEnv):
     def _finish(self) -> None:
         game = self.game
         if game.consecutive_passes >= 2 or self.score_at_cap:
-            reward = float(np.sign(game.score()))
+            score = game.score()
+            reward = float(np.sign(score)) + self.margin_reward * score / game.board_size**2
             self.rewards = {AGENTS[0]: reward, AGENTS[1]: -reward}
             self.terminations = dict.fromkeys(AGENTS, True)
         else:
@@ -229,6 +260,13 @@ class GoEnv(AECEnv):
 
     def close(self) -> None:
         """Nothing to release."""
+
+    def playout(self, u: float) -> float:
+        """Black's score (area difference minus komi) after a random "light playout" from the
+        current position, played on a copy (see ``envs.go._batch.playout``); ``u`` in [0, 1)
+        seeds it. Tree search uses it to judge positions by playing them out."""
+        game = self.game
+        return float(_batch.playout(game._s.copy(), game._zob, u)) - game.komi
 
     def clone(self) -> GoEnv:
         """An independent copy of this env mid-game, for tree search (far cheaper than

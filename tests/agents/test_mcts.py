@@ -67,3 +67,24 @@ def test_search_leaves_the_root_position_untouched() -> None:
     MCTS(material, SearchConfig(simulations=50)).search(state)
     assert (state.env.unwrapped.game.board() == before).all()
     assert state.to_play() == 0
+
+
+def best_by_playouts(state: AECState, simulations: int) -> int:
+    config = SearchConfig(simulations=simulations, batch_size=8, rollout_weight=1.0)
+    search = MCTS(uniform, config, seed=0)
+    return search.choose(search.search(state))
+
+
+def test_playouts_alone_find_the_tictactoe_win_and_block() -> None:
+    # uniform() knows nothing: every judgement comes from random playouts (generic AEC path).
+    game = tictactoe_v3.env()
+    game.reset()
+    for action in (0, 3, 8):  # O to move must block X's diagonal at 4
+        game.step(action)
+    assert best_by_playouts(AECState(game), 300) == 4
+
+
+def test_playouts_alone_find_the_go_capture() -> None:
+    # Go's own fast playout: capturing C4 D4 at E4 is what random play-outs reward most.
+    moves = ["C5", "C4", "D5", "D4", "B4", "A1", "C3", "A2", "D3", "A3"]
+    assert best_by_playouts(go_position(moves), 1000) == gtp_to_action("E4", 7)

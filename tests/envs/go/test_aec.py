@@ -143,6 +143,21 @@ def test_score_at_cap_rewards_the_capped_game_by_its_score() -> None:
             assert truncated and not terminated and reward == 0.0
 
 
+def test_margin_reward_grows_with_the_score_and_keeps_the_result_sign() -> None:
+    from envs.go import env as go_env
+
+    game = go_env(board_size=5, komi=0.5, margin_reward=0.5)
+    game.reset()
+    for action in (12, 25, 25):  # Black C3, both pass: Black owns all 25 points, 24.5 after komi
+        game.step(action)
+    _, reward, terminated, _, info = game.last()
+    assert terminated and info["winner"] == "black"
+    assert reward == pytest.approx(-(1.0 + 0.5 * 24.5 / 25))  # White to move: it lost by 24.5
+    assert game.rewards["black_0"] == pytest.approx(1.0 + 0.5 * 24.5 / 25)
+    with pytest.raises(ValueError, match="margin_reward"):
+        go_env(board_size=5, margin_reward=-1.0)
+
+
 def test_rgb_array_draws_the_stones_where_they_are() -> None:
     from envs.go.render import BLACK_STONE, WHITE_STONE, WOOD, board_rgb
 
@@ -171,3 +186,47 @@ def test_clone_is_independent_of_the_original() -> None:
     assert game.agent_selection == "white_0" and copy.agent_selection == "white_0"
     original = game.observe("white_0")["observation"]
     assert original[1].sum() == 1, "the clone's moves never reach the original's planes"
+
+
+def test_playout_keeps_two_eyed_groups_alive_and_scores_the_end() -> None:
+    from envs.go import env as go_env
+
+    # Black's wall with two one-point eyes (A5, E1) owns the whole 5x5 board: in a random
+    # playout White has no legal move and Black never fills its own eyes, so both pass.
+    board = "\n".join([". X X X X", "X X X X X", "X X X X X", "X X X X X", "X X X X ."])
+    game = go_env(board_size=5, komi=7.5)
+    game.reset()
+    game.unwrapped.game = GoGame.from_ascii(board, komi=7.5)
+    scores = {game.unwrapped.playout(u) for u in np.linspace(0.0, 0.99, 20)}
+    assert scores == {25 - 7.5}
+    assert game.unwrapped.game.board()[0, 0] == 0  # the playout ran on a copy
+
+
+def test_playouts_of_the_empty_board_end_in_both_results() -> None:
+    from envs.go import env as go_env
+
+    game = go_env(board_size=5, komi=0.5)
+    game.reset()
+    scores = [game.unwrapped.playout(u) for u in np.linspace(0.0, 0.99, 40)]
+    assert min(scores) < 0 < max(scores)  # random play: either side may win
+    assert all(abs(s) <= 25.5 for s in scores)
+
+
+def test_tactics_planes_mark_ataris_and_the_points_that_settle_them() -> None:
+    from envs.go import env as go_env
+
+    game = go_env(board_size=5, features="tactics")
+    game.reset()
+    # Black C4 B5, White C5 A1: White C5 is in atari, its last liberty D5.
+    for vertex in ("C4", "C5", "B5", "A1"):
+        game.step(gtp_to_action(vertex, 5))
+    planes = game.observe("black_0")["observation"]
+    assert planes.shape == (9, 5, 5)
+    own_atari, their_atari, captures, escapes = planes[-4:]
+    assert their_atari[0, 2] == 1 and their_atari.sum() == 1  # White C5
+    assert captures[0, 3] == 1 and captures.sum() == 1  # D5 captures it
+    assert own_atari.sum() == 0 and escapes.sum() == 0
+    white = game.observe("white_0")["observation"][-4:]
+    assert white[0, 0, 2] == 1 and white[3, 0, 3] == 1  # White sees its own atari and D5
+    with pytest.raises(ValueError, match="features"):
+        go_env(board_size=5, features="liberties")
