@@ -65,6 +65,10 @@ class SearchSection:
     simulations: int = describe("Simulations per move (0: no search).", 64, min=0)
     c_puct: float = describe("Exploration constant of PUCT.", 1.5, min=0.0)
     batch_size: int = describe("Leaves evaluated per network call.", 8, min=1)
+    prior_mix: float = describe(
+        "Share of a uniform prior mixed into the network's priors at every node.",
+        0.0, min=0.0, max=1.0,
+    )  # fmt: skip
     rollout_weight: float = describe(
         "AlphaGo's mixing: leaf value = (1 - w) * network + w * a random playout's result.",
         0.0, min=0.0, max=1.0,
@@ -221,7 +225,7 @@ class BoardGameTask(Task):
         search = cfg.search
         config = SearchConfig(
             search.simulations, search.c_puct, search.batch_size,
-            rollout_weight=search.rollout_weight,
+            rollout_weight=search.rollout_weight, prior_mix=search.prior_mix,
         )  # fmt: skip
         evaluate = getattr(agent, "policy_value", None) or sb3_policy_value(agent.model.policy)
         return SearchPlayer(evaluate, lambda: self.search_state(cfg), config, seed)

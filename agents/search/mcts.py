@@ -53,6 +53,9 @@ class SearchConfig:
     # AlphaGo's mixing: a leaf's value is (1 - w) * network value + w * the result of a random
     # playout from it (states need ``rollout(u)``); 0: the network alone, as in AlphaZero.
     rollout_weight: float = 0.0
+    # Share of a uniform prior mixed into every node's network priors: a small network often
+    # puts ~0 on the one move that matters (a block, a capture), and PUCT then never tries it.
+    prior_mix: float = 0.0
 
 
 class Node:
@@ -165,7 +168,10 @@ class MCTS:
             legal = np.flatnonzero(mask)
             p = np.asarray(prior, dtype=np.float64)[legal]
             total = p.sum()
-            leaf.expand(legal, p / total if total > 0 else np.full(len(legal), 1.0 / len(legal)))
+            flat = np.full(len(legal), 1.0 / len(legal))
+            p = p / total if total > 0 else flat
+            mix = self.config.prior_mix
+            leaf.expand(legal, (1 - mix) * p + mix * flat if mix > 0 else p)
             for node, k in path:
                 node.pending[k] = max(0.0, node.pending[k] - 1)
             # ``value`` is for the player to move at the leaf; the move into it is scored for

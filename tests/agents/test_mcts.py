@@ -88,3 +88,23 @@ def test_playouts_alone_find_the_go_capture() -> None:
     # Go's own fast playout: capturing C4 D4 at E4 is what random play-outs reward most.
     moves = ["C5", "C4", "D5", "D4", "B4", "A1", "C3", "A2", "D3", "A3"]
     assert best_by_playouts(go_position(moves), 1000) == gtp_to_action("E4", 7)
+
+
+def test_prior_mix_blends_a_uniform_prior_into_the_network_prior() -> None:
+    def misled(observations: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        priors = np.where(masks, 1e-6, 0.0)  # all faith in the lowest legal square
+        priors[np.arange(len(masks)), masks.argmax(1)] = 1.0
+        return priors / priors.sum(1, keepdims=True), np.zeros(len(masks))
+
+    game = tictactoe_v3.env()
+    game.reset()
+    game.step(0)
+
+    def counts(evaluate, mix: float) -> np.ndarray:
+        return MCTS(evaluate, SearchConfig(simulations=200, prior_mix=mix), seed=0).search(
+            AECState(game)
+        )
+
+    # A full mix is the uniform prior, whatever the network says; none keeps the network's.
+    assert (counts(misled, 1.0) == counts(uniform, 0.0)).all()
+    assert counts(misled, 0.0)[1] > counts(misled, 0.5)[1] > counts(uniform, 0.0)[1]
