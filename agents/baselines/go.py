@@ -81,14 +81,19 @@ class HeuristicGoPlayer(_GamePlayer):
         game, n = self.game, self.board_size
         legal = [int(a) for a in np.flatnonzero(mask) if a < n * n]
         board = game.board()
+        # The engine knows which chains are in atari and where their last liberty is, so only
+        # those few points need a trial move (not every legal one).
+        own_atari, _, capture_points, _ = game.atari_planes()
         best, best_captures = None, 0
-        for action in legal:
-            captures = game.copy().play(action)
+        for action in np.flatnonzero(capture_points.ravel()):
+            if not mask[action]:
+                continue
+            captures = game.copy().play(int(action))
             if captures > best_captures:
-                best, best_captures = action, captures
+                best, best_captures = int(action), captures
         if best is not None:
             return best
-        save = self._save_atari(board, legal)
+        save = self._save_atari(board, legal) if own_atari.any() else None
         if save is not None:
             return save
         eyes = own_eye_mask(board, game.to_play)

@@ -179,6 +179,14 @@ class GoGame:
         k.legal_mask_into(self._s, self._zob, mask)
         return mask.view(np.bool_)
 
+    def atari_planes(self, color: int | None = None) -> np.ndarray:
+        """Return (4, N, N) float32 planes of atari facts for ``color`` (default: the side to
+        move): its stones in atari, the opponent's stones in atari, the points that capture,
+        and the points that extend its chains in atari (``_kernels.tactics_into``)."""
+        out = np.empty((4, self.board_size, self.board_size), dtype=np.float32)
+        k.tactics_into(self._s, self.to_play if color is None else int(color), out)
+        return out
+
     def legal_moves(self) -> np.ndarray:
         """Return the legal actions as int indices, pass last."""
         return np.flatnonzero(self.legal_mask())
