@@ -203,10 +203,31 @@ class BoardGameTask(Task):
                 metrics[f"charts/win_rate/{name}"] = result["score"]
             return metrics
 
+        if cfg.resume and cfg.backend != "rllib":
+            self._restore_pool(cfg, run)
         hooks = [Periodic(cfg.selfplay.snapshot_every, snapshot, at_end=False)]
         if cfg.eval.every:
             hooks.append(Periodic(cfg.eval.every, evaluate))
         return hooks
+
+    def _restore_pool(self, cfg: Any, run: Any) -> None:
+        """Refill the opponent pool of a resumed run from its kept checkpoints: the snapshots
+        themselves live in memory only, and a resumed learner facing no past selves would
+        train against the fixed players alone until the next snapshots."""
+        from agents.base import TrainContext
+        from agents.players import NetworkPlayer
+        from tasks.runs import list_checkpoints, read_meta
+
+        pool = self._pool(cfg)
+        backend = self.backend(cfg)
+        ctx = TrainContext(
+            make_env=None, total_steps=0, seed=cfg.seed, device="cpu", algo=cfg.algo,
+            logger=None, save_checkpoint=None, checkpoint_every=0, options={"config": cfg},
+        )  # type: ignore[arg-type]  # fmt: skip
+        for checkpoint in list_checkpoints(run.checkpoints_dir)[-cfg.selfplay.max_snapshots :]:
+            agent = backend.load(checkpoint, ctx)
+            name = f"step_{read_meta(checkpoint)['step']}"
+            pool.add_snapshot(name, NetworkPlayer.frozen_copy(agent.model.policy))
 
     # -- evaluation ---------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from agents.baselines.go import find_gnugo
@@ -111,3 +112,29 @@ def test_unknown_opponent_is_a_config_error() -> None:
     result = run_cli("go_small", "eval.opponents=[random,gnugo99]")
     assert result.returncode == 2
     assert "eval.opponents: unknown opponent 'gnugo99'" in result.stderr
+
+
+@pytest.mark.slow
+def test_resumed_run_refills_the_opponent_pool_from_its_checkpoints(tmp_path: Path) -> None:
+    from tasks.config import load_config
+    from tasks.registry import load_task
+    from tasks.run import task_yaml
+    from tasks.runs import Run
+
+    tiny = [*TINY, "eval.every=0", "eval.opponents=[random]", "eval.with_search=false"]
+    assert main(["go_small", f"runs_dir={tmp_path}", *tiny]) == 0
+    task = load_task("go_small")
+    cfg = load_config(
+        task.config_cls, "go_small", task_yaml("go_small"),
+        [f"runs_dir={tmp_path}", *tiny, "resume=latest", "train.total_steps=4096"],
+    )  # fmt: skip
+    task.periodic(cfg, Run(the_run(tmp_path)))
+    assert [name for name, _ in task.pool.snapshots] == ["step_1024", "step_2048"]
+    name, opponent = next(
+        (n, p) for n, p in (task.pool.sample(np.random.default_rng(s)) for s in range(50))
+        if n.startswith("step_")
+    )  # fmt: skip
+    obs = task.make_game(cfg)
+    obs.reset()
+    first = obs.observe("black_0")
+    assert first["action_mask"][opponent(first["observation"], first["action_mask"])]
