@@ -28,13 +28,18 @@ class NetworkPlayer:
         self.policy = policy
         self.deterministic = deterministic
         self.rng = np.random.default_rng(seed)
+        self.layers: list[tuple[np.ndarray, np.ndarray, str]] | None = None
 
     @classmethod
     def frozen_copy(cls, policy: Any, deterministic: bool = False) -> NetworkPlayer:
         """A player on a copy of ``policy`` that later training does not change."""
         frozen = copy.deepcopy(policy)
         frozen.set_training_mode(False)
-        return cls(frozen, deterministic)
+        player = cls(frozen, deterministic)
+        # Frozen weights never change, so an MLP actor can run in numpy: on one observation
+        # torch's per-call overhead is most of the cost (~0.4 ms against ~0.03 ms in numpy).
+        player.layers = numpy_actor(frozen)
+        return player
 
     def seed(self, seed: int) -> None:
         """Restart the sampling stream."""
@@ -43,6 +48,12 @@ class NetworkPlayer:
     @torch.no_grad()
     def logits(self, obs: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Masked action logits for one observation."""
+        if self.layers is not None:
+            x = np.asarray(obs, dtype=np.float32).reshape(-1)
+            for weight, bias, activation in self.layers:
+                x = weight @ x + bias
+                x = np.tanh(x) if activation == "tanh" else np.maximum(x, 0) if activation else x
+            return np.where(mask, x.astype(np.float64), -np.inf)
         tensor = torch.as_tensor(obs, dtype=torch.float32, device=self.policy.device)[None]
         features = self.policy.extract_features(tensor, self.policy.pi_features_extractor)
         latent = self.policy.mlp_extractor.forward_actor(features)
@@ -55,6 +66,29 @@ class NetworkPlayer:
             return int(np.argmax(logits))
         probs = np.exp(logits - logits.max())
         return int(self.rng.choice(len(probs), p=probs / probs.sum()))
+
+
+def numpy_actor(policy: Any) -> list[tuple[np.ndarray, np.ndarray, str]] | None:
+    """The actor of an SB3 MLP policy (flatten, Linear + Tanh/ReLU layers, action head) as
+    numpy (weight, bias, activation) layers; None for any other architecture."""
+    from torch import nn
+
+    extractor = getattr(policy, "pi_features_extractor", None)
+    if not isinstance(getattr(extractor, "flatten", None), nn.Flatten):
+        return None
+    modules = [*getattr(policy.mlp_extractor, "policy_net", []), policy.action_net]
+    layers: list[tuple[np.ndarray, np.ndarray, str]] = []
+    for module in modules:
+        if isinstance(module, nn.Linear):
+            weight = module.weight.detach().cpu().numpy().astype(np.float32)
+            bias = module.bias.detach().cpu().numpy().astype(np.float32)
+            layers.append((weight, bias, ""))
+        elif isinstance(module, nn.Tanh | nn.ReLU) and layers and not layers[-1][2]:
+            name = "tanh" if isinstance(module, nn.Tanh) else "relu"
+            layers[-1] = (*layers[-1][:2], name)
+        else:
+            return None
+    return layers
 
 
 class SearchPlayer:

@@ -90,3 +90,30 @@ def test_minimax_never_loses_and_beats_random() -> None:
     assert result["losses"] == 0 and result["wins"] >= 14
     mirror = play_match(tictactoe_v3.env, perfect, MinimaxPlayer(tictactoe_v3.env, seed=3), 4)
     assert mirror["draws"] == 4, "perfect play against itself draws"
+
+
+def test_frozen_snapshot_acts_like_the_live_policy_and_ignores_later_training() -> None:
+    import torch
+    from sb3_contrib import MaskablePPO
+
+    from agents.networks import board_policy_kwargs
+    from agents.players import NetworkPlayer
+
+    env = make_env(OpponentPool({"random": RandomPolicy}, 1.0))
+    mlp = MaskablePPO("MlpPolicy", env, policy_kwargs={"net_arch": [32, 32]}, device="cpu")
+    frozen = NetworkPlayer.frozen_copy(mlp.policy)
+    assert frozen.layers is not None  # the MLP actor runs in numpy
+    live = NetworkPlayer(mlp.policy)
+    rng = np.random.default_rng(0)
+    observations = (rng.random((20, *env.observation_space.shape)) > 0.5).astype(np.float32)
+    mask = np.array([True, False] * 4 + [True])
+    for obs in observations:
+        expected = live.logits(obs, mask)
+        assert np.allclose(frozen.logits(obs, mask), expected, atol=1e-5)
+        assert np.isneginf(expected[~mask]).all()
+    with torch.no_grad():  # training moves the live weights, not the snapshot's
+        for parameter in mlp.policy.parameters():
+            parameter.add_(1.0)
+    assert not np.allclose(frozen.logits(observations[0], mask), live.logits(observations[0], mask))
+    cnn = MaskablePPO("MlpPolicy", env, policy_kwargs=board_policy_kwargs(4, 1, 8), device="cpu")
+    assert NetworkPlayer.frozen_copy(cnn.policy).layers is None  # other nets stay in torch
