@@ -38,6 +38,12 @@ class ProbeConfig:
         "L2 strengths (1 / C) to try; the validation part picks one (the first, on ties).",
         factory=lambda: [100.0, 10.0, 1.0],
     )
+    pool: int = describe(
+        "Max-pool a CNN's feature maps over pool x pool windows at stride 2 before the probe "
+        "reads them, so a feature tolerates a one-pixel shift (0: read every position).",
+        3,
+        min=0,
+    )
 
 
 @dataclass
@@ -90,8 +96,9 @@ class DigitsSelfSupTask(ParadigmTask):
 
         The probe meets the data as any agent would: it reads the labels that a Classify-v0
         pass at ``probe.label_fraction`` hands out, fits a standardised L2 logistic regression
-        on the encoder's features of those samples (the L2 strength chosen on the validation
-        part), and is scored by a pass over the test part.
+        on the encoder's features of those samples (the convolutions' maps, max-pooled over
+        ``probe.pool`` windows; the L2 strength chosen on the validation part), and is scored
+        by a pass over the test part.
         """
         from tasks.paradigms import DigitsSupervisedTask
 
@@ -103,10 +110,10 @@ class DigitsSelfSupTask(ParadigmTask):
         )
         task = DigitsSupervisedTask()
         env = task.make_vector_env(probe_cfg, "train", 256)
-        unlabelled, features, labels = labelled_features(env, autoencoder)
+        unlabelled, features, labels = labelled_features(env, autoencoder, cfg.probe.pool)
         best: tuple[float, Any] = (-1.0, None)
         for strength in cfg.probe.l2_strengths:
-            agent = ProbeAgent(autoencoder, unlabelled, features, labels, strength)
+            agent = ProbeAgent(autoencoder, unlabelled, features, labels, strength, cfg.probe.pool)
             accuracy = task.score(probe_cfg, agent, "val")["accuracy"]
             if accuracy > best[0]:
                 best = (accuracy, agent)
@@ -118,15 +125,18 @@ class DigitsSelfSupTask(ParadigmTask):
         return probe_baselines(cfg, cfg.probe.label_fraction)
 
 
-def encode(autoencoder: Any, obs: np.ndarray) -> np.ndarray:
-    """The autoencoder's trunk features of clean observations."""
+def encode(autoencoder: Any, obs: np.ndarray, pool: int = 0) -> np.ndarray:
+    """The autoencoder's trunk features of clean observations (max-pooled when ``pool`` > 0)."""
     import torch
 
+    encoder = autoencoder.clean_encoder(trunk=True, pool=pool)
     with torch.no_grad():
-        return autoencoder.clean_encoder(trunk=True)(autoencoder.tensor(obs)).cpu().numpy()
+        return encoder(autoencoder.tensor(obs)).cpu().numpy()
 
 
-def labelled_features(env: Any, autoencoder: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def labelled_features(
+    env: Any, autoencoder: Any, pool: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """From one pass of ``env``: features of every distinct sample, then features and labels of
     those whose label it gave."""
     obs, _ = env.reset(seed=0)
@@ -139,9 +149,10 @@ def labelled_features(env: Any, autoencoder: Any) -> tuple[np.ndarray, np.ndarra
         for i in np.flatnonzero(info.get("_label", np.zeros(env.num_envs, bool))):
             labelled[obs[i].tobytes()] = (obs[i], int(info["label"][i]))
         obs = next_obs
-    everything = encode(autoencoder, np.stack(list(seen.values())))
+    everything = encode(autoencoder, np.stack(list(seen.values())), pool)
     samples = np.stack([o for o, _ in labelled.values()])
-    return everything, encode(autoencoder, samples), np.array([y for _, y in labelled.values()])
+    labels = np.array([y for _, y in labelled.values()])
+    return everything, encode(autoencoder, samples, pool), labels
 
 
 class ProbeAgent:
@@ -150,12 +161,12 @@ class ProbeAgent:
 
     def __init__(
         self, autoencoder: Any, unlabelled: np.ndarray, features: np.ndarray, labels: np.ndarray,
-        strength: float,
+        strength: float, pool: int = 0,
     ) -> None:  # fmt: skip
         from sklearn.linear_model import LogisticRegression
         from sklearn.preprocessing import StandardScaler
 
-        self.autoencoder = autoencoder
+        self.autoencoder, self.pool = autoencoder, pool
         self.scaler = StandardScaler().fit(unlabelled)
         self.model = LogisticRegression(C=1.0 / strength, max_iter=3000)
         self.model.fit(self.scaler.transform(features), labels)
@@ -163,7 +174,7 @@ class ProbeAgent:
     def act_batch(
         self, obs: np.ndarray, masks: Any = None, deterministic: bool = True
     ) -> np.ndarray:
-        return self.model.predict(self.scaler.transform(encode(self.autoencoder, obs)))
+        return self.model.predict(self.scaler.transform(encode(self.autoencoder, obs, self.pool)))
 
 
 # -- clustering -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ from gymnasium import spaces
 from torch import nn
 
 from agents.learners.base import Learner, masked
-from agents.learners.nets import Decoder, Encoder, shift_together
+from agents.learners.nets import Decoder, Encoder, hide_block, shift_together
 
 
 class CleanInput(nn.Module):
@@ -34,12 +35,22 @@ class AutoencoderLearner(Learner):
 
     Hyperparameters: ``arch`` ("auto"), ``width`` (code size, 128), ``learning_rate`` (1e-3),
     ``augment`` (images: shift the observation and its target together by up to this many
-    pixels, 1; more varied inputs make features that transfer better).
+    pixels, 1; more varied inputs make features that transfer better), ``block`` (images: also
+    hide a random ``block`` x ``block`` square of the observation, which the network must fill
+    in from its surroundings; 0, off), ``decay_updates`` (cosine decay of the learning rate to
+    zero over this many updates; 0, a constant rate).
     """
 
     paradigm = "self-supervised"
     uses = "data"
-    DEFAULTS: dict[str, Any] = {"arch": "auto", "width": 128, "learning_rate": 1e-3, "augment": 1}
+    DEFAULTS: dict[str, Any] = {
+        "arch": "auto",
+        "width": 128,
+        "learning_rate": 1e-3,
+        "augment": 1,
+        "block": 0,
+        "decay_updates": 0,
+    }
 
     def __init__(
         self,
@@ -67,11 +78,22 @@ class AutoencoderLearner(Learner):
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"adam": self.opt}
 
-    def clean_encoder(self, trunk: bool = False) -> nn.Module:
+    def clean_encoder(self, trunk: bool = False, pool: int = 0) -> nn.Module:
         """The encoder, taking clean samples (of the action's shape) as input; ``trunk=True``
-        stops before its last projection (for a CNN, the convolutions' feature maps)."""
-        encoder = self.encoder.trunk() if trunk else self.encoder
+        stops before its last projection (for a CNN, the convolutions' feature maps, max-pooled
+        over ``pool`` x ``pool`` windows at stride 2 when ``pool`` > 0)."""
+        encoder = self.encoder.trunk(pool) if trunk else self.encoder
         return CleanInput(encoder) if self.masked_input else encoder
+
+    def set_learning_rate(self) -> None:
+        """The cosine schedule's rate for the coming update (from the update count, so a
+        resumed run continues where it stopped)."""
+        horizon = self.hyper["decay_updates"]
+        if horizon:
+            progress = min(self.updates / horizon, 1.0)
+            rate = 0.5 * self.hyper["learning_rate"] * (1.0 + math.cos(math.pi * progress))
+            for group in self.opt.param_groups:
+                group["lr"] = rate
 
     def act_batch(
         self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True
@@ -91,7 +113,10 @@ class AutoencoderLearner(Learner):
         clean = self.tensor(np.asarray(info["clean"])[present])
         if x.dim() == 4 and self.hyper["augment"]:
             x, clean = shift_together([x, clean], self.hyper["augment"])
+        if x.dim() == 4 and self.hyper["block"]:
+            x = hide_block(x, self.hyper["block"])
         loss = nn.functional.mse_loss(self.decoder(self.encoder(x)), clean)
+        self.set_learning_rate()
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()

@@ -57,11 +57,16 @@ class Encoder(nn.Module):
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return self.body(obs)
 
-    def trunk(self) -> nn.Module:
+    def trunk(self, pool: int = 0) -> nn.Module:
         """The layers before the last projection (CNN: the convolutions' output, flattened),
-        with a ``features`` attribute; a wider view than the code, for linear probes."""
+        with a ``features`` attribute; a wider view than the code, for linear probes.
+
+        ``pool`` > 0 (CNN only): max-pool the feature maps over ``pool`` x ``pool`` windows at
+        stride 2 first, so each feature tolerates a small shift of the digit.
+        """
         if self.arch == "cnn":
-            layers = nn.Sequential(*list(self.body)[:4], nn.Flatten())
+            pooling = [nn.MaxPool2d(pool, 2, pool // 2)] if pool > 0 else []
+            layers = nn.Sequential(*list(self.body)[:4], *pooling, nn.Flatten())
             sample = torch.zeros(1, *self.obs_shape)
             layers.features = int(layers(sample).shape[1])
             return layers
@@ -114,13 +119,25 @@ def shift_together(batches: list[torch.Tensor], max_shift: int) -> list[torch.Te
 
 def strong_augment(images: torch.Tensor, noise: float = 0.1) -> torch.Tensor:
     """A larger shift, a 3x3 hole at a random place, and Gaussian noise (clipped to [0, 1])."""
-    images = shift(images, 2)
+    images = hide_block(shift(images, 2), 3)
+    return (images + noise * torch.randn_like(images)).clamp(0.0, 1.0)
+
+
+def hide_block(images: torch.Tensor, size: int) -> torch.Tensor:
+    """Zero a ``size`` x ``size`` square of each image, centred on a random pixel (so it may
+    hang over the edge); ``size`` 0 leaves the images as they are."""
+    if size <= 0:
+        return images
     height, width = images.shape[-2:]
     rows = torch.arange(height)[None] - torch.randint(0, height, (len(images), 1))
     cols = torch.arange(width)[None] - torch.randint(0, width, (len(images), 1))
-    hole = (rows.abs() <= 1)[:, :, None] & (cols.abs() <= 1)[:, None, :]
-    images = images * (~hole[:, None]).to(images.dtype)
-    return (images + noise * torch.randn_like(images)).clamp(0.0, 1.0)
+    low, high = -(size // 2), size - 1 - size // 2
+
+    def inside(offsets: torch.Tensor) -> torch.Tensor:
+        return (offsets >= low) & (offsets <= high)
+
+    hole = inside(rows)[:, :, None] & inside(cols)[:, None, :]
+    return images * (~hole[:, None]).to(images.dtype)
 
 
 def weak_augment(obs: torch.Tensor, image: bool) -> torch.Tensor:

@@ -14,6 +14,7 @@ from agents.base import TrainContext
 from agents.learners import LEARNERS, learner_class
 from agents.learners.backend import EarlyStopping, LearnerBackend
 from agents.learners.base import load_learner
+from agents.learners.nets import hide_block
 
 ENV_OF = {
     "supervised": ("learnloop/Classify-v0", {"label_fraction": 0.5}),
@@ -204,3 +205,37 @@ def test_an_unknown_hyperparameter_is_refused_by_name():
         learner_class("reward")(
             env.single_observation_space, env.single_action_space, sil_coeff=2.0
         )
+
+
+def test_hide_block_zeros_one_square_per_image_and_size_zero_hides_nothing():
+    images = torch.ones(300, 1, 8, 8)
+    hidden = (hide_block(images, 4) == 0)[:, 0]
+    rows, cols = hidden.any(dim=2), hidden.any(dim=1)
+    # One axis-aligned square each: the hidden pixels are exactly its rows x its columns.
+    assert torch.equal(hidden, rows[:, :, None] & cols[:, None, :])
+    assert rows.sum(1).max() == 4 and rows.sum(1).min() >= 2  # it may hang over an edge
+    assert torch.equal(hide_block(images, 0), images)
+
+
+def test_the_pooled_trunk_reads_a_quarter_of_the_positions():
+    env, autoencoder = build("autoencoder")
+    obs, _ = env.reset(seed=0)
+    full, pooled = autoencoder.clean_encoder(trunk=True), autoencoder.clean_encoder(True, pool=3)
+    assert pooled.features * 4 == full.features
+    assert pooled(torch.as_tensor(obs)).shape == (len(obs), pooled.features)
+
+
+def test_autoencoder_inpaints_blocks_and_decays_its_learning_rate_on_a_cosine(tmp_path):
+    env_id, kwargs = ENV_OF["autoencoder"]
+    env = make_vec(env_id, **kwargs)
+    learner = learner_class("autoencoder")(
+        env.single_observation_space, env.single_action_space, 0, "cpu",
+        block=4, decay_updates=4, **SMALL,
+    )  # fmt: skip
+    feed(env, learner, 3)  # the third update ran at half the horizon
+    assert learner.opt.param_groups[0]["lr"] == pytest.approx(0.5e-3)
+    feed(env, learner, 3)
+    assert learner.opt.param_groups[0]["lr"] == 0.0  # and stays there past the horizon
+    learner.save(tmp_path)
+    again = load_learner(tmp_path)
+    assert again.hyper["block"] == 4 and again.updates == learner.updates

@@ -121,3 +121,11 @@ def test_tabular_data_and_masked_attributes_run_too(runs_dir):
     assert run_task(runs_dir, "digits_semi", *tabular) == 0
     assert run_task(runs_dir, "digits_selfsup", "env.corruption=mask", *tabular) == 0
     assert {"mse", "test_accuracy"} <= set(results(runs_dir, "digits_selfsup")["metrics"])
+
+
+def test_the_selfsup_probe_can_read_every_position_of_the_maps(runs_dir):
+    """probe.pool=0: the probe reads the unpooled conv maps (the default pools them 3x3)."""
+    assert run_task(runs_dir, "digits_selfsup", *TINY, "probe.pool=0") == 0
+    (run,) = (runs_dir / "digits_selfsup").iterdir()
+    assert "pool: 0" in (run / "config.yaml").read_text()
+    assert results(runs_dir, "digits_selfsup")["metrics"]["test_accuracy"] > 0.5
