@@ -67,6 +67,10 @@ class Task:
         """Extra policy arguments for the backend (a features extractor, say)."""
         return {}
 
+    def algorithm(self, cfg: Any) -> str:
+        """What trains the agent, as the report names it (the backend's algorithm)."""
+        return cfg.algo.name
+
     def periodic(self, cfg: Any, run: Run) -> list[Periodic]:
         """Hooks to call during training (periodic evaluation, opponent snapshots)."""
         return []

@@ -233,13 +233,16 @@ class ParadigmTask(Task):
         split = get_split(cfg.env.dataset, cfg.env.split_seed, data_dir=cfg.env.data_dir or None)
         return int(split.labelled_mask(cfg.env.label_fraction).sum())
 
+    def algorithm(self, cfg: Any) -> str:
+        return cfg.learner.name if cfg.backend == "learnloop" else cfg.algo.name
+
     def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
         summary = self.score(cfg, agent, "test")
         metrics = self.test_metrics(cfg, agent, summary)
         metrics["labels_used"] = float(self.labels_used(cfg))
         notes = [
             f"env {self.env_id}, feedback {cfg.env.feedback!r}, label_fraction {cfg.env.label_fraction:g}, "
-            f"learner {cfg.learner.name if cfg.backend == 'learnloop' else cfg.algo.name} ({cfg.backend})",
+            f"learner {self.algorithm(cfg)} ({cfg.backend})",
             f"test part: {int(summary['samples'])} samples never served in training",
         ]
         tables = {}

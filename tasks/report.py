@@ -68,7 +68,7 @@ def write_report(run: Run, task: Task, cfg: Any, result: EvalResult, step: int) 
     drawn = plot_curves(run, metric_names)
     parts = [
         f"# {cfg.task}: {task.description}\n",
-        f"Backend `{cfg.backend}`, algorithm `{cfg.algo.name}`, seed {cfg.seed}, "
+        f"Backend `{cfg.backend}`, algorithm `{task.algorithm(cfg)}`, seed {cfg.seed}, "
         f"trained for {step:,} environment steps. Resolved config: `config.yaml`; "
         f"curves in TensorBoard: `tensorboard --logdir {run.path / 'tb'}`.\n",
     ]

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tasks.run import main
 
@@ -40,6 +41,8 @@ def test_each_task_trains_with_its_own_learner_and_reports_its_metrics(task, run
         p.name for p in run.iterdir()
     }
     assert METRICS[task] <= set(results(runs_dir, task)["metrics"])
+    learner = yaml.safe_load((run / "config.yaml").read_text())["learner"]["name"]
+    assert f"Backend `learnloop`, algorithm `{learner}`" in (run / "report.md").read_text()
     assert any(
         "eval_periodic/val_" in line for line in (run / "metrics.jsonl").read_text().splitlines()
     )
@@ -67,6 +70,8 @@ def test_sb3_trains_on_every_env_through_the_same_runner(env, algo, runs_dir, ca
         assert code == 2 and "needs discrete actions" in capsys.readouterr().err
         return
     assert code == 0
+    run = next((runs_dir / task).iterdir())
+    assert f"Backend `sb3`, algorithm `{algo}`" in (run / "report.md").read_text()
     assert METRICS[task] - {"test_accuracy" if env == "reconstruct" else ""} <= set(
         results(runs_dir, task)["metrics"]
     )
