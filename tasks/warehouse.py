@@ -5,8 +5,10 @@ the vector env, ``tasks.warehouse_sb3``); evaluated on deliveries per episode an
 against the greedy planning controller and random robots, with a picture of the warehouse.
 
 ``warehouse_inventory``: SB3 PPO on ``learnloop/Inventory-v0``; evaluated on discounted profit
-and service level against base-stock (static and time-aware) and (s, S) policies tuned by
-simulation with common random numbers.
+and service level against base-stock (static, time-aware, and time-aware with orders capped at
+what the supplier can ship) and (s, S) policies tuned by simulation with common random numbers.
+With ``env.action=residual`` the agent learns adjustments to the time-aware base-stock policy
+(residual policy learning), whose levels are tuned the same way before training.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from tasks.base import EvalResult, Task
 from tasks.config import EvalConfig, TaskConfig, describe, section
 
 PICTURE_FILE = "warehouse.png"
+TUNING_SEED = 20_000  # first demand path the inventory baselines are tuned on
+_TUNED_LEVELS: dict[tuple, list[float]] = {}  # residual base levels, tuned once per setting
 
 
 @dataclass
@@ -218,8 +222,22 @@ class InventoryEnvConfig:
     observe_period: bool = describe("Observe the fraction of the horizon elapsed.", True)
     normalize: bool = describe("Divide observed quantities by the largest capacity.", True)
     action: str = describe(
-        "Actions as units ordered, or scaled to [-1, 1].", "scaled", choices=("quantity", "scaled")
+        "Actions as units ordered, scaled to [-1, 1], or residual: [-1, 1] times residual_scale "
+        "units added to the time-aware base-stock order.",
+        "scaled",
+        choices=("quantity", "scaled", "residual"),
     )
+    base_levels: list[float] = describe(
+        "Echelon levels of the base-stock policy residual actions adjust; [] tunes them by "
+        "simulation on the eval.tuning_seeds paths.",
+        factory=list,
+    )
+    cap_orders: bool = describe(
+        "Cut orders to what the supplier can ship now (more only adds unfilled-order costs); "
+        "the residual's base-stock levels are then tuned with the cut.",
+        False,
+    )
+    residual_scale: float = describe("Units of order per unit of residual action.", 20.0, min=0.0)
     reward_scale: float = describe(
         "Training rewards are profits times this (evaluation reports profits).", 0.01, min=0.0
     )
@@ -276,18 +294,38 @@ class WarehouseInventoryTask(Task):
         env, scale = self.chain_env(cfg), cfg.env.reward_scale
         return env if scale == 1.0 else gym.wrappers.TransformReward(env, _Scale(scale))
 
-    @staticmethod
-    def chain_env(cfg: Any) -> Any:
+    def chain_env(self, cfg: Any) -> Any:
         """The inventory env of the config, rewards unscaled."""
         from envs.warehouse.inventory import InventoryEnv
 
         env = cfg.env
+        residual = env.action == "residual"
         return InventoryEnv(
             env.preset,
             action=env.action,
             observe_period=env.observe_period,
             normalize=env.normalize,
+            base_levels=self.base_levels(cfg) if residual else None,
+            cap_orders=env.cap_orders,
+            residual_scale=env.residual_scale,
         )
+
+    def base_levels(self, cfg: Any) -> list[float]:
+        """env.base_levels, or time-aware base-stock levels tuned on the tuning seeds (once per
+        setting: every env of a run shares them)."""
+        from agents.baselines import inventory as baselines
+        from envs.warehouse.inventory import PRESETS
+
+        if cfg.env.base_levels:
+            return list(cfg.env.base_levels)
+        key = (cfg.env.preset, cfg.eval.tuning_seeds, cfg.env.cap_orders)
+        if key not in _TUNED_LEVELS:
+            seeds = range(TUNING_SEED, TUNING_SEED + cfg.eval.tuning_seeds)
+            policy = baselines.tune_base_stock(
+                PRESETS[cfg.env.preset], seeds, time_aware=True, capped=cfg.env.cap_orders
+            )
+            _TUNED_LEVELS[key] = policy.levels.tolist()
+        return _TUNED_LEVELS[key]
 
     def policy_kwargs(self, cfg: Any) -> dict[str, Any]:
         return {"log_std_init": cfg.policy.log_std_init}
@@ -296,14 +334,14 @@ class WarehouseInventoryTask(Task):
         from agents.baselines import inventory as baselines
 
         seeds = [10_000 + cfg.seed * 1_000 + i for i in range(cfg.eval.episodes)]
-        tuning = range(20_000, 20_000 + cfg.eval.tuning_seeds)
+        tuning = range(TUNING_SEED, TUNING_SEED + cfg.eval.tuning_seeds)
         env = self.chain_env(cfg)
         chain, demand = env.chain, baselines.demand_paths(env.chain, seeds)
         static = baselines.tune_base_stock(chain, tuning)
-        timed = baselines.tune_base_stock(chain, tuning, time_aware=True)
         policies = {
             "base_stock": static,
-            "time_aware_base_stock": timed,
+            "time_aware_base_stock": baselines.tune_base_stock(chain, tuning, time_aware=True),
+            "capped_base_stock": baselines.tune_base_stock(chain, tuning, True, capped=True),
             "s_S": baselines.tune_s_s(chain, tuning, static),
         }
         found = {"trained": self._play(cfg, agent, env, seeds)}
@@ -331,7 +369,8 @@ class WarehouseInventoryTask(Task):
             f"preset {cfg.env.preset}; profit is the episode's discounted profit; service level "
             "is units sold per unit demanded",
             f"baselines tuned on {cfg.eval.tuning_seeds} other demand paths; echelon levels "
-            f"(order-up-to): {levels}",
+            f"(order-up-to): {levels}; capped_base_stock is time-aware and orders no more than "
+            "the supplier can ship (Clark and Scarf's structure)",
         ]
         return EvalResult(metrics=metrics, tables={"policies": rows}, notes=notes)
 

@@ -19,26 +19,24 @@ from typing import Any
 import numpy as np
 from gymnasium.utils import seeding
 
-from envs.warehouse.inventory import draw_demand
+from envs.warehouse.inventory import base_stock_orders, draw_demand
 from envs.warehouse.supply import SupplyChains
 
 
 class BaseStockPolicy:
     """Order up to echelon ``levels``; ``time_aware`` stops orders that cannot reach a
-    customer before the horizon (an order of stage i placed in period n can first be sold in
-    period ``n + lead_time[0] + ... + lead_time[i] + i``: each hop waits a period, as a
-    supplier ships from the stock it had when the period began)."""
+    customer before the horizon; ``capped`` asks no more than the supplier can ship
+    (``envs.warehouse.inventory.base_stock_orders``, the rule residual actions adjust)."""
 
-    def __init__(self, levels: Sequence[float], time_aware: bool = False) -> None:
+    def __init__(
+        self, levels: Sequence[float], time_aware: bool = False, capped: bool = False
+    ) -> None:
         self.levels = np.asarray(levels, dtype=np.float64)
-        self.time_aware = time_aware
+        self.time_aware, self.capped = time_aware, capped
 
     def orders(self, sim: SupplyChains) -> np.ndarray:
         """(B, S) orders for the current period of every path."""
-        wanted = np.maximum(self.levels - sim.echelon_position(), 0.0)
-        if self.time_aware:
-            wanted[:, ~useful_orders(sim)] = 0.0
-        return wanted
+        return base_stock_orders(sim, self.levels, self.time_aware, self.capped)
 
 
 class SsPolicy:
@@ -53,12 +51,6 @@ class SsPolicy:
         """(B, S) orders for the current period of every path."""
         position = sim.echelon_position()
         return np.where(position <= self.reorder, self.order_up_to - position, 0.0)
-
-
-def useful_orders(sim: SupplyChains) -> np.ndarray:
-    """(S,) bool: whether an order placed now by each stage can be sold within the horizon."""
-    first_sale = sim.period + np.cumsum(sim.lead_time) + np.arange(sim.stages)
-    return first_sale <= sim.periods - 1
 
 
 def demand_paths(chain: dict[str, Any], seeds: Sequence[int]) -> np.ndarray:
@@ -95,7 +87,7 @@ def _pattern_search(score: Any, start: np.ndarray, steps: Sequence[int]) -> np.n
 
 
 def tune_base_stock(
-    chain: dict[str, Any], seeds: Sequence[int], time_aware: bool = False
+    chain: dict[str, Any], seeds: Sequence[int], time_aware: bool = False, capped: bool = False
 ) -> BaseStockPolicy:
     """Echelon levels maximising the mean return on ``seeds``' demand paths."""
     demand = demand_paths(chain, seeds)
@@ -104,9 +96,10 @@ def tune_base_stock(
     start = np.round(mean_demand * cover)
 
     def score(levels: np.ndarray) -> float:
-        return float(evaluate(chain, BaseStockPolicy(levels, time_aware), demand)["return"].mean())
+        policy = BaseStockPolicy(levels, time_aware, capped)
+        return float(evaluate(chain, policy, demand)["return"].mean())
 
-    return BaseStockPolicy(_pattern_search(score, start, (32, 8, 2, 1)), time_aware)
+    return BaseStockPolicy(_pattern_search(score, start, (32, 8, 2, 1)), time_aware, capped)
 
 
 def tune_s_s(chain: dict[str, Any], seeds: Sequence[int], start: BaseStockPolicy) -> SsPolicy:

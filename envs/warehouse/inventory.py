@@ -24,6 +24,7 @@ fixed here:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -51,6 +52,41 @@ PRESETS = {
     "orgym_v1": {**ORGYM, "backlog": False},
 }
 DEMANDS = ("poisson", "binomial", "uniform", "geometric", "sequence")
+ACTIONS = ("quantity", "scaled", "residual")
+
+
+def useful_orders(sim: SupplyChains) -> np.ndarray:
+    """(S,) bool: whether an order placed now by each stage can be sold within the horizon.
+
+    An order of stage i placed in period n can first be sold in period ``n + lead_time[0] +
+    ... + lead_time[i] + i``: each hop waits a period, as a supplier ships from the stock it
+    had when the period began."""
+    first_sale = sim.period + np.cumsum(sim.lead_time) + np.arange(sim.stages)
+    return first_sale <= sim.periods - 1
+
+
+def shippable(sim: SupplyChains) -> np.ndarray:
+    """(B, S) the most each stage can order now and receive in full: its supplier's stock (the
+    factory's is unlimited) up to the stage's capacity, less what the supplier still owes it.
+    Asking for more only adds unfilled-order costs: in backlog mode the shortfall is ordered
+    again next period anyway, in lost-sales mode it is lost."""
+    supply = np.concatenate([sim.stock[:, 1:], np.full((sim.batch, 1), np.inf)], axis=1)
+    return np.maximum(np.minimum(supply, sim.capacity) - sim.owed[:, 1:], 0.0)
+
+
+def base_stock_orders(
+    sim: SupplyChains, levels: np.ndarray, time_aware: bool = False, capped: bool = False
+) -> np.ndarray:
+    """(B, S) orders raising every stage's echelon position to its ``levels``.
+
+    ``time_aware`` orders nothing that cannot be sold before the horizon (``useful_orders``);
+    ``capped`` orders no more than ``shippable``: with both, this is the structure of Clark and
+    Scarf's optimal policy for serial systems (echelon base-stock, limited by the upstream
+    stock)."""
+    wanted = np.maximum(levels - sim.echelon_position(), 0.0)
+    if time_aware:
+        wanted[:, ~useful_orders(sim)] = 0.0
+    return np.minimum(wanted, shippable(sim)) if capped else wanted
 
 
 def chain_settings(preset: str | None, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -103,13 +139,19 @@ class InventoryEnv(gym.Env):
     ## Actions
     ``action="quantity"``: Box(0, capacity) float32, units each stocking stage orders from its
     supplier (rounded down, as OR-Gym); ``action="scaled"``: Box(-1, 1), mapped linearly onto
-    [0, capacity] (easier for Gaussian policies).
+    [0, capacity] (easier for Gaussian policies); ``action="residual"`` (residual policy
+    learning, Silver et al. 2018): Box(-1, 1) times ``residual_scale`` units added to what the
+    time-aware base-stock policy with echelon ``base_levels`` orders (``base_stock_orders``), so
+    a zero action is that policy. ``cap_orders=True`` cuts every order to ``shippable``: what
+    the supplier can ship now (ordering more only adds unfilled-order costs; the dynamics are
+    unchanged, the agent just cannot ask for the excess).
 
     ## Observation
     float32: stock per stocking stage (S); owed quantities (S + 1: customers' backlog, then what
     each stage's supplier still owes it); shipments in transit per stage and arrival period
     (sum of lead times, soonest first); with ``observe_period``, the fraction of the horizon
-    elapsed. ``normalize=True`` divides quantities by the largest capacity.
+    elapsed; with ``action="residual"``, the base-stock orders (S). ``normalize=True`` divides
+    quantities by the largest capacity.
 
     ## Reward
     The period's discounted profit summed over stages (see ``envs.warehouse.supply``);
@@ -122,10 +164,12 @@ class InventoryEnv(gym.Env):
     ## Arguments
     ``preset`` (orgym_v0, orgym_v1), any supply chain setting as a keyword (``backlog``,
     ``lead_time``, ``demand``, ``demand_params`` ...), ``action``, ``observe_period``,
-    ``normalize``. ``reset(options={"demand": [...]})`` fixes the demand path.
+    ``normalize``, ``base_levels`` and ``residual_scale`` (residual actions), ``cap_orders``.
+    ``reset(options={"demand": [...]})`` fixes the demand path.
 
     ## Version history
-    v0: first version, OR-Gym InvManagement's dynamics with its defects fixed (module doc).
+    v0: first version, OR-Gym InvManagement's dynamics with its defects fixed (module doc);
+    later, residual actions and ``cap_orders`` (options; the defaults and dynamics unchanged).
     """
 
     metadata = {"render_modes": ["ansi"]}
@@ -137,31 +181,59 @@ class InventoryEnv(gym.Env):
         observe_period: bool = False,
         normalize: bool = False,
         render_mode: str | None = None,
+        base_levels: Sequence[float] | None = None,
+        cap_orders: bool = False,
+        residual_scale: float = 20.0,
         **settings: Any,
     ) -> None:
-        if action not in ("quantity", "scaled"):
-            raise ValueError(f"action must be 'quantity' or 'scaled', got {action!r}")
+        if action not in ACTIONS:
+            raise ValueError(f"action must be one of {ACTIONS}, got {action!r}")
         if render_mode not in (None, "ansi"):
             raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
         self.chain = chain_settings(preset, settings)
         self.sim = SupplyChains(self.chain)
         self.action_mode, self.observe_period = action, observe_period
         self.render_mode = render_mode
+        self.base_levels = self._base_levels(action, base_levels)
+        self.cap_orders, self.residual_scale = cap_orders, float(residual_scale)
+        if action == "residual" and not residual_scale > 0:
+            raise ValueError(f"residual_scale must be positive, got {residual_scale!r}")
         capacity = self.sim.capacity.astype(np.float32)
         self.scale = float(capacity.max()) if normalize else 1.0
-        if action == "scaled":
-            self.action_space = spaces.Box(-1.0, 1.0, (self.sim.stages,), np.float32)
-        else:
+        if action == "quantity":
             self.action_space = spaces.Box(np.zeros_like(capacity), capacity, dtype=np.float32)
+        else:
+            self.action_space = spaces.Box(-1.0, 1.0, (self.sim.stages,), np.float32)
         size = 2 * self.sim.stages + 1 + int(self.sim.lead_time.sum()) + int(observe_period)
+        size += self.sim.stages if action == "residual" else 0
         self.observation_space = spaces.Box(0.0, math.inf, (size,), np.float32)
 
+    def _base_levels(self, action: str, levels: Sequence[float] | None) -> np.ndarray | None:
+        if action != "residual":
+            return None
+        found = np.asarray(levels if levels is not None else [], dtype=np.float64).reshape(-1)
+        if found.shape != (self.sim.stages,) or not np.all(found >= 0):
+            raise ValueError(
+                f"action='residual' needs base_levels: {self.sim.stages} echelon levels >= 0, "
+                f"got {levels!r}"
+            )
+        return found
+
+    def base_orders(self) -> np.ndarray:
+        """(S,) what the time-aware base-stock policy under residual actions orders now."""
+        if self.base_levels is None:
+            raise ValueError("base_orders() needs action='residual'")
+        return base_stock_orders(self.sim, self.base_levels, True, self.cap_orders)[0]
+
     def orders(self, action: np.ndarray) -> np.ndarray:
-        """Order quantities (units) for an action of this env's action space."""
+        """Order quantities (units) for an action of this env's action space, now."""
         action = np.asarray(action, dtype=np.float64).reshape(1, self.sim.stages)
         if self.action_mode == "scaled":
-            return (np.clip(action, -1.0, 1.0) + 1.0) * (0.5 * self.sim.capacity)
-        return action
+            action = (np.clip(action, -1.0, 1.0) + 1.0) * (0.5 * self.sim.capacity)
+        elif self.action_mode == "residual":
+            adjustment = np.clip(action, -1.0, 1.0) * self.residual_scale
+            action = np.maximum(self.base_orders() + adjustment, 0.0)
+        return np.minimum(action, shippable(self.sim)) if self.cap_orders else action
 
     def reset(
         self, *, seed: int | None = None, options: dict | None = None
@@ -197,6 +269,8 @@ class InventoryEnv(gym.Env):
             sim.period, sim.periods, sim.stock, sim.owed, sim.shipped, sim.lead_time,
             self.scale, self.observe_period, obs,
         )  # fmt: skip
+        if self.base_levels is not None:
+            obs[-self.sim.stages :] = self.base_orders() / self.scale
         return obs
 
     def render(self) -> str | None:
