@@ -76,7 +76,8 @@ class ParadigmsConfig(TaskConfig):
     baselines: bool = describe("Fit the scikit-learn references too.", True)
     train: TrainConfig = section(
         lambda: TrainConfig(total_steps=360_000, checkpoint_every=0),
-        "Only sizes the progress bar: each member has its own budget.",
+        "Only sizes the progress bar (set to the members' budgets added up); each member has "
+        "its own budget.",
     )
 
 
@@ -238,6 +239,13 @@ class ParadigmsTask(Task):
     config_cls = ParadigmsConfig
     headline = "supervised/eval_periodic/val_accuracy"
     curves = ()
+
+    def validate(self, cfg: Any) -> None:
+        # The progress bar's total: what the selected members will train, after steps_scale.
+        cfg.train.total_steps = max(1, sum(m.cfg.train.total_steps for m in resolve_members(cfg)))
+
+    def algorithm(self, cfg: Any) -> str:
+        return "each member's own (see the table)"
 
     def backend(self, cfg: Any, name: str | None = None) -> Backend:
         return SuiteBackend(cfg)

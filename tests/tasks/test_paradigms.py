@@ -101,6 +101,10 @@ def test_the_comparison_writes_one_table_and_both_plots(runs_dir):
         in report
     )
     assert "accuracy_vs_labels.png" in report and (run / "eval" / "accuracy_vs_steps.png").is_file()
+    assert "algorithm `each member's own (see the table)`" in report
+    # The progress bar's total is the members' budgets (digits tasks 200-600 steps at 0.01).
+    budget = yaml.safe_load((run / "config.yaml").read_text())["train"]["total_steps"]
+    assert 4 * 100 < budget < 4 * 700
     metrics = results(runs_dir, "paradigms")["metrics"]
     assert {"supervised/test_accuracy", "reward_only/test_accuracy", "regression_mse/r2"} <= set(
         metrics
