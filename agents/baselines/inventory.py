@@ -114,3 +114,55 @@ def tune_s_s(chain: dict[str, Any], seeds: Sequence[int], start: BaseStockPolicy
     params = np.concatenate([start.levels - 1, start.levels])
     params = _pattern_search(score, params, (16, 4, 1))
     return SsPolicy(params[:stages], params[stages:])
+
+
+def perfect_information_bound(chain: dict[str, Any], demand: np.ndarray) -> np.ndarray:
+    """(paths,) the most any policy could earn on each demand path if it knew the path in
+    advance: a linear program over shipments and sales (orders not rounded down, no unfilled
+    orders between stages). An upper bound on every policy's profit, path by path; the gap to
+    the best policy is the price of not knowing the demand plus the bound's slack."""
+    from scipy.optimize import linprog
+
+    periods, stages = demand.shape[1], len(chain["initial_stock"])
+    lead, initial = np.asarray(chain["lead_time"]), np.asarray(chain["initial_stock"], float)
+    ships, size = periods * stages, periods * stages + periods  # x[n, i] then sold[n]
+    upto = np.tril(np.ones((periods, periods)))  # upto[n, k]: k <= n
+    stock = []  # stock[i] @ v + initial[i]: stage i's stock at the end of each period
+    for i in range(stages):
+        rows = np.zeros((periods, size))
+        rows[:, i:ships:stages] = np.tril(np.ones((periods, periods)), -int(lead[i]))
+        outgoing = slice(ships, size) if i == 0 else slice(i - 1, ships, stages)
+        rows[:, outgoing] -= upto
+        stock.append(rows)
+    factor = chain["discount"] ** np.arange(periods)
+    gain = np.zeros(size)
+    gain[ships:] = chain["price"] * factor
+    gain[stages - 1 : ships : stages] -= chain["cost"][-1] * factor
+    for i in range(stages):
+        gain -= chain["holding_cost"][i] * factor @ stock[i]
+    unfilled = chain["unfilled_cost"][0]
+    # backlog: each period's backlog costs; a sale in period k clears it from period k on
+    gain[ships:] += unfilled * (upto.T @ factor if chain["backlog"] else factor)
+    limits = [-s for s in stock]
+    for i in range(stages - 1):  # a supplier ships from the stock it had when the period began
+        rows = np.zeros((periods, size))
+        rows[:, i:ships:stages] = np.eye(periods)
+        rows[1:] -= stock[i + 1][:-1]
+        limits.append(rows)
+    bounds_ships = [(0, c) for _ in range(periods) for c in chain["capacity"]]
+    found = []
+    for path in demand:
+        rhs = [initial[i] * np.ones(periods) for i in range(stages)]
+        rhs += [initial[i + 1] * np.ones(periods) for i in range(stages - 1)]
+        matrix, bounds = np.vstack(limits), bounds_ships + [(0, None)] * periods
+        if chain["backlog"]:
+            matrix = np.vstack([matrix, np.hstack([np.zeros((periods, ships)), upto])])
+            rhs.append(np.cumsum(path))
+            cost = unfilled * factor @ np.cumsum(path)
+        else:
+            bounds = bounds_ships + [(0, d) for d in path]
+            cost = unfilled * factor @ path
+        constant = sum(chain["holding_cost"][i] * initial[i] * factor.sum() for i in range(stages))
+        result = linprog(-gain, A_ub=matrix, b_ub=np.concatenate(rhs), bounds=bounds)
+        found.append(-result.fun - cost - constant)
+    return np.array(found)

@@ -80,3 +80,21 @@ def test_time_aware_base_stock_stops_orders_that_cannot_be_sold_in_time() -> Non
     last = [max(t for t in range(30) if last_order[t][i]) for i in range(3)]
     # lead times 3 / 5 / 10 and one period's wait per hop: 29-3, 29-9, 29-20
     assert last == [26, 20, 9]
+
+
+@pytest.mark.parametrize("preset", ["orgym_v0", "orgym_v1"])
+def test_perfect_information_bound_is_above_every_policy_on_every_path(preset: str) -> None:
+    chain = PRESETS[preset]
+    demand = stock.demand_paths(chain, range(20))
+    bound = stock.perfect_information_bound(chain, demand)
+    rng = np.random.default_rng(0)
+
+    class RandomOrders:
+        def orders(self, sim: SupplyChains) -> np.ndarray:
+            return rng.uniform(0, 40, size=(sim.batch, sim.stages))
+
+    policies = [stock.BaseStockPolicy([90, 209, 417], True, capped) for capped in (False, True)]
+    for policy in [*policies, RandomOrders()]:
+        assert (stock.evaluate(chain, policy, demand)["return"] <= bound + 1e-6).all()
+    capped = stock.evaluate(chain, policies[1], demand)["return"]
+    assert 0 < (bound - capped).mean() < 40  # the price of not knowing the demand, and slack
