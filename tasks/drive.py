@@ -14,6 +14,7 @@ highway-env is an optional extra: ``pip install learnloop[drive]``.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,11 +153,30 @@ class EpisodeDrive:
     mean_speed: float
 
 
+_LOGS: dict[str, DrivingLog] = {}  # every DrivingLog of this process, by key
+
+
+def _shared_log(key: str) -> DrivingLog:
+    return _LOGS.get(key) or DrivingLog(key=key)
+
+
 @dataclass
 class DrivingLog:
-    """Finished episodes, in the order they finished (shared by the envs of one process)."""
+    """Finished episodes, in the order they finished (shared by the envs of one process).
+
+    Copies (``copy.deepcopy``, pickling) made in the same process are the log itself: Ray
+    RLlib copies the env factory, and with it the log, even for envs sampled in the driver. In
+    another process a copy starts empty, and its episodes never reach the trainer's log.
+    """
 
     episodes: list[EpisodeDrive] = field(default_factory=list)
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def __post_init__(self) -> None:
+        _LOGS[self.key] = self
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return _shared_log, (self.key,)
 
     def drain(self) -> list[EpisodeDrive]:
         """The episodes logged since the last drain."""
