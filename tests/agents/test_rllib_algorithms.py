@@ -170,7 +170,8 @@ def test_sac_trains_and_acts_inside_the_box(ray_session: Any, tmp_path: Path) ->
     agent = BACKEND.train(ctx)
     (last,) = [m for _, m in ctx.logger.lines if "losses/critic_loss" in m]
     assert {"losses/actor_loss", "losses/ent_coef", "charts/learning_rate"} <= set(last)
-    obs = np.abs(np.random.default_rng(0).normal(size=(4, 26))).astype(np.float32)
+    size = int(np.prod(agent.module.observation_space.shape))  # the task's config decides it
+    obs = np.abs(np.random.default_rng(0).normal(size=(4, size))).astype(np.float32)
     actions = agent.act_batch(obs)
     space = agent.module.action_space
     assert (
