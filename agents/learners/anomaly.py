@@ -40,15 +40,7 @@ class AnomalyLearner(Learner):
         "head_lr": 1e-2,
     }  # fmt: skip
 
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Space,
-        seed: int = 0,
-        device: str = "cpu",
-        **hyper: Any,
-    ) -> None:
-        super().__init__(observation_space, action_space, seed, device, **hyper)
+    def build(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
         h = self.hyper
         shape = tuple(observation_space.shape)
         self.encoder = Encoder(shape, h["arch"], h["width"]).to(self.device)

@@ -52,15 +52,7 @@ class AutoencoderLearner(Learner):
         "decay_updates": 0,
     }
 
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Space,
-        seed: int = 0,
-        device: str = "cpu",
-        **hyper: Any,
-    ) -> None:
-        super().__init__(observation_space, action_space, seed, device, **hyper)
+    def build(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
         h = self.hyper
         self.encoder = Encoder(tuple(observation_space.shape), h["arch"], h["width"]).to(
             self.device

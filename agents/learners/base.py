@@ -29,8 +29,8 @@ LEARNER_FILE = "learner.pt"
 class Learner(Agent):
     """Base class: holds the networks, the optimiser and the hyperparameters it was built with.
 
-    Subclasses set ``paradigm`` and ``uses`` (the feedback they read), build their modules in
-    ``__init__`` and implement :meth:`act_batch` and :meth:`observe`.
+    Subclasses set ``paradigm`` and ``uses`` (the feedback they read), make their modules in
+    :meth:`build` and implement :meth:`act_batch` and :meth:`observe`.
     """
 
     paradigm = ""
@@ -60,6 +60,7 @@ class Learner(Agent):
         self.generator = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
         self.updates = 0
+        self.build(observation_space, action_space)
 
     @classmethod
     def default_hyper(cls) -> dict[str, Any]:
@@ -70,6 +71,11 @@ class Learner(Agent):
         return merged
 
     # -- what subclasses provide ---------------------------------------------------------------
+
+    def build(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        """Make the networks, optimisers and buffers (called by ``__init__`` once the seed and
+        ``self.hyper`` are set)."""
+        raise NotImplementedError
 
     def modules(self) -> dict[str, torch.nn.Module]:
         """The networks whose weights make up the agent."""

@@ -75,15 +75,7 @@ class ClusterLearner(Learner):
         "neighbours": 5, "entropy_coef": 2.0, "temperature": 0.1, "average": 0.99,
     }  # fmt: skip
 
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Space,
-        seed: int = 0,
-        device: str = "cpu",
-        **hyper: Any,
-    ) -> None:
-        super().__init__(observation_space, action_space, seed, device, **hyper)
+    def build(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
         h = self.hyper
         encoder = Encoder(tuple(observation_space.shape), h["arch"], h["width"])
         head = PrototypeHead(encoder.features, int(action_space.n), h["temperature"])

@@ -59,15 +59,7 @@ class PolicyGradientLearner(Learner):
         "decay_steps": 0, "average": 0.99, "init_std": 0.5,
     }  # fmt: skip
 
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Space,
-        seed: int = 0,
-        device: str = "cpu",
-        **hyper: Any,
-    ) -> None:
-        super().__init__(observation_space, action_space, seed, device, **hyper)
+    def build(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
         h = self.hyper
         self.discrete = isinstance(action_space, spaces.Discrete)
         outputs = int(action_space.n) if self.discrete else int(np.prod(action_space.shape))

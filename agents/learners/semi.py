@@ -36,15 +36,8 @@ class SemiSupervisedLearner(SupervisedLearner):
         "average": 0.99,
     }
 
-    def __init__(
-        self,
-        observation_space: spaces.Space,
-        action_space: spaces.Space,
-        seed: int = 0,
-        device: str = "cpu",
-        **hyper: Any,
-    ) -> None:
-        super().__init__(observation_space, action_space, seed, device, **hyper)
+    def build(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        super().build(observation_space, action_space)
         if not self.classify:
             raise ValueError("SemiSupervisedLearner needs a Discrete action space (classes)")
         self.network = nn.Sequential(self.encoder, self.head)

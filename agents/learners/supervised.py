@@ -84,12 +84,15 @@ class SupervisedLearner(Learner):
         encoder: nn.Module | None = None,
         **hyper: Any,
     ) -> None:
+        self.encoder = encoder  # build() makes one when none is given
         super().__init__(observation_space, action_space, seed, device, **hyper)
+
+    def build(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
         h = self.hyper
         self.classify = isinstance(action_space, spaces.Discrete)
         outputs = int(action_space.n) if self.classify else 1
         self.key = "label" if self.classify else "target"
-        self.encoder = encoder or Encoder(observation_space.shape, h["arch"], h["width"])
+        self.encoder = self.encoder or Encoder(observation_space.shape, h["arch"], h["width"])
         features = self.encoder.features
         layers: list[nn.Module] = (
             [nn.BatchNorm1d(features, affine=False)] if h["standardize"] else []
