@@ -214,16 +214,13 @@ class BoardGameTask(Task):
         """Refill the opponent pool of a resumed run from its kept checkpoints: the snapshots
         themselves live in memory only, and a resumed learner facing no past selves would
         train against the fixed players alone until the next snapshots."""
-        from agents.base import TrainContext
         from agents.players import NetworkPlayer
         from tasks.runs import list_checkpoints, read_meta
+        from tasks.session import load_context
 
         pool = self._pool(cfg)
         backend = self.backend(cfg)
-        ctx = TrainContext(
-            make_env=None, total_steps=0, seed=cfg.seed, device="cpu", algo=cfg.algo,
-            logger=None, save_checkpoint=None, checkpoint_every=0, options={"config": cfg},
-        )  # type: ignore[arg-type]  # fmt: skip
+        ctx = load_context(self, cfg, device="cpu")
         for checkpoint in list_checkpoints(run.checkpoints_dir)[-cfg.selfplay.max_snapshots :]:
             agent = backend.load(checkpoint, ctx)
             name = f"step_{read_meta(checkpoint)['step']}"

@@ -124,17 +124,7 @@ class Session:
         if meta.get("task") not in (None, cfg.task):
             raise CheckpointError(f"checkpoint {checkpoint} belongs to task {meta['task']!r}")
         backend = meta.get("backend", cfg.backend)
-        ctx = TrainContext(
-            make_env=self.task.make_env_factory(cfg),
-            total_steps=0,
-            seed=cfg.seed,
-            device=cfg.device,
-            algo=cfg.algo,
-            logger=None,  # type: ignore[arg-type]
-            save_checkpoint=None,  # type: ignore[arg-type]
-            checkpoint_every=0,
-            options={"config": cfg},
-        )
+        ctx = load_context(self.task, cfg)
         try:
             return self.task.backend(cfg, backend).load(checkpoint, ctx), checkpoint
         except ValueError as error:
@@ -165,6 +155,21 @@ class Session:
         agent, checkpoint = self.load_agent(required=bool(self.cfg.checkpoint))
         note = f"checkpoint {checkpoint}" if checkpoint else "no checkpoint yet: random play"
         return self.task.run_action(action, self.cfg, agent, note)
+
+
+def load_context(task: Task, cfg: Any, device: str | None = None) -> TrainContext:
+    """What a backend's ``load`` needs to rebuild an agent of ``task`` (no training)."""
+    return TrainContext(
+        make_env=task.make_env_factory(cfg),
+        total_steps=0,
+        seed=cfg.seed,
+        device=device or cfg.device,
+        algo=cfg.algo,
+        logger=None,  # type: ignore[arg-type]
+        save_checkpoint=None,  # type: ignore[arg-type]
+        checkpoint_every=0,
+        options={"config": cfg},
+    )
 
 
 def find_resume_run(runs_dir: Path, task: str, resume: str) -> Run:
