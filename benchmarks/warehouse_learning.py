@@ -79,14 +79,7 @@ def stock_rows() -> list[str]:
     rows = []
     for preset in ("orgym_v0", "orgym_v1"):
         chain, demand = PRESETS[preset], stock.demand_paths(PRESETS[preset], range(100))
-        tuning = range(1000, 1100)
-        static = stock.tune_base_stock(chain, tuning)
-        policies = {
-            "base_stock": static,
-            "time_aware_base_stock": stock.tune_base_stock(chain, tuning, time_aware=True),
-            "capped_base_stock": stock.tune_base_stock(chain, tuning, True, capped=True),
-            "s_S": stock.tune_s_s(chain, tuning, static),
-        }
+        policies = stock.tuned_baselines(chain, range(1000, 1100))
         for name, policy in policies.items():
             found = stock.evaluate(chain, policy, demand)
             reference = STOCK_REFERENCE.get((preset, name), "-")

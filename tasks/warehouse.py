@@ -337,13 +337,7 @@ class WarehouseInventoryTask(Task):
         tuning = range(TUNING_SEED, TUNING_SEED + cfg.eval.tuning_seeds)
         env = self.chain_env(cfg)
         chain, demand = env.chain, baselines.demand_paths(env.chain, seeds)
-        static = baselines.tune_base_stock(chain, tuning)
-        policies = {
-            "base_stock": static,
-            "time_aware_base_stock": baselines.tune_base_stock(chain, tuning, time_aware=True),
-            "capped_base_stock": baselines.tune_base_stock(chain, tuning, True, capped=True),
-            "s_S": baselines.tune_s_s(chain, tuning, static),
-        }
+        policies = baselines.tuned_baselines(chain, tuning)
         found = {"trained": self._play(cfg, agent, env, seeds)}
         found.update({k: baselines.evaluate(chain, p, demand) for k, p in policies.items()})
         rows = []

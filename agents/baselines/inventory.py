@@ -116,6 +116,17 @@ def tune_s_s(chain: dict[str, Any], seeds: Sequence[int], start: BaseStockPolicy
     return SsPolicy(params[:stages], params[stages:])
 
 
+def tuned_baselines(chain: dict[str, Any], seeds: Sequence[int]) -> dict[str, Any]:
+    """Every baseline policy, tuned on ``seeds``' demand paths, by the name reports use."""
+    static = tune_base_stock(chain, seeds)
+    return {
+        "base_stock": static,
+        "time_aware_base_stock": tune_base_stock(chain, seeds, time_aware=True),
+        "capped_base_stock": tune_base_stock(chain, seeds, True, capped=True),
+        "s_S": tune_s_s(chain, seeds, static),
+    }
+
+
 def perfect_information_bound(chain: dict[str, Any], demand: np.ndarray) -> np.ndarray:
     """(paths,) the most any policy could earn on each demand path if it knew the path in
     advance: a linear program over shipments and sales (orders not rounded down, no unfilled
