@@ -50,6 +50,11 @@ class RobotsEnvConfig:
         "Append 7 features: carrying a request; offsets to the nearest request, goal, free slot.",
         True,
     )
+    observe_paths: bool = describe(
+        "Append 6 features of the robot's job (greedy controller's assignment): steps to it and "
+        "their change after FORWARD, LEFT, RIGHT.",
+        False,
+    )
     max_steps: int = describe("Steps per episode.", 500, min=1)
     job_masks: bool = describe(
         "Mask TOGGLE_LOAD unless it lifts a requested shelf or puts back another one (with "
@@ -86,7 +91,7 @@ def robots_env_kwargs(cfg: Any) -> dict[str, Any]:
     return {
         "size": env.size, "n_robots": env.n_robots, "difficulty": env.difficulty,
         "rules": env.rules, "reward": env.reward, "observe_targets": env.observe_targets,
-        "max_steps": env.max_steps,
+        "observe_paths": env.observe_paths, "max_steps": env.max_steps,
     }  # fmt: skip
 
 

@@ -10,8 +10,9 @@ Optional potential-based shaping (Ng et al., 1999) adds ``weight * (gamma * phi(
 to each robot's reward, which leaves the optimal policies of the discounted problem unchanged.
 ``phi`` is the robot's progress through its job cycle, less the steps (moves and turns, around
 shelves when loaded) to its next target divided by twice the map's height + width: empty-handed 0
-(target: a resting request), carrying a request 0.5 (target: a goal), carrying another shelf
--0.25 (target: a free slot). On RWARE's tiny map lifting a request is then worth about +0.2,
+(target: the resting request the closest robot-request pairs leave it, -1 with none), carrying a
+request 0.5 (target: a goal), carrying another shelf -0.25 (target: a free slot); see
+``envs.warehouse._paths.jobs``. On RWARE's tiny map lifting a request is then worth about +0.2,
 delivering (reward included) and putting the shelf back about 0, and the walks between the
 rest; a whole cycle adds nothing beyond the delivery reward.
 """
@@ -25,44 +26,10 @@ import numpy as np
 from agents.backends.sb3 import SB3Backend
 from agents.base import TrainContext
 
-PHASE_POTENTIAL = {"empty": 0.0, "request": 0.5, "delivered": -0.25}
-
 
 def potential(core: Any) -> np.ndarray:
-    """phi of every robot of a ``Warehouses`` batch, (B, N)."""
-    from agents.baselines._warehouse_planning import UNREACHABLE, distance_map
-
-    height, width = core.layout.height, core.layout.width
-    span = 2.0 * (height + width)
-    out = np.zeros((core.batch, core.n_robots))
-    anywhere = np.ones((height, width), dtype=np.bool_)
-    goals = np.zeros((height, width), dtype=np.bool_)
-    goals[core.goals[:, 1], core.goals[:, 0]] = True
-    for b in range(core.batch):
-        shelf = core.shelf[b]
-        resting = core.shelf_grid[b].copy()
-        carried = shelf[shelf >= 0]
-        resting[core.shelf_y[b, carried], core.shelf_x[b, carried]] = 0
-        requests = np.zeros((height, width), dtype=np.bool_)
-        wanted = np.flatnonzero(core.requested[b])
-        requests[core.shelf_y[b, wanted], core.shelf_x[b, wanted]] = True
-        requests &= resting > 0
-        clear = resting == 0
-        free_slots = clear & ~core.corridor
-        maps = {
-            "empty": distance_map(anywhere, requests),
-            "request": distance_map(clear, goals),
-            "delivered": distance_map(clear, free_slots),
-        }
-        for i in range(core.n_robots):
-            if shelf[i] < 0:
-                phase = "empty"
-            else:
-                phase = "request" if core.requested[b, shelf[i]] else "delivered"
-            steps = maps[phase][core.heading[b, i], core.y[b, i], core.x[b, i]]
-            steps = span if steps >= UNREACHABLE else steps
-            out[b, i] = PHASE_POTENTIAL[phase] - steps / span
-    return out
+    """phi of every robot of a ``Warehouses`` batch, (B, N) (``Warehouses.job_potential``)."""
+    return core.job_potential()
 
 
 def job_masks(core: Any) -> np.ndarray:

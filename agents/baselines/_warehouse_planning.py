@@ -1,8 +1,8 @@
 """Compiled path planning for the greedy warehouse controller.
 
 A robot's state is ``(heading, y, x)``; each step it waits, moves forward, or turns, all at a
-cost of one step. :func:`distance_map` gives the steps-to-target from every state on the static
-map (backward breadth-first search). :func:`plan_path` searches space-time states up to a
+cost of one step. :func:`distance_map` (``envs.warehouse._paths``) gives the steps-to-target
+from every state on the static map. :func:`plan_path` searches space-time states up to a
 horizon (windowed cooperative A*, here plain breadth-first as every action costs 1), avoiding
 cells that higher-priority robots reserved (``reservations[t, y, x]`` = robot + 1) and head-on
 swaps with them, and returns the first action of the best path.
@@ -13,46 +13,20 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-NOOP, FORWARD, LEFT, RIGHT, TOGGLE_LOAD = 0, 1, 2, 3, 4
-DX = np.array([0, 0, -1, 1], dtype=np.int64)
-DY = np.array([-1, 1, 0, 0], dtype=np.int64)
-TURN_LEFT = np.array([2, 3, 1, 0], dtype=np.int64)
-TURN_RIGHT = np.array([3, 2, 0, 1], dtype=np.int64)
-UNREACHABLE = 1 << 30
+from envs.warehouse._kernels import (
+    DX,
+    DY,
+    FORWARD,
+    LEFT,
+    NOOP,
+    RIGHT,
+    TOGGLE_LOAD,
+    TURN_LEFT,
+    TURN_RIGHT,
+)
+from envs.warehouse._paths import UNREACHABLE, distance_map
 
-
-@numba.njit(cache=True)
-def distance_map(passable, target):
-    """Steps from each (heading, y, x) to any target cell, on passable cells (static map)."""
-    height, width = passable.shape
-    dist = np.full((4, height, width), UNREACHABLE, dtype=np.int64)
-    queue = np.empty(4 * height * width, dtype=np.int64)
-    head = tail = 0
-    for y in range(height):
-        for x in range(width):
-            if target[y, x]:
-                for h in range(4):
-                    dist[h, y, x] = 0
-                    queue[tail] = (h * height + y) * width + x
-                    tail += 1
-    while head < tail:
-        state = queue[head]
-        head += 1
-        h, rest = state // (height * width), state % (height * width)
-        y, x = rest // width, rest % width
-        d = dist[h, y, x] + 1
-        # Predecessors: a forward move from the cell behind, or a turn into this heading.
-        px, py = x - DX[h], y - DY[h]
-        if 0 <= px < width and 0 <= py < height and passable[py, px] and dist[h, py, px] > d:
-            dist[h, py, px] = d
-            queue[tail] = (h * height + py) * width + px
-            tail += 1
-        for p in range(4):
-            if (TURN_LEFT[p] == h or TURN_RIGHT[p] == h) and dist[p, y, x] > d:
-                dist[p, y, x] = d
-                queue[tail] = (p * height + y) * width + x
-                tail += 1
-    return dist
+__all__ = ["NOOP", "TOGGLE_LOAD", "UNREACHABLE", "distance_map", "plan_path"]
 
 
 @numba.njit(cache=True)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from envs.warehouse import _kernels as k
-from envs.warehouse import _views
+from envs.warehouse import _paths, _views
 from envs.warehouse._rware_ties import rware_moves
 from envs.warehouse.layout import HEADINGS, Layout
 
@@ -55,6 +55,7 @@ class Warehouses:
         sensor_range: int = 1,
         observe_targets: bool = False,
         order_lines: int = 1,
+        observe_paths: bool = False,
     ) -> None:
         if rules not in RULES:
             raise ValueError(f"rules must be one of {RULES}, got {rules!r}")
@@ -77,11 +78,13 @@ class Warehouses:
         self.n_robots, self.n_shelves, self.request_queue = n_robots, shelves, request_queue
         self.reward_mode, self.sensor_range = REWARDS[reward], sensor_range
         self.observe_targets, self.order_lines = observe_targets, order_lines
+        self.observe_paths = observe_paths
         self.corridor = np.ascontiguousarray(layout.corridor, dtype=np.bool_)
         self.goals = np.array(layout.goals, dtype=np.int64).reshape(-1, 2)
         window = (2 * sensor_range + 1) ** 2
         self.obs_size = k.SELF_FEATURES + window * k.CELL_FEATURES
         self.obs_size += k.TARGET_FEATURES if observe_targets else 0
+        self.obs_size += _paths.PATH_FEATURES if observe_paths else 0
         robots, h, w = (batch, n_robots), layout.height, layout.width
         self.x = np.zeros(robots, dtype=np.int64)
         self.y = np.zeros(robots, dtype=np.int64)
@@ -226,7 +229,22 @@ class Warehouses:
             self.robot_grid, self.shelf_grid, self.corridor, self.goals, self.sensor_range,
             self.rules == "rware", self.observe_targets, out,
         )  # fmt: skip
+        if self.observe_paths:
+            self._jobs(out, self.obs_size - _paths.PATH_FEATURES)
         return out
+
+    def job_potential(self) -> np.ndarray:
+        """(B, N) float: each robot's progress through its job cycle (``_paths.jobs``), a
+        potential for reward shaping."""
+        return self._jobs(np.zeros((self.batch, self.n_robots, _paths.PATH_FEATURES)), 0)
+
+    def _jobs(self, out: np.ndarray, k: int) -> np.ndarray:
+        potential = np.empty((self.batch, self.n_robots))
+        _paths.jobs(
+            self.x, self.y, self.heading, self.shelf, self.shelf_x, self.shelf_y, self.requested,
+            self.shelf_grid, self.corridor, self.goals, out, k, potential,
+        )  # fmt: skip
+        return potential
 
     def observation_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Elementwise low and high of an observation vector."""
@@ -235,7 +253,10 @@ class Warehouses:
         if self.rules == "rware":
             high[0], high[1] = self.layout.width - 1, self.layout.height - 1
         if self.observe_targets:
-            low[-6:] = -1.0
+            end = self.obs_size - (_paths.PATH_FEATURES if self.observe_paths else 0)
+            low[end - 6 : end] = -1.0
+        if self.observe_paths:
+            low[-3:] = -1.0
         return low, high
 
     def action_masks(self) -> np.ndarray:

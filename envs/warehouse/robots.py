@@ -56,6 +56,11 @@ class RobotsEnv(ParallelEnv):
     ``observe_targets=True`` appends 7 values: carrying a requested shelf, and the offsets to
     the nearest resting request, goal and free slot in the robot's own frame (cells ahead,
     cells to the right; divided by the map's longer side less one).
+    ``observe_paths=True`` appends 6 values about the robot's job (as the greedy controller
+    assigns it: deliver its request to a goal, put another shelf back on a free slot, or, when
+    empty, fetch the resting request that the closest robot-request pairs leave it): carrying a
+    requested shelf, has a job, steps to the job's cell (turns count; divided by 2 * (H + W)),
+    and how those steps change after FORWARD, LEFT and RIGHT (-1, 0 or +1).
     ``state()`` is a (10 * H * W,) float32 vector of global planes for centralised critics
     (shelf, requested, robot, loaded, heading x4, goal, corridor; ``state_shape`` unflattens).
 
@@ -71,7 +76,7 @@ class RobotsEnv(ParallelEnv):
     ``size`` (tiny, small, medium, large), ``n_robots``, ``difficulty`` (easy, normal, hard:
     requests = 2x, 1x, 0.5x robots) or ``request_queue``, ``layout`` (an ASCII map, see
     ``envs.warehouse.layout``), ``rules`` (learnloop, rware), ``reward``, ``sensor_range``,
-    ``observe_targets``, ``max_steps``, ``max_inactivity_steps``, ``order_lines`` (requests per
+    ``observe_targets``, ``observe_paths``, ``max_steps``, ``max_inactivity_steps``, ``order_lines`` (requests per
     customer order), ``seconds_per_step`` (for the pick rate), ``render_mode``.
 
     ## Orders
@@ -96,6 +101,7 @@ class RobotsEnv(ParallelEnv):
         reward: str = "individual",
         sensor_range: int = 1,
         observe_targets: bool = False,
+        observe_paths: bool = False,
         max_steps: int = 500,
         max_inactivity_steps: int | None = None,
         order_lines: int = 1,
@@ -111,7 +117,16 @@ class RobotsEnv(ParallelEnv):
             request_queue = len(plan.requested)
         queue = queue_length(n_robots, difficulty, request_queue)
         self.core = Warehouses(
-            plan, n_robots, queue, 1, rules, reward, sensor_range, observe_targets, order_lines
+            plan,
+            n_robots,
+            queue,
+            1,
+            rules,
+            reward,
+            sensor_range,
+            observe_targets,
+            order_lines,
+            observe_paths,
         )
         if not isinstance(max_steps, int) or max_steps < 1:
             raise ValueError(f"max_steps must be an int >= 1, got {max_steps!r}")

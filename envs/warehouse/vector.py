@@ -33,7 +33,7 @@ class RobotsVectorEnv:
         self.core = Warehouses(
             one.layout, one.n_robots, one.request_queue, num_envs, one.rules,
             kwargs.get("reward", "individual"), one.sensor_range, one.observe_targets,
-            one.order_lines,
+            one.order_lines, one.observe_paths,
         )  # fmt: skip
         self.num_envs, self.n_robots = num_envs, one.n_robots
         self.max_steps = template.max_steps

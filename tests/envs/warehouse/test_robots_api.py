@@ -19,7 +19,7 @@ def test_pettingzoo_parallel_api_test(rules: str) -> None:
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_pettingzoo_aec_api_test() -> None:
-    env = envs.warehouse.env(n_robots=2, max_steps=60, observe_targets=True)
+    env = envs.warehouse.env(n_robots=2, max_steps=60, observe_targets=True, observe_paths=True)
     api_test(env, num_cycles=200)
     assert isinstance(env.unwrapped, envs.warehouse.raw_env)
 
