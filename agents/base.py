@@ -38,6 +38,12 @@ class Agent(abc.ABC):
             actions.append(self.act(single, mask, deterministic))
         return np.asarray(actions)
 
+    def action_probabilities(
+        self, obs: np.ndarray, action_masks: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(batch, actions) probabilities of a discrete policy (masked actions get 0)."""
+        raise NotImplementedError(f"{type(self).__name__} does not give action probabilities")
+
     def save(self, path: Path) -> None:
         """Write the agent into the folder ``path`` (which exists)."""
         raise NotImplementedError(f"{type(self).__name__} cannot be saved")

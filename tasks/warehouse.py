@@ -46,6 +46,9 @@ class RobotsEnvConfig:
     reward: str = describe(
         "Who is paid for a delivery.", "individual", choices=("individual", "global", "two_stage")
     )
+    sensor_range: int = describe(
+        "Cells seen around each robot (the window is 2r+1 wide).", 1, min=0, max=5
+    )
     observe_targets: bool = describe(
         "Append 7 features: carrying a request; offsets to the nearest request, goal, free slot.",
         True,
@@ -53,7 +56,7 @@ class RobotsEnvConfig:
     observe_paths: bool = describe(
         "Append 6 features of the robot's job (greedy controller's assignment): steps to it and "
         "their change after FORWARD, LEFT, RIGHT.",
-        False,
+        True,
     )
     max_steps: int = describe("Steps per episode.", 500, min=1)
     job_masks: bool = describe(
@@ -75,6 +78,12 @@ class RobotsEvalConfig(EvalConfig):
 
     episodes: int = describe("Episodes per policy in the final evaluation.", 5, min=1)
     greedy_horizon: int = describe("Planning horizon of the greedy controller (steps).", 24, min=1)
+    temperature: float = describe(
+        "With deterministic=false, sample the robots' actions from the policy's probabilities "
+        "raised to 1/temperature (1: as trained; toward 0: argmax, where robots deadlock).",
+        1.0,
+        min=0.01,
+    )
 
 
 @dataclass
@@ -90,7 +99,8 @@ def robots_env_kwargs(cfg: Any) -> dict[str, Any]:
     env = cfg.env
     return {
         "size": env.size, "n_robots": env.n_robots, "difficulty": env.difficulty,
-        "rules": env.rules, "reward": env.reward, "observe_targets": env.observe_targets,
+        "rules": env.rules, "reward": env.reward, "sensor_range": env.sensor_range,
+        "observe_targets": env.observe_targets,
         "observe_paths": env.observe_paths, "max_steps": env.max_steps,
     }  # fmt: skip
 
@@ -132,10 +142,18 @@ class WarehouseRobotsTask(Task):
     def _learned(agent: Any, cfg: Any) -> Any:
         from tasks.warehouse_sb3 import job_masks
 
+        rng = np.random.default_rng(cfg.seed)
+        sharpen = not cfg.eval.deterministic and cfg.eval.temperature != 1.0
+
         def act(env: Any) -> np.ndarray:
             obs = env.core.observe()[0]
-            masks = job_masks(env.core)[0] if cfg.env.job_masks else env.action_masks()
-            chosen = agent.act_batch(obs, masks.astype(bool), cfg.eval.deterministic)
+            masks = (job_masks(env.core)[0] if cfg.env.job_masks else env.action_masks()) > 0
+            if sharpen:
+                weights = agent.action_probabilities(obs, masks) ** (1.0 / cfg.eval.temperature)
+                cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+                draws = rng.random((len(obs), 1))
+                return np.minimum((cumulative < draws).sum(axis=1), masks.shape[1] - 1)
+            chosen = agent.act_batch(obs, masks, cfg.eval.deterministic)
             return np.asarray(chosen).reshape(-1)
 
         return act
@@ -177,6 +195,7 @@ class WarehouseRobotsTask(Task):
             "greedy_deliveries": by_name["greedy"]["deliveries_mean"],
             "random_deliveries": by_name["random"]["deliveries_mean"],
             "deterministic": float(cfg.eval.deterministic),
+            "temperature": float(cfg.eval.temperature),
             "fraction_of_greedy": by_name["trained"]["deliveries_mean"]
             / max(by_name["greedy"]["deliveries_mean"], 1e-9),
         }

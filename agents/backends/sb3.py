@@ -128,6 +128,20 @@ class SB3Agent(Agent):
         actions, _ = self.model.predict(obs, deterministic=deterministic, **kwargs)
         return np.asarray(actions)
 
+    def action_probabilities(
+        self, obs: np.ndarray, action_masks: np.ndarray | None = None
+    ) -> np.ndarray:
+        import torch
+
+        policy = self.model.policy
+        kwargs = {"action_masks": action_masks} if self.uses_masks else {}
+        with torch.no_grad():
+            tensor, _ = policy.obs_to_tensor(obs)
+            dist = policy.get_distribution(tensor, **kwargs).distribution
+        if not hasattr(dist, "probs"):
+            raise ValueError(f"{type(self.model).__name__}'s policy is not categorical")
+        return dist.probs.cpu().numpy()
+
     def save(self, path: Path) -> None:
         self.model.save(path / MODEL_FILE)
         if hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:

@@ -84,3 +84,23 @@ def test_warehouse_inventory_runs_end_to_end(runs_dir: Path, action: str) -> Non
     assert 0 <= metrics["service_level"] <= 1
     if action == "residual":  # barely trained, a residual agent is still its base-stock policy
         assert metrics["profit"] == pytest.approx(metrics["capped_base_stock_profit"], abs=5)
+
+
+def test_trained_robots_sample_from_sharpened_probabilities() -> None:
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3 import PPO
+
+    from agents.backends.sb3 import SB3Agent
+    from tasks.warehouse_sb3 import make_robot_slots
+
+    slots = make_robot_slots(1, {"n_robots": 2, "observe_paths": True}, jobs_only=True)
+    agent = SB3Agent(MaskablePPO("MlpPolicy", slots, n_steps=16, batch_size=16, seed=0))
+    obs = slots.reset()
+    masks = slots.action_masks()
+    masks[:, 1] = False
+    probabilities = agent.action_probabilities(obs, masks)
+    assert probabilities.shape == (2, 5) and np.allclose(probabilities.sum(axis=1), 1)
+    assert (probabilities[:, 1] == 0).all()
+    pendulum = SB3Agent(PPO("MlpPolicy", "Pendulum-v1", n_steps=16, batch_size=16))
+    with pytest.raises(ValueError, match="not categorical"):
+        pendulum.action_probabilities(np.zeros((1, 3), np.float32))
