@@ -179,9 +179,8 @@ class RLlibAgent(Agent):
         return obs
 
     @torch.no_grad()
-    def _actions(
-        self, module: Any, obs: Any, masks: np.ndarray | None, deterministic: bool
-    ) -> np.ndarray:
+    def _logits(self, module: Any, obs: Any, masks: np.ndarray | None) -> tuple[Any, bool]:
+        """The module's action-distribution inputs (or Q-values: then True), masked."""
         inputs = {Columns.OBS: self._inputs(obs, masks)}
         out = module.forward_inference(inputs)
         # DQN's inference pass gives only its greedy actions: mask its Q-values instead
@@ -193,9 +192,21 @@ class RLlibAgent(Agent):
         )
         if masks is not None and not self.masked:  # a plain module: mask here
             logits = logits.masked_fill(_as_batch(masks) <= 0, MASK_MIN)
+        return logits, q_network
+
+    def _actions(
+        self, module: Any, obs: Any, masks: np.ndarray | None, deterministic: bool
+    ) -> np.ndarray:
+        logits, q_network = self._logits(module, obs, masks)
         if q_network:
             return logits.argmax(-1).cpu().numpy()
         return self._sample(module, logits, deterministic)
+
+    def _probabilities(self, module: Any, obs: Any, masks: np.ndarray | None) -> np.ndarray:
+        logits, q_network = self._logits(module, obs, masks)
+        if q_network or not hasattr(module.action_space, "n"):
+            raise ValueError(f"module {self.module_id!r} has no categorical policy")
+        return torch.softmax(logits, dim=-1).cpu().numpy()
 
     def _sample(self, module: Any, logits: torch.Tensor, deterministic: bool) -> np.ndarray:
         from ray.rllib.core.distribution.torch.torch_distribution import TorchSquashedGaussian
@@ -221,19 +232,32 @@ class RLlibAgent(Agent):
         self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True
     ) -> np.ndarray:
         """Actions for a batch of observations (illegal actions, mask 0, are never chosen)."""
+        return self._per_module(
+            lambda module, o, m: self._actions(module, o, m, deterministic), obs, action_masks
+        )
+
+    def action_probabilities(
+        self, obs: np.ndarray, action_masks: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(batch, actions) probabilities of a categorical policy (masked actions get 0)."""
+        return self._per_module(self._probabilities, obs, action_masks)
+
+    def _per_module(self, fn: Any, obs: Any, action_masks: np.ndarray | None) -> np.ndarray:
+        """``fn(module, obs, masks)`` on the whole batch, or, with one policy per agent and a
+        row per agent, row i with agent i's module."""
         modules = [self.module, *self.peers.values()]
         rows = len(next(iter(obs.values()))) if isinstance(obs, dict) else len(obs)
         if len(modules) == 1 or rows != len(modules):
-            return self._actions(self.module, obs, action_masks, deterministic)
+            return fn(self.module, obs, action_masks)
         picked = []
-        for i, module in enumerate(modules):  # one policy per agent: row i is agent i
+        for i, module in enumerate(modules):
             one = (
                 {k: v[i : i + 1] for k, v in obs.items()}
                 if isinstance(obs, dict)
                 else obs[i : i + 1]
             )
             mask = None if action_masks is None else action_masks[i : i + 1]
-            picked.append(self._actions(module, one, mask, deterministic))
+            picked.append(fn(module, one, mask))
         return np.concatenate(picked)
 
     def act(
