@@ -6,7 +6,8 @@ Robots, random actions, whole 500-step episodes (reset when one ends):
 - ``RobotsEnv``: learnloop's PettingZoo ParallelEnv, dict of actions in, dicts out (with
   action masks in infos), under ``rules="learnloop"`` and ``rules="rware"``.
 - ``RobotsVectorEnv``: ``--num-envs`` warehouses per call; counted in robot-steps (agent-steps)
-  as well as env-steps.
+  as well as env-steps; once with RWARE's observation and once with the task's (``observe_paths``
+  and more).
 
 Inventory: ``InventoryEnv`` (orgym_v0) stepping fixed orders, raw and through ``gym.make``.
 
@@ -37,6 +38,9 @@ from envs.warehouse.layout import SIZES  # noqa: E402
 from envs.warehouse.robots import RobotsEnv  # noqa: E402
 from envs.warehouse.vector import RobotsVectorEnv  # noqa: E402
 
+# What the warehouse_robots task observes: a 5x5 window, targets, and the job paths (a
+# breadth-first search per request and warehouse every step).
+TASK_OBSERVATIONS = {"sensor_range": 2, "observe_targets": True, "observe_paths": True}
 ACTIONS = np.random.default_rng(0).integers(0, 5, size=(1 << 16, 20))
 
 
@@ -80,8 +84,8 @@ def robots_rate(size: str, n: int, seconds: float, rules: str) -> float:
     return timed(episode, seconds)
 
 
-def vector_rate(size: str, n: int, seconds: float, num_envs: int) -> float:
-    env = RobotsVectorEnv(num_envs, size=size, n_robots=n)
+def vector_rate(size: str, n: int, seconds: float, num_envs: int, **options: object) -> float:
+    env = RobotsVectorEnv(num_envs, size=size, n_robots=n, **options)
     env.reset(seed=0)
     batches = [ACTIONS[t : t + num_envs, :n].copy() for t in range(0, 64 * num_envs, num_envs)]
 
@@ -122,6 +126,9 @@ def main(argv: list[str] | None = None) -> str:
         "RobotsEnv (rules=rware)": lambda s, n: robots_rate(s, n, args.seconds, "rware"),
         f"RobotsVectorEnv x{args.num_envs}": lambda s, n: vector_rate(
             s, n, args.seconds, args.num_envs
+        ),
+        f"RobotsVectorEnv x{args.num_envs}, warehouse_robots' observations": lambda s, n: (
+            vector_rate(s, n, args.seconds, args.num_envs, **TASK_OBSERVATIONS)
         ),
     }
     best: dict[tuple[str, str, int], float] = {}
