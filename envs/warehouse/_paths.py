@@ -4,8 +4,8 @@ A robot's state is ``(heading, y, x)``; each step it moves forward or turns, at 
 step. :func:`distance_map` gives the steps-to-target from every state on the static map
 (backward breadth-first search). :func:`jobs` gives every robot a job, as the greedy
 controller does (``agents.baselines.warehouse``): carrying a requested shelf, to the nearest
-goal; carrying another shelf, to the nearest free slot; empty-handed, to a resting request,
-matched to the robots closest pair first so that no two robots chase the same shelf. It
+goal; carrying another shelf, to a free slot; empty-handed, to a resting request. Shelves and
+slots are matched to robots closest pair first, so that no two robots head for the same one. It
 writes, per robot, ``PATH_FEATURES`` values (``observe_paths``) and a potential for reward
 shaping.
 """
@@ -57,6 +57,52 @@ def distance_map(passable, target):
 
 
 @numba.njit(cache=True)
+def reach_map(passable, h0, y0, x0):
+    """Steps from (h0, y0, x0) to each (heading, y, x), on passable cells (forward search)."""
+    height, width = passable.shape
+    dist = np.full((4, height, width), UNREACHABLE, dtype=np.int64)
+    queue = np.empty(4 * height * width, dtype=np.int64)
+    dist[h0, y0, x0] = 0
+    queue[0] = (h0 * height + y0) * width + x0
+    head, tail = 0, 1
+    while head < tail:
+        state = queue[head]
+        head += 1
+        h, rest = state // (height * width), state % (height * width)
+        y, x = rest // width, rest % width
+        d = dist[h, y, x] + 1
+        nx, ny = x + DX[h], y + DY[h]
+        if 0 <= nx < width and 0 <= ny < height and passable[ny, nx] and dist[h, ny, nx] > d:
+            dist[h, ny, nx] = d
+            queue[tail] = (h * height + ny) * width + nx
+            tail += 1
+        for nh in (TURN_LEFT[h], TURN_RIGHT[h]):
+            if dist[nh, y, x] > d:
+                dist[nh, y, x] = d
+                queue[tail] = (nh * height + y) * width + x
+                tail += 1
+    return dist
+
+
+@numba.njit(cache=True)
+def _closest_pairs(distance, match):
+    """Match rows (robots, ``match[i] < 0`` if still free) to columns (targets) by taking the
+    closest free pair first, until none is left at a finite distance."""
+    taken = np.zeros(distance.shape[1], dtype=np.bool_)
+    while True:
+        best, bi, bj = UNREACHABLE, -1, -1
+        for i in range(distance.shape[0]):
+            if match[i] >= 0:
+                continue
+            for j in range(distance.shape[1]):
+                if not taken[j] and distance[i, j] < best:
+                    best, bi, bj = distance[i, j], i, j
+        if bi < 0:
+            return
+        match[bi], taken[bj] = bj, True
+
+
+@numba.njit(cache=True)
 def _write(o, k, dist, h, y, x, passable, span, carrying_request):
     """The features of a robot at (h, y, x) whose job's distance map is ``dist``."""
     height, width = passable.shape
@@ -94,10 +140,8 @@ def jobs(x, y, heading, shelf, shelf_x, shelf_y, requested, shelf_grid, corridor
         for i in range(n):  # a carried shelf is not in the way
             if shelf[b, i] >= 0:
                 clear[y[b, i], x[b, i]] = True
-        free_slots = clear & ~corridor
         to_goal = distance_map(clear, goal_cells)
-        to_slot = distance_map(clear, free_slots)
-        # Resting requests, and every empty robot's distance to each.
+        # Empty robots x resting requests, and robots carrying another shelf x free slots.
         resting = np.zeros(requested.shape[1], dtype=np.bool_)
         for s in range(requested.shape[1]):
             resting[s] = requested[b, s]
@@ -110,21 +154,23 @@ def jobs(x, y, heading, shelf, shelf_x, shelf_y, requested, shelf_grid, corridor
             cell = np.zeros((height, width), dtype=np.bool_)
             cell[shelf_y[b, wanted[r]], shelf_x[b, wanted[r]]] = True
             maps[r] = distance_map(anywhere, cell)
-        # Closest pair first: robot i takes request r while both are free.
-        match = np.full(n, -1, dtype=np.int64)
-        taken = np.zeros(wanted.size, dtype=np.bool_)
-        while True:
-            best, bi, br = UNREACHABLE, -1, -1
-            for i in range(n):
-                if shelf[b, i] >= 0 or match[i] >= 0:
-                    continue
+        slot_y, slot_x = np.nonzero(clear & ~corridor)
+        fetch = np.full((n, wanted.size), UNREACHABLE, dtype=np.int64)
+        put = np.full((n, slot_y.size), UNREACHABLE, dtype=np.int64)
+        fetching = np.full(n, -2, dtype=np.int64)  # -2: not in this matching, -1: free
+        putting = np.full(n, -2, dtype=np.int64)
+        for i in range(n):
+            if shelf[b, i] < 0:
+                fetching[i] = -1
                 for r in range(wanted.size):
-                    d = maps[r, heading[b, i], y[b, i], x[b, i]]
-                    if not taken[r] and d < best:
-                        best, bi, br = d, i, r
-            if bi < 0:
-                break
-            match[bi], taken[br] = br, True
+                    fetch[i, r] = maps[r, heading[b, i], y[b, i], x[b, i]]
+            elif not requested[b, shelf[b, i]]:
+                putting[i] = -1
+                reach = reach_map(clear, heading[b, i], y[b, i], x[b, i])
+                for j in range(slot_y.size):
+                    put[i, j] = reach[:, slot_y[j], slot_x[j]].min()
+        _closest_pairs(fetch, fetching)
+        _closest_pairs(put, putting)
         for i in range(n):
             o = out[b, i]
             h, ry, rx = heading[b, i], y[b, i], x[b, i]
@@ -133,13 +179,16 @@ def jobs(x, y, heading, shelf, shelf_x, shelf_y, requested, shelf_grid, corridor
             if shelf[b, i] >= 0 and requested[b, shelf[b, i]]:
                 left = _write(o, k, to_goal, h, ry, rx, clear, span, 1.0)
                 start = PHASE_REQUEST
-            elif shelf[b, i] >= 0:
+            elif putting[i] >= 0:
+                slot = np.zeros((height, width), dtype=np.bool_)
+                slot[slot_y[putting[i]], slot_x[putting[i]]] = True
+                to_slot = distance_map(clear, slot)
                 left = _write(o, k, to_slot, h, ry, rx, clear, span, 0.0)
                 start = PHASE_OTHER
-            elif match[i] >= 0:
-                left = _write(o, k, maps[match[i]], h, ry, rx, anywhere, span, 0.0)
+            elif fetching[i] >= 0:
+                left = _write(o, k, maps[fetching[i]], h, ry, rx, anywhere, span, 0.0)
                 start = PHASE_EMPTY
-            else:
+            else:  # no job left to take
                 o[k + 2] = 1.0
-                left, start = -1.0, PHASE_EMPTY
+                left, start = -1.0, (PHASE_EMPTY if shelf[b, i] < 0 else PHASE_OTHER)
             potential[b, i] = start - (1.0 if left < 0 else left)

@@ -50,3 +50,11 @@ def test_path_features_lie_in_the_observation_space() -> None:
     for _ in range(100):
         assert all(space.contains(obs) for obs in observations.values())
         observations, *_ = env.step({a: env.action_space(a).sample() for a in env.agents})
+
+
+def test_two_robots_bringing_shelves_back_never_head_for_the_same_slot() -> None:
+    env = RobotsEnv(layout="_xx\nN.N\n.g.", observe_paths=True, request_queue=1)
+    env.reset(seed=0, options={"requests": [(1, 0)]})
+    near, far = job_features(env)
+    assert near.tolist() == pytest.approx([0, 1, 1 / 12, -1, 1, 1])  # the slot just ahead
+    assert far.tolist() == [0, 0, 1, 0, 0, 0]  # the only free slot is taken: no job
