@@ -104,6 +104,8 @@ class Warehouses:
         self.deliveries = np.zeros(batch, dtype=np.int64)
         self.orders_completed = np.zeros(batch, dtype=np.int64)
         self._index_order = np.arange(n_robots, dtype=np.int64)
+        self._version = 0  # counts resets and steps: the job features are cached per version
+        self._job_cache: tuple[int, np.ndarray, np.ndarray] | None = None
 
     # -- reset ----------------------------------------------------------------------------
 
@@ -114,6 +116,7 @@ class Warehouses:
         ``requests`` (a list of shelf cells). Random draws are RWARE's, in RWARE's order:
         robot cells, headings, then requests.
         """
+        self._version += 1
         options = options or {}
         layout, n = self.layout, self.n_robots
         h, w = layout.height, layout.width
@@ -181,6 +184,7 @@ class Warehouses:
 
     def step(self, actions: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Advance every warehouse by one step; returns the (B, N) rewards (a view)."""
+        self._version += 1
         if self.rules == "rware":
             self.rewards[:] = 0.0
             for b in range(self.batch):
@@ -230,21 +234,26 @@ class Warehouses:
             self.rules == "rware", self.observe_targets, out,
         )  # fmt: skip
         if self.observe_paths:
-            self._jobs(out, self.obs_size - _paths.PATH_FEATURES)
+            out[..., -_paths.PATH_FEATURES :] = self._jobs()[0]
         return out
 
     def job_potential(self) -> np.ndarray:
         """(B, N) float: each robot's progress through its job cycle (``_paths.jobs``), a
         potential for reward shaping."""
-        return self._jobs(np.zeros((self.batch, self.n_robots, _paths.PATH_FEATURES)), 0)
+        return self._jobs()[1].copy()
 
-    def _jobs(self, out: np.ndarray, k: int) -> np.ndarray:
-        potential = np.empty((self.batch, self.n_robots))
-        _paths.jobs(
-            self.x, self.y, self.heading, self.shelf, self.shelf_x, self.shelf_y, self.requested,
-            self.shelf_grid, self.corridor, self.goals, out, k, potential,
-        )  # fmt: skip
-        return potential
+    def _jobs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Job features (B, N, PATH_FEATURES) and potentials (B, N), computed once per state."""
+        if self._job_cache is None or self._job_cache[0] != self._version:
+            features = np.zeros((self.batch, self.n_robots, _paths.PATH_FEATURES), np.float32)
+            potential = np.empty((self.batch, self.n_robots))
+            _paths.jobs(
+                self.x, self.y, self.heading, self.shelf, self.shelf_x, self.shelf_y,
+                self.requested, self.shelf_grid, self.corridor, self.goals, features, 0,
+                potential,
+            )  # fmt: skip
+            self._job_cache = (self._version, features, potential)
+        return self._job_cache[1], self._job_cache[2]
 
     def observation_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Elementwise low and high of an observation vector."""
