@@ -10,9 +10,9 @@ Optional potential-based shaping (Ng et al., 1999) adds ``weight * (gamma * phi(
 to each robot's reward, which leaves the optimal policies of the discounted problem unchanged.
 ``phi`` is the robot's progress through its job cycle, less the steps (moves and turns, around
 shelves when loaded) to its next target divided by twice the map's height + width: empty-handed 0
-(target: the resting request the closest robot-request pairs leave it, -1 with none), carrying a
-request 0.5 (target: a goal), carrying another shelf -0.25 (target: a free slot); see
-``envs.warehouse._paths.jobs``. On RWARE's tiny map lifting a request is then worth about +0.2,
+(target: the resting request matched to it, closest pairs first; -1 with none), carrying a
+request 0.5 (target: a goal), carrying another shelf -0.25 (target: the free slot matched to it);
+see ``envs.warehouse._paths.jobs``. On RWARE's tiny map lifting a request is then worth about +0.2,
 delivering (reward included) and putting the shelf back about 0, and the walks between the
 rest; a whole cycle adds nothing beyond the delivery reward.
 """
