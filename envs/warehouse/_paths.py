@@ -124,10 +124,14 @@ def _write(o, k, dist, h, y, x, passable, span, carrying_request):
 
 @numba.njit(cache=True)
 def jobs(x, y, heading, shelf, shelf_x, shelf_y, requested, shelf_grid, corridor, goals, out, k,
-         potential):  # fmt: skip
+         potential, open_maps):  # fmt: skip
     """Write each robot's job features to ``out[b, i, k:k + PATH_FEATURES]`` and its shaping
     potential (its job's start value less the steps left over ``2 * (height + width)``; -1
-    more with no job) to ``potential[b, i]``."""
+    more with no job) to ``potential[b, i]``.
+
+    ``open_maps`` (H * W, 4, H, W), filled with -1 at first, keeps the distance map to each cell
+    for an empty robot, which drives under shelves: those never change, so each is searched once.
+    """
     batch, n = x.shape
     height, width = corridor.shape
     span = 2.0 * (height + width)
@@ -149,11 +153,14 @@ def jobs(x, y, heading, shelf, shelf_x, shelf_y, requested, shelf_grid, corridor
             if shelf[b, i] >= 0:
                 resting[shelf[b, i]] = False
         wanted = np.flatnonzero(resting)
-        maps = np.empty((wanted.size, 4, height, width), dtype=np.int64)
+        cells = np.empty(wanted.size, dtype=np.int64)
         for r in range(wanted.size):
-            cell = np.zeros((height, width), dtype=np.bool_)
-            cell[shelf_y[b, wanted[r]], shelf_x[b, wanted[r]]] = True
-            maps[r] = distance_map(anywhere, cell)
+            sy, sx = shelf_y[b, wanted[r]], shelf_x[b, wanted[r]]
+            cells[r] = sy * width + sx
+            if open_maps[cells[r], 0, sy, sx] < 0:
+                cell = np.zeros((height, width), dtype=np.bool_)
+                cell[sy, sx] = True
+                open_maps[cells[r]] = distance_map(anywhere, cell)
         slot_y, slot_x = np.nonzero(clear & ~corridor)
         fetch = np.full((n, wanted.size), UNREACHABLE, dtype=np.int64)
         put = np.full((n, slot_y.size), UNREACHABLE, dtype=np.int64)
@@ -163,7 +170,7 @@ def jobs(x, y, heading, shelf, shelf_x, shelf_y, requested, shelf_grid, corridor
             if shelf[b, i] < 0:
                 fetching[i] = -1
                 for r in range(wanted.size):
-                    fetch[i, r] = maps[r, heading[b, i], y[b, i], x[b, i]]
+                    fetch[i, r] = open_maps[cells[r], heading[b, i], y[b, i], x[b, i]]
             elif not requested[b, shelf[b, i]]:
                 putting[i] = -1
                 reach = reach_map(clear, heading[b, i], y[b, i], x[b, i])
@@ -186,7 +193,8 @@ def jobs(x, y, heading, shelf, shelf_x, shelf_y, requested, shelf_grid, corridor
                 left = _write(o, k, to_slot, h, ry, rx, clear, span, 0.0)
                 start = PHASE_OTHER
             elif fetching[i] >= 0:
-                left = _write(o, k, maps[fetching[i]], h, ry, rx, anywhere, span, 0.0)
+                to_shelf = open_maps[cells[fetching[i]]]
+                left = _write(o, k, to_shelf, h, ry, rx, anywhere, span, 0.0)
                 start = PHASE_EMPTY
             else:  # no job left to take
                 o[k + 2] = 1.0

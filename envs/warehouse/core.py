@@ -106,6 +106,7 @@ class Warehouses:
         self._index_order = np.arange(n_robots, dtype=np.int64)
         self._version = 0  # counts resets and steps: the job features are cached per version
         self._job_cache: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._open_map_cache: np.ndarray | None = None
 
     # -- reset ----------------------------------------------------------------------------
 
@@ -242,6 +243,13 @@ class Warehouses:
         potential for reward shaping."""
         return self._jobs()[1].copy()
 
+    def _open_maps(self) -> np.ndarray:
+        """Distance maps to each cell on the open floor, filled in by ``_paths.jobs`` as needed."""
+        if self._open_map_cache is None:
+            h, w = self.layout.height, self.layout.width
+            self._open_map_cache = np.full((h * w, 4, h, w), -1, dtype=np.int64)
+        return self._open_map_cache
+
     def _jobs(self) -> tuple[np.ndarray, np.ndarray]:
         """Job features (B, N, PATH_FEATURES) and potentials (B, N), computed once per state."""
         if self._job_cache is None or self._job_cache[0] != self._version:
@@ -250,7 +258,7 @@ class Warehouses:
             _paths.jobs(
                 self.x, self.y, self.heading, self.shelf, self.shelf_x, self.shelf_y,
                 self.requested, self.shelf_grid, self.corridor, self.goals, features, 0,
-                potential,
+                potential, self._open_maps(),
             )  # fmt: skip
             self._job_cache = (self._version, features, potential)
         return self._job_cache[1], self._job_cache[2]
