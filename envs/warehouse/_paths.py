@@ -23,12 +23,37 @@ PHASE_EMPTY, PHASE_REQUEST, PHASE_OTHER = 0.0, 0.5, -0.25  # potential of each j
 
 
 @numba.njit(cache=True)
+def _spread(passable, dist, queue, tail, step):
+    """Breadth-first search from the ``tail`` states queued (their ``dist`` set): a state's
+    neighbours are its two turns and the cell ``step`` (+1: ahead, forward search; -1: behind,
+    backward search) along its heading, when passable. Fills ``dist`` in place."""
+    height, width = passable.shape
+    head = 0
+    while head < tail:
+        state = queue[head]
+        head += 1
+        h, rest = state // (height * width), state % (height * width)
+        y, x = rest // width, rest % width
+        d = dist[h, y, x] + 1
+        nx, ny = x + step * DX[h], y + step * DY[h]
+        if 0 <= nx < width and 0 <= ny < height and passable[ny, nx] and dist[h, ny, nx] > d:
+            dist[h, ny, nx] = d
+            queue[tail] = (h * height + ny) * width + nx
+            tail += 1
+        for nh in (TURN_LEFT[h], TURN_RIGHT[h]):  # a turn is undone by the opposite one
+            if dist[nh, y, x] > d:
+                dist[nh, y, x] = d
+                queue[tail] = (nh * height + y) * width + x
+                tail += 1
+
+
+@numba.njit(cache=True)
 def distance_map(passable, target):
     """Steps from each (heading, y, x) to any target cell, on passable cells (static map)."""
     height, width = passable.shape
     dist = np.full((4, height, width), UNREACHABLE, dtype=np.int64)
     queue = np.empty(4 * height * width, dtype=np.int64)
-    head = tail = 0
+    tail = 0
     for y in range(height):
         for x in range(width):
             if target[y, x]:
@@ -36,23 +61,7 @@ def distance_map(passable, target):
                     dist[h, y, x] = 0
                     queue[tail] = (h * height + y) * width + x
                     tail += 1
-    while head < tail:
-        state = queue[head]
-        head += 1
-        h, rest = state // (height * width), state % (height * width)
-        y, x = rest // width, rest % width
-        d = dist[h, y, x] + 1
-        # Predecessors: a forward move from the cell behind, or a turn into this heading.
-        px, py = x - DX[h], y - DY[h]
-        if 0 <= px < width and 0 <= py < height and passable[py, px] and dist[h, py, px] > d:
-            dist[h, py, px] = d
-            queue[tail] = (h * height + py) * width + px
-            tail += 1
-        for p in range(4):
-            if (TURN_LEFT[p] == h or TURN_RIGHT[p] == h) and dist[p, y, x] > d:
-                dist[p, y, x] = d
-                queue[tail] = (p * height + y) * width + x
-                tail += 1
+    _spread(passable, dist, queue, tail, -1)  # predecessors: a move from the cell behind
     return dist
 
 
@@ -64,23 +73,7 @@ def reach_map(passable, h0, y0, x0):
     queue = np.empty(4 * height * width, dtype=np.int64)
     dist[h0, y0, x0] = 0
     queue[0] = (h0 * height + y0) * width + x0
-    head, tail = 0, 1
-    while head < tail:
-        state = queue[head]
-        head += 1
-        h, rest = state // (height * width), state % (height * width)
-        y, x = rest // width, rest % width
-        d = dist[h, y, x] + 1
-        nx, ny = x + DX[h], y + DY[h]
-        if 0 <= nx < width and 0 <= ny < height and passable[ny, nx] and dist[h, ny, nx] > d:
-            dist[h, ny, nx] = d
-            queue[tail] = (h * height + ny) * width + nx
-            tail += 1
-        for nh in (TURN_LEFT[h], TURN_RIGHT[h]):
-            if dist[nh, y, x] > d:
-                dist[nh, y, x] = d
-                queue[tail] = (nh * height + y) * width + x
-                tail += 1
+    _spread(passable, dist, queue, 1, 1)
     return dist
 
 
@@ -103,29 +96,29 @@ def _closest_pairs(distance, match):
 
 
 @numba.njit(cache=True)
-def _write(o, k, dist, h, y, x, passable, span, carrying_request):
+def _write(o, dist, h, y, x, passable, span, carrying_request):
     """The features of a robot at (h, y, x) whose job's distance map is ``dist``."""
     height, width = passable.shape
-    o[k] = carrying_request
+    o[0] = carrying_request
     here = dist[h, y, x]
     if here >= UNREACHABLE:
-        o[k + 2] = 1.0
+        o[2] = 1.0
         return -1.0
-    o[k + 1] = 1.0
-    o[k + 2] = here / span
+    o[1] = 1.0
+    o[2] = here / span
     nx, ny = x + DX[h], y + DY[h]
     after_forward = UNREACHABLE
     if 0 <= nx < width and 0 <= ny < height and passable[ny, nx]:
         after_forward = dist[h, ny, nx]
     for j, after in enumerate((after_forward, dist[TURN_LEFT[h], y, x], dist[TURN_RIGHT[h], y, x])):
-        o[k + 3 + j] = max(-1.0, min(1.0, float(after - here)))
+        o[3 + j] = max(-1.0, min(1.0, float(after - here)))
     return here / span
 
 
 @numba.njit(cache=True)
-def jobs(x, y, heading, shelf, shelf_x, shelf_y, requested, shelf_grid, corridor, goals, out, k,
+def jobs(x, y, heading, shelf, shelf_x, shelf_y, requested, shelf_grid, corridor, goals, out,
          potential, open_maps):  # fmt: skip
-    """Write each robot's job features to ``out[b, i, k:k + PATH_FEATURES]`` and its shaping
+    """Write each robot's ``PATH_FEATURES`` job features to ``out[b, i]`` and its shaping
     potential (its job's start value less the steps left over ``2 * (height + width)``; -1
     more with no job) to ``potential[b, i]``.
 
@@ -181,22 +174,21 @@ def jobs(x, y, heading, shelf, shelf_x, shelf_y, requested, shelf_grid, corridor
         for i in range(n):
             o = out[b, i]
             h, ry, rx = heading[b, i], y[b, i], x[b, i]
-            for j in range(PATH_FEATURES):
-                o[k + j] = 0.0
+            o[:] = 0.0
             if shelf[b, i] >= 0 and requested[b, shelf[b, i]]:
-                left = _write(o, k, to_goal, h, ry, rx, clear, span, 1.0)
+                left = _write(o, to_goal, h, ry, rx, clear, span, 1.0)
                 start = PHASE_REQUEST
             elif putting[i] >= 0:
                 slot = np.zeros((height, width), dtype=np.bool_)
                 slot[slot_y[putting[i]], slot_x[putting[i]]] = True
                 to_slot = distance_map(clear, slot)
-                left = _write(o, k, to_slot, h, ry, rx, clear, span, 0.0)
+                left = _write(o, to_slot, h, ry, rx, clear, span, 0.0)
                 start = PHASE_OTHER
             elif fetching[i] >= 0:
                 to_shelf = open_maps[cells[fetching[i]]]
-                left = _write(o, k, to_shelf, h, ry, rx, anywhere, span, 0.0)
+                left = _write(o, to_shelf, h, ry, rx, anywhere, span, 0.0)
                 start = PHASE_EMPTY
             else:  # no job left to take
-                o[k + 2] = 1.0
+                o[2] = 1.0
                 left, start = -1.0, (PHASE_EMPTY if shelf[b, i] < 0 else PHASE_OTHER)
             potential[b, i] = start - (1.0 if left < 0 else left)

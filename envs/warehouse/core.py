@@ -257,8 +257,8 @@ class Warehouses:
             potential = np.empty((self.batch, self.n_robots))
             _paths.jobs(
                 self.x, self.y, self.heading, self.shelf, self.shelf_x, self.shelf_y,
-                self.requested, self.shelf_grid, self.corridor, self.goals, features, 0,
-                potential, self._open_maps(),
+                self.requested, self.shelf_grid, self.corridor, self.goals, features, potential,
+                self._open_maps(),
             )  # fmt: skip
             self._job_cache = (self._version, features, potential)
         return self._job_cache[1], self._job_cache[2]
