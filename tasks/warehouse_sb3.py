@@ -12,7 +12,7 @@ to each robot's reward, which leaves the optimal policies of the discounted prob
 shelves when loaded) to its next target divided by twice the map's height + width: empty-handed 0
 (target: the resting request matched to it, closest pairs first; -1 with none), carrying a
 request 0.5 (target: a goal), carrying another shelf -0.25 (target: the free slot matched to it);
-see ``envs.warehouse._paths.jobs``. On RWARE's tiny map lifting a request is then worth about +0.2,
+``Warehouses.job_potential``, from ``envs.warehouse._paths.jobs``. On RWARE's tiny map lifting a request is then worth about +0.2,
 delivering (reward included) and putting the shelf back about 0, and the walks between the
 rest; a whole cycle adds nothing beyond the delivery reward.
 """
@@ -25,11 +25,6 @@ import numpy as np
 
 from agents.backends.sb3 import SB3Backend
 from agents.base import TrainContext
-
-
-def potential(core: Any) -> np.ndarray:
-    """phi of every robot of a ``Warehouses`` batch, (B, N) (``Warehouses.job_potential``)."""
-    return core.job_potential()
 
 
 def job_masks(core: Any) -> np.ndarray:
@@ -85,7 +80,7 @@ def make_robot_slots(
             flat = obs.reshape(self.num_envs, -1)
             self._masks = self._current_masks(info)
             if shaping:
-                self._phi = potential(self.warehouses.core).reshape(-1)
+                self._phi = self.warehouses.core.job_potential().reshape(-1)
             return flat
 
         def step_async(self, actions: np.ndarray) -> None:
@@ -105,7 +100,7 @@ def make_robot_slots(
                     infos[slot]["terminal_observation"] = final[slot]
                     infos[slot]["TimeLimit.truncated"] = True
             if shaping:  # the last step of an episode is not shaped (its state was reset)
-                now = potential(self.warehouses.core).reshape(-1)
+                now = self.warehouses.core.job_potential().reshape(-1)
                 rewards += shaping * np.where(dones, 0.0, discount * now - self._phi)
                 self._phi = now
             self._masks = self._current_masks(info)

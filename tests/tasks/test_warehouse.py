@@ -34,16 +34,15 @@ def test_robot_slots_present_every_robot_as_one_env() -> None:
 
 def test_shaping_potential_counts_steps_to_the_next_target() -> None:
     from envs.warehouse.robots import RobotsEnv
-    from tasks.warehouse_sb3 import potential
 
     env = RobotsEnv(layout="_X\nS.\ng.\nxx", request_queue=1)
     env.reset(seed=0, options={"requests": [(0, 1)]})
     span = 2.0 * (4 + 2)
-    assert potential(env.core)[0, 0] == pytest.approx(0.5 - 1 / span)  # one step to the goal
+    assert env.core.job_potential()[0, 0] == pytest.approx(0.5 - 1 / span)  # one step to the goal
     env.step({"robot_0": 1})  # delivered; the free slot is two turns and two moves away
-    assert potential(env.core)[0, 0] == pytest.approx(-0.25 - 4 / span)
+    assert env.core.job_potential()[0, 0] == pytest.approx(-0.25 - 4 / span)
     env.step({"robot_0": 2})
-    assert potential(env.core)[0, 0] == pytest.approx(-0.25 - 3 / span)
+    assert env.core.job_potential()[0, 0] == pytest.approx(-0.25 - 3 / span)
 
 
 def test_job_masks_keep_only_useful_toggles() -> None:
