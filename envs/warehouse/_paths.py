@@ -23,37 +23,12 @@ PHASE_EMPTY, PHASE_REQUEST, PHASE_OTHER = 0.0, 0.5, -0.25  # potential of each j
 
 
 @numba.njit(cache=True)
-def _spread(passable, dist, queue, tail, step):
-    """Breadth-first search from the ``tail`` states queued (their ``dist`` set): a state's
-    neighbours are its two turns and the cell ``step`` (+1: ahead, forward search; -1: behind,
-    backward search) along its heading, when passable. Fills ``dist`` in place."""
-    height, width = passable.shape
-    head = 0
-    while head < tail:
-        state = queue[head]
-        head += 1
-        h, rest = state // (height * width), state % (height * width)
-        y, x = rest // width, rest % width
-        d = dist[h, y, x] + 1
-        nx, ny = x + step * DX[h], y + step * DY[h]
-        if 0 <= nx < width and 0 <= ny < height and passable[ny, nx] and dist[h, ny, nx] > d:
-            dist[h, ny, nx] = d
-            queue[tail] = (h * height + ny) * width + nx
-            tail += 1
-        for nh in (TURN_LEFT[h], TURN_RIGHT[h]):  # a turn is undone by the opposite one
-            if dist[nh, y, x] > d:
-                dist[nh, y, x] = d
-                queue[tail] = (nh * height + y) * width + x
-                tail += 1
-
-
-@numba.njit(cache=True)
 def distance_map(passable, target):
     """Steps from each (heading, y, x) to any target cell, on passable cells (static map)."""
     height, width = passable.shape
     dist = np.full((4, height, width), UNREACHABLE, dtype=np.int64)
     queue = np.empty(4 * height * width, dtype=np.int64)
-    tail = 0
+    head = tail = 0
     for y in range(height):
         for x in range(width):
             if target[y, x]:
@@ -61,19 +36,54 @@ def distance_map(passable, target):
                     dist[h, y, x] = 0
                     queue[tail] = (h * height + y) * width + x
                     tail += 1
-    _spread(passable, dist, queue, tail, -1)  # predecessors: a move from the cell behind
+    while head < tail:
+        state = queue[head]
+        head += 1
+        h, rest = state // (height * width), state % (height * width)
+        y, x = rest // width, rest % width
+        d = dist[h, y, x] + 1
+        # Predecessors: a forward move from the cell behind, or a turn into this heading.
+        px, py = x - DX[h], y - DY[h]
+        if 0 <= px < width and 0 <= py < height and passable[py, px] and dist[h, py, px] > d:
+            dist[h, py, px] = d
+            queue[tail] = (h * height + py) * width + px
+            tail += 1
+        for p in range(4):
+            if (TURN_LEFT[p] == h or TURN_RIGHT[p] == h) and dist[p, y, x] > d:
+                dist[p, y, x] = d
+                queue[tail] = (p * height + y) * width + x
+                tail += 1
     return dist
 
 
 @numba.njit(cache=True)
 def reach_map(passable, h0, y0, x0):
-    """Steps from (h0, y0, x0) to each (heading, y, x), on passable cells (forward search)."""
+    """Steps from (h0, y0, x0) to each (heading, y, x), on passable cells (forward search).
+
+    The mirror of :func:`distance_map`, kept as its own loop: one search shared by both
+    (direction as an argument) made ``distance_map`` 15% slower in numba."""
     height, width = passable.shape
     dist = np.full((4, height, width), UNREACHABLE, dtype=np.int64)
     queue = np.empty(4 * height * width, dtype=np.int64)
     dist[h0, y0, x0] = 0
     queue[0] = (h0 * height + y0) * width + x0
-    _spread(passable, dist, queue, 1, 1)
+    head, tail = 0, 1
+    while head < tail:
+        state = queue[head]
+        head += 1
+        h, rest = state // (height * width), state % (height * width)
+        y, x = rest // width, rest % width
+        d = dist[h, y, x] + 1
+        nx, ny = x + DX[h], y + DY[h]
+        if 0 <= nx < width and 0 <= ny < height and passable[ny, nx] and dist[h, ny, nx] > d:
+            dist[h, ny, nx] = d
+            queue[tail] = (h * height + ny) * width + nx
+            tail += 1
+        for nh in (TURN_LEFT[h], TURN_RIGHT[h]):
+            if dist[nh, y, x] > d:
+                dist[nh, y, x] = d
+                queue[tail] = (nh * height + y) * width + x
+                tail += 1
     return dist
 
 
