@@ -2,8 +2,10 @@
 
 The board-game pipeline (tasks/boardgames.py) does the training and the matches; this file
 says which game (learnloop's Go engine, area scoring, positional superko), which opponents
-(``random``, ``heuristic``, ``gnugo<level>``), saves every evaluation game as SGF, and adds
-the ``play`` (a person against the agent in the terminal) and ``gtp`` actions.
+(``random``, ``heuristic``, ``gnugo<level>``), which search (``search.kind``: Monte Carlo Go
+with RAVE, agents/baselines/go_mcts.py, or the generic PUCT search over the network), saves
+every evaluation game as SGF, and adds the ``play`` (a person against the agent in the
+terminal) and ``gtp`` actions.
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.boardgames import BoardEvalConfig, BoardGameConfig, BoardGameTask, SelfPlayConfig
+import numpy as np
+
+from tasks.boardgames import (
+    BoardEvalConfig,
+    BoardGameConfig,
+    BoardGameTask,
+    SearchSection,
+    SelfPlayConfig,
+)
 from tasks.config import ConfigError, describe, section
 
 OPPONENT_PATTERN = re.compile(r"^(random|heuristic|gnugo(\d{1,2}))$")
@@ -46,6 +56,41 @@ class PlayConfig:
     color: str = describe("The person's colour.", "black", choices=("black", "white"))
 
 
+@dataclass
+class GoSearchConfig(SearchSection):
+    """Tree search used by evaluation, play and gtp: the generic PUCT search over the network
+    (``kind: puct``) or Monte Carlo Go with RAVE and heavy playouts (``kind: rave``)."""
+
+    kind: str = describe(
+        "'rave': Monte Carlo tree search with RAVE and heavy playouts (agents/baselines/go_mcts), "
+        "the network's policy biasing the root; 'puct': AlphaZero-style PUCT over the network.",
+        "rave",
+        choices=("rave", "puct"),
+    )
+    rave_equivalence: float = describe(
+        "RAVE: simulations after which a move's own results weigh as much as its AMAF ones.",
+        1000.0, min=1.0,
+    )  # fmt: skip
+    heavy_playouts: bool = describe(
+        "RAVE: playouts answer ataris and avoid self-atari (else uniform, eyes kept).", True
+    )
+    margin_weight: float = describe(
+        "RAVE: share of the score margin, (1 + tanh(margin / margin_scale)) / 2, in a "
+        "playout's result (the rest is win/loss).",
+        0.5, min=0.0, max=1.0,
+    )  # fmt: skip
+    margin_scale: float = describe("RAVE: points of margin in the tanh above.", 10.0, min=0.1)
+    prior_weight: float = describe(
+        "RAVE: weight of the network's policy as a bias on the root moves (0: none).",
+        0.0, min=0.0,
+    )  # fmt: skip
+    threads: int = describe(
+        "RAVE: trees grown at once on separate cores, visits summed (simulations are shared "
+        "out among them).",
+        1, min=1,
+    )  # fmt: skip
+
+
 def _go_selfplay() -> SelfPlayConfig:
     return SelfPlayConfig(fixed_opponents=["random", "heuristic"])
 
@@ -65,6 +110,7 @@ class GoSmallConfig(BoardGameConfig):
     env: GoEnvConfig = section(GoEnvConfig, "The board and rules.")
     selfplay: SelfPlayConfig = section(_go_selfplay, "Self-play opponent pool.")
     eval: BoardEvalConfig = section(_go_eval, "Evaluation.")
+    search: GoSearchConfig = section(GoSearchConfig, "Tree search.")
     play: PlayConfig = section(PlayConfig, "Playing against the agent in the terminal.")
 
 
@@ -113,6 +159,33 @@ class GoSmallTask(BoardGameTask):
             return GnuGoPlayer(size, komi, level=int(name[5:]), max_moves=cap)
         return super().player(cfg, name, seed)
 
+    def search_player(self, cfg: Any, agent: Any, seed: int = 0) -> Any:
+        """``search.kind``: Monte Carlo Go with RAVE (the network biasing the root when
+        ``search.prior_weight`` > 0) or the generic PUCT search over the network."""
+        if cfg.search.kind == "puct":
+            return super().search_player(cfg, agent, seed)
+        from agents.baselines.go_mcts import RaveConfig, RaveGoPlayer
+
+        search = cfg.search
+        config = RaveConfig(
+            simulations=search.simulations, equivalence=search.rave_equivalence,
+            heavy=search.heavy_playouts, margin_weight=search.margin_weight,
+            margin_scale=search.margin_scale, prior_weight=search.prior_weight,
+            threads=search.threads,
+        )  # fmt: skip
+        prior = None
+        if search.prior_weight > 0:
+            from agents.networks import sb3_policy_value
+
+            evaluate = getattr(agent, "policy_value", None) or sb3_policy_value(agent.model.policy)
+
+            def prior(obs: Any, mask: Any) -> Any:
+                priors, _ = evaluate(np.asarray(obs)[None], np.asarray(mask, dtype=bool)[None])
+                return np.asarray(priors[0], dtype=np.float64)
+
+        size, komi = cfg.env.board_size, cfg.env.komi
+        return RaveGoPlayer(size, komi, self.max_moves(cfg), config, seed, prior)
+
     def record_game(self, cfg: Any, run: Any, label: str, record: Any, index: int) -> None:
         from envs.go.game import GoGame
         from envs.go.sgf import save_sgf
@@ -146,7 +219,21 @@ class GoSmallTask(BoardGameTask):
                 caption = (f"First game, {shown} (Black) vs {row['opponent']}: final position; "
                            f"every game is in eval/games/ as SGF")  # fmt: skip
                 result.images.append((caption, str(picture.relative_to(run.path))))
+        if shown == "search":
+            result.notes.append(self.describe_search(cfg))
         return result
+
+    def describe_search(self, cfg: Any) -> str:
+        """One line saying what the ``search`` player is."""
+        search = cfg.search
+        if search.kind == "puct":
+            return (f"search: PUCT over the network, {search.simulations} simulations a move, "
+                    f"playout weight {search.rollout_weight}")  # fmt: skip
+        prior = (f"the network's policy biasing the root (weight {search.prior_weight})"
+                 if search.prior_weight > 0 else "without the network")  # fmt: skip
+        playouts = "heavy" if search.heavy_playouts else "light"
+        return (f"search: Monte Carlo tree search with RAVE, {search.simulations} {playouts} "
+                f"playouts a move over {search.threads} tree(s), {prior}")  # fmt: skip
 
     # -- interactive actions ------------------------------------------------------------------
 

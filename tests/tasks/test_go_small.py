@@ -138,3 +138,29 @@ def test_resumed_run_refills_the_opponent_pool_from_its_checkpoints(tmp_path: Pa
     obs.reset()
     first = obs.observe("black_0")
     assert first["action_mask"][opponent(first["observation"], first["action_mask"])]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["rave", "puct"])
+def test_both_search_kinds_play_the_trained_agent_against_random(trained: Path, kind: str) -> None:
+    from agents.baselines.go_mcts import RaveGoPlayer
+    from agents.players import SearchPlayer
+    from tasks.config import load_config
+    from tasks.registry import load_task
+    from tasks.run import task_yaml
+    from tasks.session import Session
+
+    task = load_task("go_small")
+    overrides = [f"runs_dir={trained}", f"search.kind={kind}", "search.simulations=200"]
+    cfg = load_config(task.config_cls, "go_small", task_yaml("go_small"), overrides)
+    agent, _ = Session(task, cfg, []).load_agent()
+    player = task.search_player(cfg, agent)
+    assert isinstance(player, RaveGoPlayer if kind == "rave" else SearchPlayer)
+    result = task.match(cfg, player, "random", 2, seed=0)
+    assert result["wins"] == 2, result
+
+
+def test_unknown_search_kind_is_a_config_error() -> None:
+    result = run_cli("go_small", "search.kind=alphabeta")
+    assert result.returncode == 2
+    assert "search.kind" in result.stderr and "alphabeta" in result.stderr

@@ -1,0 +1,94 @@
+"""Monte Carlo Go with RAVE: it reads the tactics a position demands, keeps the root intact,
+plays whole legal games, and beats the capture/save heuristic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents.baselines.go import HeuristicGoPlayer
+from agents.baselines.go_mcts import RaveConfig, RaveGoPlayer, _answer
+from agents.selfplay import play_match
+from envs.go import env as go_env
+from envs.go._kernels import POINTS, WIDTH, _grid, _point
+from envs.go.game import BLACK, WHITE, GoGame, action_to_gtp, gtp_to_action
+
+
+def best(game: GoGame, simulations: int = 2000, **options: object) -> int:
+    player = RaveGoPlayer(game.board_size, game.komi, config=RaveConfig(simulations, **options))
+    return int(np.argmax(player.visits(game)))
+
+
+CAPTURE = """
+ . . . . . . .
+ . . X X . . .
+ . X O O . . .
+ . . X X . . .
+ . . . . . . .
+ . . . . . . .
+ . . . . . . .
+"""
+
+
+def test_search_captures_the_group_in_atari() -> None:
+    # White's C5 D5 have one liberty, E5: Black to move takes them.
+    game = GoGame.from_ascii(CAPTURE, to_play=BLACK, komi=0.5)
+    assert best(game) == gtp_to_action("E5", 7)
+
+
+def test_search_saves_its_own_group_in_atari() -> None:
+    # The same shape with White to move: White must extend at E5 (two liberties and more).
+    game = GoGame.from_ascii(CAPTURE, to_play=WHITE, komi=0.5)
+    assert best(game) == gtp_to_action("E5", 7)
+
+
+@pytest.mark.parametrize("heavy", [True, False])
+def test_search_leaves_the_root_untouched_and_visits_only_legal_moves(heavy: bool) -> None:
+    game = GoGame.from_ascii(CAPTURE, to_play=WHITE, komi=0.5)
+    before = game._s.copy()
+    player = RaveGoPlayer(7, 0.5, config=RaveConfig(500, heavy=heavy, threads=2))
+    visits = player.visits(game)
+    assert (game._s == before).all()
+    assert visits.sum() == 500  # the two trees' shares add up
+    assert (visits[~game.legal_mask().astype(bool)] == 0).all()
+
+
+LADDER = """
+ . X . . . . .
+ X O X . . . .
+ X . X . . . .
+ . . . . . . .
+ . . . . . . .
+ . . . . . . .
+ . . . . . . .
+"""
+
+
+def answer(board: str, last: str, color: int) -> str | None:
+    """The heavy playout's answer for ``color`` to the stone at ``last``."""
+    game = GoGame.from_ascii(board, komi=0.5)
+    s = game._s
+    mark = np.zeros(s[POINTS], dtype=np.int64)
+    p = _answer(s, _grid(s), game._zob, _point(s, gtp_to_action(last, 7)), color, mark, 1)
+    return None if p < 0 else action_to_gtp((p // s[WIDTH] - 1) * 7 + p % s[WIDTH] - 1, 7)
+
+
+def test_playouts_answer_ataris_by_capturing_or_extending_to_two_liberties() -> None:
+    assert answer(CAPTURE, "D5", BLACK) == "E5"  # take C5 D5
+    assert answer(CAPTURE, "D5", WHITE) == "E5"  # extend: C5 D5 E5 has three liberties
+    assert answer(LADDER, "B6", BLACK) == "B5"  # take B6
+    assert answer(LADDER, "B6", WHITE) is None  # B5 would leave B6 B5 one liberty: no answer
+    assert answer(CAPTURE, "G1", WHITE) is None  # nothing in atari there
+
+
+def test_search_beats_the_heuristic() -> None:
+    player = RaveGoPlayer(7, 9.0, config=RaveConfig(1000), seed=0)
+    rival = HeuristicGoPlayer(7, 9.0, seed=0)
+    result = play_match(lambda: go_env(board_size=7, komi=9.0), player, rival, 6, seed=5,
+                        opening_moves=2)  # fmt: skip
+    assert result["wins"] >= 5, result
+
+
+def test_a_bad_config_is_refused() -> None:
+    with pytest.raises(ValueError, match="simulations"):
+        RaveGoPlayer(7, 9.0, config=RaveConfig(0))
