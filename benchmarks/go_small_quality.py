@@ -7,7 +7,7 @@ cartpole (SB3 PPO) for the same number of steps in this process and prints both 
 their ratio (goal: go_small >= 70% of cartpole).
 
     python benchmarks/go_small_quality.py strength [--checkpoint PATH] [--games 40]
-        [--simulations 200] [--levels 1,10]
+        [--simulations N] [--levels 1,10] [--opponents random,heuristic] [key=value ...]
     python benchmarks/go_small_quality.py throughput [--steps 20000]
 """
 
@@ -26,28 +26,31 @@ sys.path.insert(0, str(REPO))
 
 def strength(args: argparse.Namespace) -> None:
     """Print a Markdown table of matches for a checkpoint."""
-    from tasks.boardgames import BoardGameTask
     from tasks.config import load_config
+    from tasks.go import GoSmallTask
     from tasks.registry import load_task
     from tasks.run import task_yaml
     from tasks.session import Session
 
-    task: BoardGameTask = load_task("go_small")  # type: ignore[assignment]
-    overrides = [f"search.simulations={args.simulations}", "device=cpu"]
+    task: GoSmallTask = load_task("go_small")  # type: ignore[assignment]
+    overrides = ["device=cpu", *args.overrides]
+    if args.simulations:
+        overrides.append(f"search.simulations={args.simulations}")
     if args.checkpoint:
         overrides.append(f"checkpoint={args.checkpoint}")
     cfg = load_config(task.config_cls, "go_small", task_yaml("go_small"), overrides)
     agent, checkpoint = Session(task, cfg, []).load_agent()
-    print(f"checkpoint: {checkpoint}, search: {args.simulations} simulations\n")
+    print(f"checkpoint: {checkpoint}\n{task.describe_search(cfg)}\n")
     players = {"policy": task.network_player(agent), "search": task.search_player(cfg, agent)}
-    opponents = ["random", "heuristic", *[f"gnugo{level}" for level in args.levels.split(",")]]
+    opponents = [o for o in args.opponents.split(",") if o]
+    opponents += [f"gnugo{level}" for level in args.levels.split(",") if level]
     rows = []
     for opponent in opponents:
         for label, player in players.items():
             if label == "policy" and opponent.startswith("gnugo") and not args.policy_vs_gnugo:
                 continue
             start = time.perf_counter()
-            result = task.match(cfg, player, opponent, args.games, seed=20_000)
+            result = task.match(cfg, player, opponent, args.games, seed=args.seed)
             rows.append(task._row(label, opponent, result) | {"s": time.perf_counter() - start})
             print(json.dumps(rows[-1]), file=sys.stderr)
     from tasks.report import markdown_table
@@ -85,7 +88,10 @@ def main() -> None:
     s = sub.add_parser("strength")
     s.add_argument("--checkpoint", default="")
     s.add_argument("--games", type=int, default=40)
-    s.add_argument("--simulations", type=int, default=200)
+    s.add_argument("--simulations", type=int, default=0, help="0: the config's")
+    s.add_argument("--seed", type=int, default=20_000, help="of the first pair of openings")
+    s.add_argument("--opponents", default="random,heuristic", help="besides GNU Go")
+    s.add_argument("overrides", nargs="*", help="config overrides, e.g. search.kind=puct")
     s.add_argument("--levels", default="1,10")
     s.add_argument("--policy-vs-gnugo", action="store_true")
     t = sub.add_parser("throughput")

@@ -59,21 +59,29 @@ class PlayConfig:
 @dataclass
 class GoSearchConfig(SearchSection):
     """Tree search used by evaluation, play and gtp: the generic PUCT search over the network
-    (``kind: puct``) or Monte Carlo Go with RAVE and heavy playouts (``kind: rave``)."""
+    (``kind: puct``) or Monte Carlo Go with RAVE (``kind: rave``)."""
 
     kind: str = describe(
-        "'rave': Monte Carlo tree search with RAVE and heavy playouts (agents/baselines/go_mcts), "
+        "'rave': Monte Carlo tree search with RAVE and playout policies (agents/baselines/go_mcts), "
         "the network's policy biasing the root; 'puct': AlphaZero-style PUCT over the network.",
         "rave",
         choices=("rave", "puct"),
     )
     rave_equivalence: float = describe(
         "RAVE: simulations after which a move's own results weigh as much as its AMAF ones.",
-        1000.0, min=1.0,
+        3000.0, min=1.0,
     )  # fmt: skip
-    heavy_playouts: bool = describe(
-        "RAVE: playouts answer ataris and avoid self-atari (else uniform, eyes kept).", True
+    playouts: str = describe(
+        "RAVE: 'light' (uniform, own eyes kept), 'tactics' (also answer ataris, shun "
+        "self-atari) or 'shapes' (also play 3x3 shapes next to the last move).",
+        "shapes",
+        choices=("light", "tactics", "shapes"),
     )
+    prior_even: float = describe(
+        "RAVE: prior simulations given to each new move, more for captures and shapes, losses "
+        "for self-atari (0: none).",
+        10.0, min=0.0,
+    )  # fmt: skip
     margin_weight: float = describe(
         "RAVE: share of the score margin, (1 + tanh(margin / margin_scale)) / 2, in a "
         "playout's result (the rest is win/loss).",
@@ -169,7 +177,8 @@ class GoSmallTask(BoardGameTask):
         search = cfg.search
         config = RaveConfig(
             simulations=search.simulations, equivalence=search.rave_equivalence,
-            heavy=search.heavy_playouts, margin_weight=search.margin_weight,
+            playouts=search.playouts, prior_even=search.prior_even,
+            margin_weight=search.margin_weight,
             margin_scale=search.margin_scale, prior_weight=search.prior_weight,
             threads=search.threads,
         )  # fmt: skip
@@ -231,9 +240,9 @@ class GoSmallTask(BoardGameTask):
                     f"playout weight {search.rollout_weight}")  # fmt: skip
         prior = (f"the network's policy biasing the root (weight {search.prior_weight})"
                  if search.prior_weight > 0 else "without the network")  # fmt: skip
-        playouts = "heavy" if search.heavy_playouts else "light"
-        return (f"search: Monte Carlo tree search with RAVE, {search.simulations} {playouts} "
-                f"playouts a move over {search.threads} tree(s), {prior}")  # fmt: skip
+        return (f"search: Monte Carlo tree search with RAVE, {search.simulations} playouts "
+                f"('{search.playouts}') a move"
+                f" over {search.threads} tree(s), {prior}")  # fmt: skip
 
     # -- interactive actions ------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
-"""Monte Carlo Go: tree search with RAVE and heavy playouts, the method of the Go programs
-before AlphaGo (MoGo, Fuego, Pachi), in numba over learnloop's Go engine.
+"""Monte Carlo Go: tree search with RAVE and playout policies, the method of the Go programs
+before AlphaGo (MoGo, Fuego, Pachi, michi), in numba over learnloop's Go engine.
 
 Each simulation copies the position, walks down the tree, adds one node, plays the game out
-with a "heavy playout", scores it by area (Tromp-Taylor) and backs the result up. The move
+with a playout policy, scores it by area (Tromp-Taylor) and backs the result up. The move
 chosen at a node maximises
 
     (1 - beta) * Q + beta * Q_amaf,   beta = n_amaf / (n_amaf + n + n * n_amaf / equivalence)
@@ -13,10 +13,15 @@ move later, anywhere below ("all moves as first", Gelly & Silver 2007). AMAF giv
 simulation an opinion on most moves, so the tree learns from a few hundred simulations what
 plain UCT needs thousands for.
 
-Heavy playouts: the side to move first answers the last move (captures a chain next to it
+Playouts (``playouts``): "light" plays uniformly among the moves that fill none of the
+mover's one-point eyes. "tactics" first answers the last move (captures a chain next to it
 that is in atari, or extends its own chain in atari when that gives two liberties or more),
-else plays at random, never filling its own one-point eyes and, 7 times in 8, refusing moves
-that leave its own chain with one liberty. Light playouts (uniform, eyes kept) are the option.
+and refuses, 7 times in 8, random moves that leave the mover's chain one liberty. "shapes"
+(the default) then tries the empty points next to the last move whose 3x3 neighbourhood is
+one of michi's / MoGo's shapes (hane, cuts, edge moves) before a random move.
+
+New tree nodes start with prior results (``prior_even`` simulations at half a win, more wins
+for captures and shapes, losses for self-atari), as Fuego and michi seed theirs.
 
 A playout's result mixes win/loss with the score: ``(1 - w) * win + w * (1 + tanh(margin /
 scale)) / 2``. At komi 9 on 7x7 almost every playout from a fair position ends the same way,
@@ -28,6 +33,7 @@ The trained network can bias the root: ``prior`` (probabilities over the moves) 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -64,15 +70,61 @@ from envs.go.game import GoGame
 # Simulations' tree size cap: beyond it, leaves are played out without adding nodes.
 MAX_NODES = 400_000
 
+# 3x3 shapes worth playing next to the last move: michi's playout patterns (after MoGo's
+# hane, cut and edge patterns). The centre is the move; X and O are the two colours either way
+# round, "x" is anything but X (empty, O or off the board), "o" anything but O, "." empty,
+# " " off the board, "?" anything.
+SHAPES = (
+    ("XOX", "...", "???"),  # hane: enclosing
+    ("XO.", "...", "?.?"),  # hane: non-cutting
+    ("XO?", "X..", "x.?"),  # hane: magari
+    (".O.", "X..", "..."),  # katatsuke or diagonal attachment
+    ("XO?", "O.o", "?o?"),  # cut: unprotected
+    ("XO?", "O.X", "???"),  # cut: peeped
+    ("?X?", "O.O", "ooo"),  # cut: de
+    ("OX?", "o.O", "???"),  # cut: keima
+    ("X.?", "O.?", "   "),  # edge: chase
+    ("OX?", "X.O", "   "),  # edge: block the side cut
+    ("?X?", "x.O", "   "),  # edge: block the side connection
+    ("?XO", "x.x", "   "),  # edge: sagari
+    ("?OX", "X.O", "   "),  # edge: cut
+)
+
+
+def shape_table() -> np.ndarray:
+    """A bool per 3x3 neighbourhood code (see ``_neighbourhood``): does it match a shape?
+
+    Every shape is taken in its 8 rotations and reflections and with the colours swapped.
+    """
+    wild = {"?": ".XO ", "x": ".O ", "o": ".X ", ".": ".", "X": "X", "O": "O", " ": " "}
+    swap = str.maketrans("XOxo", "OXox")
+    code = {".": EMPTY, "X": BLACK, "O": WHITE, " ": BORDER}
+    table = np.zeros(1 << 16, dtype=np.bool_)
+    for rows in SHAPES:
+        grid = np.array([list(row) for row in rows])
+        for turns in range(4):
+            for flipped in (grid, grid[:, ::-1]):
+                cells = "".join(np.rot90(flipped, turns).ravel())
+                for text in (cells, cells.translate(swap)):
+                    around = text[:4] + text[5:]  # without the centre
+                    for fill in itertools.product(*(wild[c] for c in around)):
+                        table[sum(code[c] << 2 * i for i, c in enumerate(fill))] = True
+    return table
+
+
+SHAPE_TABLE = shape_table()
+PLAYOUTS = ("light", "tactics", "shapes")
+
 
 @dataclass
 class RaveConfig:
     """How the Monte Carlo search plays."""
 
     simulations: int = 10_000
-    equivalence: float = 1000.0  # simulations after which AMAF and real results weigh equally
+    equivalence: float = 3000.0  # simulations after which AMAF and real results weigh equally
     exploration: float = 0.0  # UCB1 term; RAVE usually needs none
-    heavy: bool = True  # heavy playouts (answer ataris, avoid self-atari) or light ones
+    playouts: str = "shapes"  # "light", "tactics" (answer ataris, shun self-atari), "shapes"
+    prior_even: float = 10.0  # prior simulations per new move (see _seed_node); 0: none
     margin_weight: float = 0.5  # share of the score margin in a playout's result
     margin_scale: float = 10.0  # points of margin that make tanh(margin / scale) = 0.76
     prior_weight: float = 0.0  # weight of the root prior (the network's policy), 0: none
@@ -84,6 +136,17 @@ def _next_random(x):
     """One step of a 64-bit LCG: (new state, 31 random bits)."""
     x = x * 6364136223846793005 + 1442695040888963407  # wraps around: fine for an LCG
     return x, (x >> 33) & 0x7FFFFFFF
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _neighbourhood(g, p, width):
+    """The colours of the 8 points around padded point ``p``, 2 bits each, row by row."""
+    above, below = p - width, p + width
+    return (
+        g[COLOR, above - 1] | g[COLOR, above] << 2 | g[COLOR, above + 1] << 4
+        | g[COLOR, p - 1] << 6 | g[COLOR, p + 1] << 8
+        | g[COLOR, below - 1] << 10 | g[COLOR, below] << 12 | g[COLOR, below + 1] << 14
+    )  # fmt: skip
 
 
 @njit(cache=True, nogil=True)
@@ -143,9 +206,39 @@ def _answer(s, g, zob, last, color, mark, stamp):
 
 
 @njit(cache=True, nogil=True)
-def _playout(s, zob, x, moves, colors, count, heavy, mark, stamp):
+def _shape_move(s, g, zob, last, color, shapes, x, mark, stamp):
+    """A random empty point next to padded point ``last`` whose 3x3 neighbourhood is one of
+    the shapes, legal and, 9 times in 10, no self-atari; -1 if none. Returns (point, x,
+    stamp)."""
+    width = s[WIDTH]
+    around = np.empty(8, dtype=np.int64)
+    k = 0
+    for q in (last - width - 1, last - width, last - width + 1, last - 1, last + 1,
+              last + width - 1, last + width, last + width + 1):  # fmt: skip
+        if g[COLOR, q] == EMPTY and shapes[_neighbourhood(g, q, width)]:
+            around[k] = q
+            k += 1
+    while k > 0:
+        x, r = _next_random(x)
+        i = r % k
+        q = around[i]
+        if _empty_point_legal(s, g, zob, q, color):
+            stamp += 1
+            if _liberties_after(s, g, q, color, mark, stamp) != 1:
+                return q, x, stamp
+            x, r = _next_random(x)
+            if r % 10 == 0:
+                return q, x, stamp
+        k -= 1
+        around[i] = around[k]
+    return -1, x, stamp
+
+
+@njit(cache=True, nogil=True)
+def _playout(s, zob, x, moves, colors, count, heavy, shapes, mark, stamp):
     """Play ``s`` out to the end (see the module docstring), appending the moves and their
-    colours to ``moves`` / ``colors`` from ``count``; returns (count, x, stamp)."""
+    colours to ``moves`` / ``colors`` from ``count``; returns (count, x, stamp). ``heavy``:
+    0 light, 1 answer ataris and shun self-atari, 2 also play shapes next to the last move."""
     n = s[SIZE]
     width = s[WIDTH]
     g = _grid(s)
@@ -155,12 +248,13 @@ def _playout(s, zob, x, moves, colors, count, heavy, mark, stamp):
         last = _point(s, moves[count - 1])
     while not s[OVER]:
         color = s[TO_PLAY]
-        chosen = -1
-        if heavy:
+        p = -1
+        if heavy and last >= 0:
             stamp += 2
             p = _answer(s, g, zob, last, color, mark, stamp)
-            if p >= 0:
-                chosen = (p // width - 1) * n + p % width - 1
+            if p < 0 and heavy > 1:
+                p, x, stamp = _shape_move(s, g, zob, last, color, shapes, x, mark, stamp)
+        chosen = -1 if p < 0 else (p // width - 1) * n + p % width - 1
         if chosen < 0:
             k = 0
             for action in range(n * n):
@@ -199,9 +293,40 @@ def _playout(s, zob, x, moves, colors, count, heavy, mark, stamp):
 
 
 @njit(cache=True, nogil=True)
+def _seed_node(s, zob, legal, visits, wins, shapes, even, mark, stamp):
+    """Give a new node's moves prior results (michi's, after Fuego's): ``even`` simulations
+    at half a win each, a capture 1.5 times as many wins, a self-atari as many losses, a shape
+    (``shapes``) as many wins. Returns stamp."""
+    n = s[SIZE]
+    width = s[WIDTH]
+    g = _grid(s)
+    color = s[TO_PLAY]
+    legal_mask_into(s, zob, legal)
+    for a in range(n * n + 1):
+        if not legal[a] or even <= 0:
+            continue
+        v, w = even, 0.5 * even
+        if a < n * n:
+            p = (a // n + 1) * width + a % n + 1
+            stamp += 1
+            liberties = _liberties_after(s, g, p, color, mark, stamp)
+            if liberties == 9:
+                v += 1.5 * even
+                w += 1.5 * even
+            elif liberties == 1:
+                v += even
+            if shapes[_neighbourhood(g, p, width)]:
+                v += even
+                w += even
+        visits[a] = v
+        wins[a] = w
+    return stamp
+
+
+@njit(cache=True, nogil=True)
 def search_visits(
-    root, zob, komi, simulations, seed, equivalence, exploration, heavy, margin_weight,
-    margin_scale, prior, prior_weight, out,
+    root, zob, komi, simulations, seed, equivalence, exploration, heavy, shapes, even,
+    margin_weight, margin_scale, prior, prior_weight, out,
 ):  # fmt: skip
     """Run the search from state ``root`` (unchanged); write root visit counts per action into
     ``out`` and return the number of tree nodes made."""
@@ -215,15 +340,15 @@ def search_visits(
     amaf_wins = np.zeros((size, actions), dtype=np.float32)
     legal = np.zeros((size, actions), dtype=np.int8)
     total = np.zeros(size, dtype=np.float32)
-    legal_mask_into(root, zob, legal[0])
+    mark = np.zeros(root[POINTS], dtype=np.int64)
+    stamp = _seed_node(root, zob, legal[0], visits[0], wins[0], shapes, even, mark, 1)
+    seeded = visits[0].copy()  # the root's prior simulations, not counted in ``out``
     nodes = 1
     longest = root.shape[0] + 4 * actions  # more than any game's remaining moves
     moves = np.empty(longest, dtype=np.int64)
     colors = np.empty(longest, dtype=np.int64)
     path = np.empty(longest, dtype=np.int64)
-    mark = np.zeros(root[POINTS], dtype=np.int64)
     seen = np.zeros(actions, dtype=np.int64)
-    stamp = 1
     x = np.int64(seed) * 2654435761 + 12345 | 1
     for _ in range(simulations):
         s = root.copy()
@@ -259,11 +384,16 @@ def search_visits(
             if following < 0:
                 if not s[OVER] and nodes < size:
                     child[node, best] = nodes
-                    legal_mask_into(s, zob, legal[nodes])
+                    stamp = _seed_node(
+                        s, zob, legal[nodes], visits[nodes], wins[nodes], shapes, even, mark,
+                        stamp,
+                    )  # fmt: skip
                     nodes += 1
                 break
             node = following
-        count, x, stamp = _playout(s, zob, x, moves, colors, depth, heavy, mark, stamp)
+        count, x, stamp = _playout(
+            s, zob, x, moves, colors, depth, heavy, shapes, mark, stamp
+        )  # fmt: skip
         margin = state_area_difference(s) - komi
         black = 1.0 if margin > 0 else 0.0 if margin < 0 else 0.5
         if margin_weight > 0:
@@ -284,7 +414,7 @@ def search_visits(
                     amaf_visits[node, a] += 1
                     amaf_wins[node, a] += result
     for a in range(actions):
-        out[a] = visits[0, a]
+        out[a] = visits[0, a] - seeded[a]
     return nodes
 
 
@@ -311,6 +441,8 @@ class RaveGoPlayer:
         self.config = config or RaveConfig()
         if self.config.simulations < 1:
             raise ValueError(f"simulations must be >= 1, got {self.config.simulations}")
+        if self.config.playouts not in PLAYOUTS:
+            raise ValueError(f"playouts must be one of {PLAYOUTS}, got {self.config.playouts!r}")
         self.prior = prior
         self.seed(seed)
         self.reset()
@@ -338,7 +470,8 @@ class RaveGoPlayer:
             search_visits(
                 game._s, game._zob, float(game.komi), int(c.simulations * (i + 1) // threads
                 - c.simulations * i // threads), int(seeds[i]), float(c.equivalence),
-                float(c.exploration), bool(c.heavy), float(c.margin_weight),
+                float(c.exploration), PLAYOUTS.index(c.playouts), SHAPE_TABLE,
+                float(c.prior_even), float(c.margin_weight),
                 float(c.margin_scale), prior, float(c.prior_weight), outs[i],
             )  # fmt: skip
 

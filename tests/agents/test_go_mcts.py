@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from agents.baselines.go import HeuristicGoPlayer
-from agents.baselines.go_mcts import RaveConfig, RaveGoPlayer, _answer
+from agents.baselines.go_mcts import SHAPE_TABLE, RaveConfig, RaveGoPlayer, _answer, _neighbourhood
 from agents.selfplay import play_match
 from envs.go import env as go_env
 from envs.go._kernels import POINTS, WIDTH, _grid, _point
@@ -31,22 +31,34 @@ CAPTURE = """
 
 
 def test_search_captures_the_group_in_atari() -> None:
-    # White's C5 D5 have one liberty, E5: Black to move takes them.
-    game = GoGame.from_ascii(CAPTURE, to_play=BLACK, komi=0.5)
-    assert best(game) == gtp_to_action("E5", 7)
+    # White's six stones on row 5 have one liberty, G5: Black to move takes them.
+    game = GoGame.from_ascii(
+        """
+        . . . . . . .
+        X X X X X X .
+        O O O O O O .
+        X X X X X X .
+        . . . . . . .
+        . . . . . . .
+        . . . . . . .
+        """,
+        to_play=BLACK,
+        komi=0.5,
+    )
+    assert best(game) == gtp_to_action("G5", 7)
 
 
 def test_search_saves_its_own_group_in_atari() -> None:
-    # The same shape with White to move: White must extend at E5 (two liberties and more).
+    # White's C5 D5 have one liberty, E5: White to move extends there (three liberties).
     game = GoGame.from_ascii(CAPTURE, to_play=WHITE, komi=0.5)
     assert best(game) == gtp_to_action("E5", 7)
 
 
-@pytest.mark.parametrize("heavy", [True, False])
-def test_search_leaves_the_root_untouched_and_visits_only_legal_moves(heavy: bool) -> None:
+@pytest.mark.parametrize("playouts", ["light", "tactics", "shapes"])
+def test_search_leaves_the_root_untouched_and_visits_only_legal_moves(playouts: str) -> None:
     game = GoGame.from_ascii(CAPTURE, to_play=WHITE, komi=0.5)
     before = game._s.copy()
-    player = RaveGoPlayer(7, 0.5, config=RaveConfig(500, heavy=heavy, threads=2))
+    player = RaveGoPlayer(7, 0.5, config=RaveConfig(500, playouts=playouts, threads=2))
     visits = player.visits(game)
     assert (game._s == before).all()
     assert visits.sum() == 500  # the two trees' shares add up
@@ -81,6 +93,51 @@ def test_playouts_answer_ataris_by_capturing_or_extending_to_two_liberties() -> 
     assert answer(CAPTURE, "G1", WHITE) is None  # nothing in atari there
 
 
+def shape_at(board: str, vertex: str) -> bool:
+    game = GoGame.from_ascii(board, komi=0.5)
+    s = game._s
+    return bool(
+        SHAPE_TABLE[_neighbourhood(_grid(s), _point(s, gtp_to_action(vertex, 7)), s[WIDTH])]
+    )
+
+
+def test_playout_shapes_match_hane_and_cut_in_any_orientation_and_colour() -> None:
+    hane = """
+     . . . . . . .
+     . . . . . . .
+     . . X O X . .
+     . . . . . . .
+     . . . . . . .
+     . . . . . . .
+     . . . . . . .
+    """
+    assert shape_at(hane, "D4")  # under the O stone between two X: enclosing hane
+    assert shape_at(hane.replace("X", "o").replace("O", "X").replace("o", "O"), "D4")
+    assert not shape_at(hane, "D2")  # nothing around
+    cut = """
+     . . . . . . .
+     . . . . . . .
+     . . X O . . .
+     . . O . . . .
+     . . . . . . .
+     . . . . . . .
+     . . . . . . .
+    """
+    assert shape_at(cut, "D4")  # the cutting point
+    rotated = """
+     . . . . . . .
+     . . . . . . .
+     . . O . . . .
+     . . X O . . .
+     . . . . . . .
+     . . . . . . .
+     . . . . . . .
+    """
+    assert shape_at(rotated, "D5")
+    protected = cut.replace(". . O . . . .\n     . . . . .", ". . O . O . .\n     . . . O .")
+    assert not shape_at(protected, "D4")  # X O / O . O / . O . : the cut cannot live
+
+
 def test_search_beats_the_heuristic() -> None:
     player = RaveGoPlayer(7, 9.0, config=RaveConfig(1000), seed=0)
     rival = HeuristicGoPlayer(7, 9.0, seed=0)
@@ -92,3 +149,5 @@ def test_search_beats_the_heuristic() -> None:
 def test_a_bad_config_is_refused() -> None:
     with pytest.raises(ValueError, match="simulations"):
         RaveGoPlayer(7, 9.0, config=RaveConfig(0))
+    with pytest.raises(ValueError, match="playouts must be one of"):
+        RaveGoPlayer(7, 9.0, config=RaveConfig(100, playouts="heavy"))
