@@ -85,6 +85,18 @@ def answer(board: str, last: str, color: int) -> str | None:
     return None if p < 0 else action_to_gtp((p // s[WIDTH] - 1) * 7 + p % s[WIDTH] - 1, 7)
 
 
+def test_search_plays_a_whole_9x9_game_of_legal_moves_against_itself() -> None:
+    game = GoGame(9, komi=7.5)
+    player = RaveGoPlayer(9, 7.5, config=RaveConfig(200), seed=3)
+    while not game.is_over():
+        mask = game.legal_mask().astype(bool)
+        action = player(None, mask)
+        assert mask[action]
+        game.play(action)
+        player.observe(action)
+    assert game.move_count >= 40  # the game was played out, not passed away
+
+
 def test_playouts_answer_ataris_by_capturing_or_extending_to_two_liberties() -> None:
     assert answer(CAPTURE, "D5", BLACK) == "E5"  # take C5 D5
     assert answer(CAPTURE, "D5", WHITE) == "E5"  # extend: C5 D5 E5 has three liberties
