@@ -3,7 +3,8 @@ connect_four and tictactoe.
 
 Training: sb3-contrib's MaskablePPO plays one seat of the game (either colour) against an
 opponent pool of its own snapshots plus fixed players (agents/selfplay.py); the network is a
-small residual CNN with policy and value heads (agents/networks.py). Evaluation: the trained
+small residual CNN with policy and value heads (agents/networks.py). Optionally, rounds of
+expert iteration (``expert.every``) train the policy head on MCTS self-play visit counts. Evaluation: the trained
 network alone ("policy") and with tree search on top ("search", agents/search) against every
 opponent in ``eval.opponents``, both colours, games paired over random openings, with
 win/draw/loss, a 95% Wilson interval, an Elo difference, and the games saved where the game
@@ -21,7 +22,7 @@ import numpy as np
 
 from agents.base import Periodic
 from tasks.base import EvalResult, Task
-from tasks.config import AlgoConfig, EvalConfig, TaskConfig, describe, section
+from tasks.config import AlgoConfig, ConfigError, EvalConfig, TaskConfig, describe, section
 from tasks.evaluation import wilson_interval
 
 
@@ -76,6 +77,25 @@ class SearchSection:
 
 
 @dataclass
+class ExpertSection:
+    """Expert iteration: rounds of MCTS self-play whose visit counts train the policy head."""
+
+    every: int = describe("Run a round every this many environment steps (0: never).", 0, min=0)
+    games: int = describe("Self-play games per round.", 8, min=1)
+    simulations: int = describe("PUCT simulations per move in those games.", 64, min=1)
+    sample_moves: int = describe(
+        "Moves of each game sampled in proportion to the visits (then the most visited).",
+        8, min=0,
+    )  # fmt: skip
+    noise_fraction: float = describe(
+        "Share of Dirichlet noise in the root priors.", 0.25, min=0.0, max=1.0
+    )
+    epochs: int = describe("Passes over a round's positions.", 2, min=1)
+    batch_size: int = describe("Positions per gradient step.", 64, min=1)
+    learning_rate: float = describe("Adam step size of the policy-head training.", 3e-4, min=0.0)
+
+
+@dataclass
 class BoardEvalConfig(EvalConfig):
     """Evaluation against fixed opponents."""
 
@@ -107,6 +127,7 @@ class BoardGameConfig(TaskConfig):
     selfplay: SelfPlayConfig = section(SelfPlayConfig, "Self-play opponent pool.")
     network: NetworkConfig = section(NetworkConfig, "Policy-value network.")
     search: SearchSection = section(SearchSection, "Tree search.")
+    expert: ExpertSection = section(ExpertSection, "Expert iteration during training (SB3).")
 
 
 def elo_difference(score: float, games: int) -> float:
@@ -120,6 +141,13 @@ class BoardGameTask(Task):
 
     headline = "charts/win_rate/random"
     curves = ("charts/episode_length", "losses/value_loss", "losses/entropy_loss")
+
+    def validate(self, cfg: Any) -> None:
+        if cfg.expert.every and cfg.backend == "rllib":
+            raise ConfigError(
+                "expert.every: expert iteration trains SB3 policies; use backend=sb3 or "
+                "expert.every=0"
+            )
 
     # -- what a game supplies -----------------------------------------------------------------
 
@@ -206,9 +234,37 @@ class BoardGameTask(Task):
         if cfg.resume and cfg.backend != "rllib":
             self._restore_pool(cfg, run)
         hooks = [Periodic(cfg.selfplay.snapshot_every, snapshot, at_end=False)]
+        if cfg.expert.every:
+            hooks.append(Periodic(cfg.expert.every, functools.partial(self.expert_round, cfg),
+                                  at_end=False))  # fmt: skip
         if cfg.eval.every:
             hooks.append(Periodic(cfg.eval.every, evaluate))
         return hooks
+
+    def expert_round(self, cfg: Any, step: int, agent: Any) -> dict[str, float]:
+        """One round of expert iteration (see agents/expert_iteration.py) on the learner."""
+        from agents.expert_iteration import distill, self_play_targets
+        from agents.networks import sb3_policy_value
+        from agents.search.mcts import SearchConfig
+
+        expert, search = cfg.expert, cfg.search
+        policy = agent.model.policy
+        config = SearchConfig(
+            expert.simulations, search.c_puct, search.batch_size,
+            noise_fraction=expert.noise_fraction, rollout_weight=search.rollout_weight,
+            prior_mix=search.prior_mix,
+        )  # fmt: skip
+        obs, masks, targets = self_play_targets(
+            lambda: self.search_state(cfg), sb3_policy_value(policy), config, expert.games,
+            expert.sample_moves, seed=cfg.seed * 1_000_003 + step,
+        )  # fmt: skip
+        before, after = distill(policy, obs, masks, targets, expert.epochs, expert.batch_size,
+                                expert.learning_rate, seed=step)  # fmt: skip
+        return {
+            "expert/positions": float(len(obs)),
+            "expert/cross_entropy_before": before,
+            "expert/cross_entropy_after": after,
+        }
 
     def _restore_pool(self, cfg: Any, run: Any) -> None:
         """Refill the opponent pool of a resumed run from its kept checkpoints: the snapshots

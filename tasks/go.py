@@ -131,6 +131,7 @@ class GoSmallTask(BoardGameTask):
     actions = ("train", "eval", "play", "gtp")
 
     def validate(self, cfg: Any) -> None:
+        super().validate(cfg)
         names = {
             "selfplay.fixed_opponents": cfg.selfplay.fixed_opponents,
             "eval.opponents": cfg.eval.opponents,
