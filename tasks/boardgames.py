@@ -4,11 +4,13 @@ connect_four and tictactoe.
 Training: sb3-contrib's MaskablePPO plays one seat of the game (either colour) against an
 opponent pool of its own snapshots plus fixed players (agents/selfplay.py); the network is a
 small residual CNN with policy and value heads (agents/networks.py). Optionally, rounds of
-expert iteration (``expert.every``) train the policy head on MCTS self-play visit counts. Evaluation: the trained
-network alone ("policy") and with tree search on top ("search", agents/search) against every
-opponent in ``eval.opponents``, both colours, games paired over random openings, with
-win/draw/loss, a 95% Wilson interval, an Elo difference, and the games saved where the game
-has a record format. A subclass says which game, which opponents, and how to record games.
+expert iteration (``expert.every``) train the policy head on MCTS self-play visit counts.
+
+Evaluation: the trained network alone ("policy") and with tree search on top ("search",
+agents/search) against every opponent in ``eval.opponents``, both colours, games paired over
+random openings, with win/draw/loss, a 95% Wilson interval, an Elo difference, and the games
+saved where the game has a record format. A subclass says which game, which opponents, and
+how to record games.
 """
 
 from __future__ import annotations
