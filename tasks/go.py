@@ -179,9 +179,8 @@ class GoSmallTask(BoardGameTask):
         config = RaveConfig(
             simulations=search.simulations, equivalence=search.rave_equivalence,
             playouts=search.playouts, prior_even=search.prior_even,
-            margin_weight=search.margin_weight,
-            margin_scale=search.margin_scale, prior_weight=search.prior_weight,
-            threads=search.threads,
+            margin_weight=search.margin_weight, margin_scale=search.margin_scale,
+            prior_weight=search.prior_weight, threads=search.threads,
         )  # fmt: skip
         prior = None
         if search.prior_weight > 0:

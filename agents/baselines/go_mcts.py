@@ -463,16 +463,16 @@ class RaveGoPlayer:
         if self.prior is not None and c.prior_weight > 0 and obs is not None:
             prior = np.asarray(self.prior(obs, mask), dtype=np.float64)
         threads = max(1, min(c.threads, c.simulations))
+        shares = [c.simulations // threads + (i < c.simulations % threads) for i in range(threads)]
         seeds = self.rng.integers(1, 2**62, size=threads)
         outs = np.zeros((threads, game.num_actions), dtype=np.float64)
 
         def run(i: int) -> None:
             search_visits(
-                game._s, game._zob, float(game.komi), int(c.simulations * (i + 1) // threads
-                - c.simulations * i // threads), int(seeds[i]), float(c.equivalence),
-                float(c.exploration), PLAYOUTS.index(c.playouts), SHAPE_TABLE,
-                float(c.prior_even), float(c.margin_weight),
-                float(c.margin_scale), prior, float(c.prior_weight), outs[i],
+                game._s, game._zob, float(game.komi), shares[i], int(seeds[i]),
+                float(c.equivalence), float(c.exploration), PLAYOUTS.index(c.playouts),
+                SHAPE_TABLE, float(c.prior_even), float(c.margin_weight), float(c.margin_scale),
+                prior, float(c.prior_weight), outs[i],
             )  # fmt: skip
 
         if threads == 1:
