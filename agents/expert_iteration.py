@@ -1,11 +1,12 @@
 """Expert iteration: the tree search teaches the network (Anthony et al. 2017; AlphaZero).
 
-A round plays self-play games with MCTS over the current network (Dirichlet noise at the
-root; moves sampled in proportion to the visit counts for the first ``sample_moves`` moves of
-a game, then the most visited), keeps every position's visit distribution as a policy target,
-and trains the network's policy head toward those targets by cross-entropy. Between rounds the
-learner goes on with PPO, so the search's improvements flow into the policy that PPO, the
-opponent pool and the next round's search all use.
+A round plays self-play games with a tree search (by default MCTS over the current network,
+with Dirichlet noise at the root; a game may supply a stronger one); moves are sampled in
+proportion to the visit counts for the first ``sample_moves`` moves of a game, then the most
+visited. Every position's visit distribution becomes a policy target, and the network's policy
+head is trained toward those targets by cross-entropy. Between rounds the learner goes on with
+PPO, so the search's improvements flow into the policy that PPO, the opponent pool and the
+next round's search all use.
 
 Works for any game seen through :class:`agents.search.mcts.SearchState` and any SB3
 actor-critic policy (MaskablePPO's included); nothing here knows which game it plays.
@@ -21,28 +22,39 @@ import torch
 
 from agents.search.mcts import MCTS, PolicyValueFn, SearchConfig, SearchState
 
+SearchFn = Callable[[SearchState], np.ndarray]  # a position -> visit counts per action
+
+
+def puct_search(evaluate: PolicyValueFn, config: SearchConfig, seed: int = 0) -> SearchFn:
+    """The generic expert: PUCT over the network (with root noise when the config has it)."""
+    return MCTS(evaluate, config, seed).search
+
 
 def self_play_targets(
     new_state: Callable[[], SearchState],
-    evaluate: PolicyValueFn,
-    search: SearchConfig,
+    search: SearchFn,
     games: int,
     sample_moves: int,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Play ``games`` games of MCTS against itself; return the positions' observations,
-    legal masks and visit distributions (each row sums to 1 over the legal actions)."""
-    mcts = MCTS(evaluate, search, seed)
+    """Play ``games`` games of the search against itself; return the positions'
+    observations, legal masks and visit distributions (rows sum to 1 over legal actions)."""
+    rng = np.random.default_rng(seed)
     observations, masks, targets = [], [], []
     for _ in range(games):
         state = new_state()
         moves = 0
         while not state.is_over():
-            counts = mcts.search(state)
+            counts = search(state)
+            target = counts / counts.sum()
             observations.append(state.observation())
             masks.append(state.legal_mask())
-            targets.append(counts / counts.sum())
-            state.play(mcts.choose(counts, temperature=1.0 if moves < sample_moves else 0.0))
+            targets.append(target)
+            if moves < sample_moves:
+                action = int(rng.choice(len(target), p=target))
+            else:
+                action = int(rng.choice(np.flatnonzero(counts == counts.max())))
+            state.play(action)
             moves += 1
     return np.stack(observations), np.stack(masks).astype(bool), np.stack(targets)
 

@@ -243,25 +243,33 @@ class BoardGameTask(Task):
             hooks.append(Periodic(cfg.eval.every, evaluate))
         return hooks
 
-    def expert_round(self, cfg: Any, step: int, agent: Any) -> dict[str, float]:
-        """One round of expert iteration (see agents/expert_iteration.py) on the learner."""
-        from agents.expert_iteration import distill, self_play_targets
+    def expert_search(self, cfg: Any, agent: Any, seed: int) -> Any:
+        """The teacher of expert iteration: ``state -> visit counts``. PUCT over the learner's
+        network, ``expert.simulations`` a move, with root noise."""
+        from agents.expert_iteration import puct_search
         from agents.networks import sb3_policy_value
         from agents.search.mcts import SearchConfig
 
         expert, search = cfg.expert, cfg.search
-        policy = agent.model.policy
         config = SearchConfig(
             expert.simulations, search.c_puct, search.batch_size,
             noise_fraction=expert.noise_fraction, rollout_weight=search.rollout_weight,
             prior_mix=search.prior_mix,
         )  # fmt: skip
+        return puct_search(sb3_policy_value(agent.model.policy), config, seed)
+
+    def expert_round(self, cfg: Any, step: int, agent: Any) -> dict[str, float]:
+        """One round of expert iteration (see agents/expert_iteration.py) on the learner."""
+        from agents.expert_iteration import distill, self_play_targets
+
+        expert = cfg.expert
+        seed = cfg.seed * 1_000_003 + step
         obs, masks, targets = self_play_targets(
-            lambda: self.search_state(cfg), sb3_policy_value(policy), config, expert.games,
-            expert.sample_moves, seed=cfg.seed * 1_000_003 + step,
+            lambda: self.search_state(cfg), self.expert_search(cfg, agent, seed), expert.games,
+            expert.sample_moves, seed,
         )  # fmt: skip
-        before, after = distill(policy, obs, masks, targets, expert.epochs, expert.batch_size,
-                                expert.learning_rate, seed=step)  # fmt: skip
+        before, after = distill(agent.model.policy, obs, masks, targets, expert.epochs,
+                                expert.batch_size, expert.learning_rate, seed=step)  # fmt: skip
         return {
             "expert/positions": float(len(obs)),
             "expert/cross_entropy_before": before,

@@ -195,6 +195,23 @@ class GoSmallTask(BoardGameTask):
         size, komi = cfg.env.board_size, cfg.env.komi
         return RaveGoPlayer(size, komi, self.max_moves(cfg), config, seed, prior)
 
+    def expert_search(self, cfg: Any, agent: Any, seed: int) -> Any:
+        """With ``search.kind: rave`` the teacher is the RAVE search (``expert.simulations``
+        playouts a move, one tree), far stronger than PUCT over the learner's network."""
+        if cfg.search.kind == "puct":
+            return super().expert_search(cfg, agent, seed)
+        import copy
+
+        teacher_cfg = copy.deepcopy(cfg)
+        teacher_cfg.search.simulations, teacher_cfg.search.threads = cfg.expert.simulations, 1
+        teacher = self.search_player(teacher_cfg, agent, seed)
+
+        def search(state: Any) -> Any:
+            mask = state.legal_mask()
+            return teacher.visits(state.env.unwrapped.game, state.observation(), mask)
+
+        return search
+
     def record_game(self, cfg: Any, run: Any, label: str, record: Any, index: int) -> None:
         from envs.go.game import GoGame
         from envs.go.sgf import save_sgf

@@ -9,7 +9,7 @@ from gymnasium import spaces
 from pettingzoo.classic import tictactoe_v3
 from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
 
-from agents.expert_iteration import distill, self_play_targets
+from agents.expert_iteration import distill, puct_search, self_play_targets
 from agents.networks import sb3_policy_value
 from agents.search.mcts import SearchConfig
 from agents.search.states import AECState
@@ -27,7 +27,9 @@ def uniform(observations: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np
 
 def test_self_play_targets_are_visit_distributions_over_legal_moves() -> None:
     config = SearchConfig(simulations=32, noise_fraction=0.25, rollout_weight=1.0)
-    obs, masks, targets = self_play_targets(new_state, uniform, config, 3, sample_moves=2)
+    obs, masks, targets = self_play_targets(
+        new_state, puct_search(uniform, config), 3, sample_moves=2
+    )
     assert obs.shape[1:] == (2, 3, 3) and len(obs) == len(masks) == len(targets)
     assert 3 * 5 <= len(obs) <= 3 * 9  # every move of three whole games
     assert np.allclose(targets.sum(1), 1.0)
@@ -43,7 +45,9 @@ def test_distill_moves_the_policy_toward_the_search() -> None:
         spaces.Box(0, 1, (2, 3, 3), np.float32), spaces.Discrete(9), lambda _: 3e-4
     )
     config = SearchConfig(simulations=64, rollout_weight=1.0)
-    obs, masks, targets = self_play_targets(new_state, uniform, config, 4, sample_moves=9)
+    obs, masks, targets = self_play_targets(
+        new_state, puct_search(uniform, config), 4, sample_moves=9
+    )
     before, after = distill(policy, obs, masks, targets, epochs=30, batch_size=16,
                             learning_rate=3e-3)  # fmt: skip
     assert after < before - 0.1, (before, after)
