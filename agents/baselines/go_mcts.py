@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from envs.go._batch import non_eye_points
 from envs.go._kernels import (
     BLACK,
     BORDER,
@@ -256,18 +257,7 @@ def _playout(s, zob, x, moves, colors, count, heavy, shapes, mark, stamp):
                 p, x, stamp = _shape_move(s, g, zob, last, color, shapes, x, mark, stamp)
         chosen = -1 if p < 0 else (p // width - 1) * n + p % width - 1
         if chosen < 0:
-            k = 0
-            for action in range(n * n):
-                p = (action // n + 1) * width + action % n + 1
-                if g[COLOR, p] != EMPTY:
-                    continue
-                eye = True
-                for nb in (p - width, p - 1, p + 1, p + width):
-                    c = g[COLOR, nb]
-                    eye &= (c == color) | (c == BORDER)
-                if not eye:
-                    candidates[k] = action
-                    k += 1
+            k = non_eye_points(s, g, color, candidates)
             chosen = n * n  # pass when nothing is left
             while k > 0:  # draw without replacement until an acceptable move turns up
                 x, r = _next_random(x)

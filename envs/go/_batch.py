@@ -149,6 +149,27 @@ def empty_past(history: int, board_size: int) -> np.ndarray:
     return np.zeros((history, board_size * board_size), dtype=np.int8)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def non_eye_points(s, g, color, out):
+    """Write the empty points (as actions) that are not ``color``'s one-point eyes (all four
+    neighbours its stones or the edge) into ``out``; return how many."""
+    n = s[SIZE]
+    width = s[WIDTH]
+    count = 0
+    for action in range(n * n):
+        p = (action // n + 1) * width + action % n + 1
+        if g[COLOR, p] != EMPTY:
+            continue
+        eye = True
+        for nb in (p - width, p - 1, p + 1, p + width):
+            c = g[COLOR, nb]
+            eye &= (c == color) | (c == BORDER)
+        if not eye:
+            out[count] = action
+            count += 1
+    return count
+
+
 @njit(cache=True)
 def playout(s, zob, u):
     """Play random moves on ``s`` (changed in place) until the game ends; return Black's area
@@ -160,24 +181,12 @@ def playout(s, zob, u):
     says who owns what. The move cap applies as in a real game.
     """
     n = s[SIZE]
-    width = s[WIDTH]
     g = _grid(s)
     candidates = np.empty(n * n, dtype=np.int64)
     x = np.int64(u * 9007199254740992.0) | 1  # u's 53 random bits seed an LCG
     while not s[OVER]:
         color = s[TO_PLAY]
-        count = 0
-        for action in range(n * n):
-            p = (action // n + 1) * width + action % n + 1
-            if g[COLOR, p] != EMPTY:
-                continue
-            eye = True
-            for nb in (p - width, p - 1, p + 1, p + width):
-                c = g[COLOR, nb]
-                eye &= (c == color) | (c == BORDER)
-            if not eye:
-                candidates[count] = action
-                count += 1
+        count = non_eye_points(s, g, color, candidates)
         chosen = n * n
         while count > 0:  # draw without replacement until a legal one turns up
             x = x * 6364136223846793005 + 1442695040888963407
