@@ -84,7 +84,10 @@ class ExpertSection:
 
     every: int = describe("Run a round every this many environment steps (0: never).", 0, min=0)
     games: int = describe("Self-play games per round.", 8, min=1)
-    simulations: int = describe("PUCT simulations per move in those games.", 64, min=1)
+    simulations: int = describe(
+        "Simulations per move of the teacher search (PUCT; Go's RAVE search: playouts).",
+        64, min=1,
+    )  # fmt: skip
     sample_moves: int = describe(
         "Moves of each game sampled in proportion to the visits (then the most visited).",
         8, min=0,
