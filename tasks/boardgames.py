@@ -342,7 +342,9 @@ class BoardGameTask(Task):
             players["search"] = self.search_player(cfg, agent, cfg.seed)
         rows, notes, metrics = [], [], {}
         pairs = [(p, o) for p in players for o in cfg.eval.opponents]
-        progress = ProgressDisplay(len(pairs), f"{self.name} evaluation", log_every_s=0)
+        progress = ProgressDisplay(
+            len(pairs), f"{self.name} evaluation", log_every_s=0, unit="matches"
+        )
         for done, (label, opponent) in enumerate(pairs):
 
             def save(record: Any, index: int, tag: str = f"{label}_vs_{opponent}") -> None:

@@ -29,8 +29,10 @@ class ProgressDisplay:
         log_every_s: float = 10.0,
         stream: TextIO | None = None,
         start: int = 0,
+        unit: str = "steps",
     ) -> None:
         self.total = max(1, total)
+        self.unit = unit
         self.description = description
         self.headline = headline
         self.stream = stream or sys.stderr
@@ -60,7 +62,7 @@ class ProgressDisplay:
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[fps]} steps/s"),
+            TextColumn("{task.fields[fps]}"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
@@ -70,12 +72,25 @@ class ProgressDisplay:
         )
         self._bar.start()
         self._task = self._bar.add_task(
-            self.description, total=self.total, completed=self.step, fps="-", headline=""
+            self.description,
+            total=self.total,
+            completed=self.step,
+            fps=self._rate_text(),
+            headline="",
         )
 
     def fps(self) -> float:
         elapsed = time.monotonic() - self.start_time
         return (self.step - self.start_step) / elapsed if elapsed > 0 else 0.0
+
+    def _rate_text(self) -> str:
+        """``N steps/s``, or ``N s each`` when a unit takes longer than a second."""
+        fps = self.fps()
+        if fps <= 0:
+            return f"- {self.unit}/s"
+        if fps >= 1:
+            return f"{fps:,.0f} {self.unit}/s"
+        return f"{1 / fps:,.0f} s each"
 
     def _headline_text(self) -> str:
         if self.headline is None or self.headline_value is None:
@@ -91,7 +106,7 @@ class ProgressDisplay:
             self._bar.update(
                 self._task,
                 completed=min(step, self.total),
-                fps=f"{self.fps():,.0f}",
+                fps=self._rate_text(),
                 headline=self._headline_text(),
             )
             return
@@ -107,7 +122,7 @@ class ProgressDisplay:
         parts = [
             f"{self.description}: {self.step:,}/{self.total:,}",
             f"({100 * self.step / self.total:.0f}%)",
-            f"{fps:,.0f} steps/s",
+            self._rate_text(),
             f"ETA {eta}",
             self._headline_text(),
         ]

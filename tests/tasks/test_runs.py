@@ -62,3 +62,22 @@ def test_truncate_metrics_drops_later_steps_and_torn_lines(tmp_path: Path) -> No
 def test_two_runs_in_one_second_get_distinct_folders(tmp_path: Path) -> None:
     first, second = new_run(tmp_path, "demo", "sb3", 1), new_run(tmp_path, "demo", "sb3", 1)
     assert first.path != second.path
+
+
+def test_progress_lines_give_the_rate_or_seconds_each() -> None:
+    import io
+    import re
+    import time
+
+    from tasks.logging import ProgressDisplay
+
+    out = io.StringIO()
+    slow = ProgressDisplay(4, "evaluation", log_every_s=0, stream=out, unit="matches")
+    time.sleep(1.1)
+    slow.update(1)
+    fast = ProgressDisplay(10_000, "training", log_every_s=0, stream=out)
+    time.sleep(0.01)
+    fast.update(5_000)
+    first, second = out.getvalue().splitlines()
+    assert re.match(r"evaluation: 1/4 \(25%\) \d+ s each ETA \d+s$", first), first
+    assert second.startswith("training: 5,000/10,000 (50%)") and " steps/s ETA " in second
