@@ -250,16 +250,9 @@ class BoardGameTask(Task):
         """The teacher of expert iteration: ``state -> visit counts``. PUCT over the learner's
         network, ``expert.simulations`` a move, with root noise."""
         from agents.expert_iteration import puct_search
-        from agents.networks import sb3_policy_value
-        from agents.search.mcts import SearchConfig
 
-        expert, search = cfg.expert, cfg.search
-        config = SearchConfig(
-            expert.simulations, search.c_puct, search.batch_size,
-            noise_fraction=expert.noise_fraction, rollout_weight=search.rollout_weight,
-            prior_mix=search.prior_mix,
-        )  # fmt: skip
-        return puct_search(sb3_policy_value(agent.model.policy), config, seed)
+        config = self.search_config(cfg, cfg.expert.simulations, cfg.expert.noise_fraction)
+        return puct_search(self.policy_value(agent), config, seed)
 
     def expert_round(self, cfg: Any, step: int, agent: Any) -> dict[str, float]:
         """One round of expert iteration (see agents/expert_iteration.py) on the learner."""
@@ -304,18 +297,27 @@ class BoardGameTask(Task):
             return agent.player(deterministic=True)
         return NetworkPlayer(agent.model.policy, deterministic=True)
 
-    def search_player(self, cfg: Any, agent: Any, seed: int = 0) -> Any:
+    def policy_value(self, agent: Any) -> Any:
+        """The agent's network as ``(obs, masks) -> (priors, values)`` (RLlib or SB3)."""
         from agents.networks import sb3_policy_value
-        from agents.players import SearchPlayer
+
+        return getattr(agent, "policy_value", None) or sb3_policy_value(agent.model.policy)
+
+    def search_config(self, cfg: Any, simulations: int, noise_fraction: float = 0.0) -> Any:
+        """PUCT settings from the ``search`` section, with this many simulations a move."""
         from agents.search.mcts import SearchConfig
 
         search = cfg.search
-        config = SearchConfig(
-            search.simulations, search.c_puct, search.batch_size,
+        return SearchConfig(
+            simulations, search.c_puct, search.batch_size, noise_fraction=noise_fraction,
             rollout_weight=search.rollout_weight, prior_mix=search.prior_mix,
         )  # fmt: skip
-        evaluate = getattr(agent, "policy_value", None) or sb3_policy_value(agent.model.policy)
-        return SearchPlayer(evaluate, lambda: self.search_state(cfg), config, seed)
+
+    def search_player(self, cfg: Any, agent: Any, seed: int = 0) -> Any:
+        from agents.players import SearchPlayer
+
+        config = self.search_config(cfg, cfg.search.simulations)
+        return SearchPlayer(self.policy_value(agent), lambda: self.search_state(cfg), config, seed)
 
     def match(
         self, cfg: Any, player: Any, opponent: str, games: int, seed: int, on_game: Any = None

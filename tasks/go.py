@@ -184,9 +184,7 @@ class GoSmallTask(BoardGameTask):
         )  # fmt: skip
         prior = None
         if search.prior_weight > 0:
-            from agents.networks import sb3_policy_value
-
-            evaluate = getattr(agent, "policy_value", None) or sb3_policy_value(agent.model.policy)
+            evaluate = self.policy_value(agent)
 
             def prior(obs: Any, mask: Any) -> Any:
                 priors, _ = evaluate(np.asarray(obs)[None], np.asarray(mask, dtype=bool)[None])
@@ -200,11 +198,10 @@ class GoSmallTask(BoardGameTask):
         playouts a move, one tree), far stronger than PUCT over the learner's network."""
         if cfg.search.kind == "puct":
             return super().expert_search(cfg, agent, seed)
-        import copy
+        from dataclasses import replace
 
-        teacher_cfg = copy.deepcopy(cfg)
-        teacher_cfg.search.simulations, teacher_cfg.search.threads = cfg.expert.simulations, 1
-        teacher = self.search_player(teacher_cfg, agent, seed)
+        search = replace(cfg.search, simulations=cfg.expert.simulations, threads=1)
+        teacher = self.search_player(replace(cfg, search=search), agent, seed)
 
         def search(state: Any) -> Any:
             mask = state.legal_mask()

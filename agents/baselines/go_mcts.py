@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from agents.baselines.go import _GamePlayer
 from envs.go._batch import non_eye_points
 from envs.go._kernels import (
     BLACK,
@@ -411,7 +412,7 @@ def search_visits(
 PriorFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (observation, mask) -> probabilities
 
 
-class RaveGoPlayer:
+class RaveGoPlayer(_GamePlayer):
     """Plays the move the Monte Carlo search visits most, following the game on its own board.
 
     ``prior(obs, mask)``, when given, returns probabilities over the moves (the trained
@@ -427,7 +428,7 @@ class RaveGoPlayer:
         seed: int = 0,
         prior: PriorFn | None = None,
     ) -> None:
-        self.board_size, self.komi, self.max_moves = board_size, komi, max_moves
+        super().__init__(board_size, komi, max_moves)
         self.config = config or RaveConfig()
         if self.config.simulations < 1:
             raise ValueError(f"simulations must be >= 1, got {self.config.simulations}")
@@ -435,16 +436,9 @@ class RaveGoPlayer:
             raise ValueError(f"playouts must be one of {PLAYOUTS}, got {self.config.playouts!r}")
         self.prior = prior
         self.seed(seed)
-        self.reset()
 
     def seed(self, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
-
-    def reset(self) -> None:
-        self.game = GoGame(self.board_size, komi=self.komi, max_moves=self.max_moves)
-
-    def observe(self, action: int) -> None:
-        self.game.play(int(action))
 
     def visits(self, game: GoGame, obs: Any = None, mask: np.ndarray | None = None) -> np.ndarray:
         """Root visit counts per action after searching ``game``'s position."""
