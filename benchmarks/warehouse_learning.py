@@ -3,12 +3,15 @@
 Baselines are measured here: the greedy controller on rware's tiny-2ag / tiny-4ag / small-4ag
 (``rules="rware"``, 500 steps, ``--episodes`` seeds), and base-stock / (s, S) policies on
 orgym_v0 / v1 (tuned on seeds 1000-1099, evaluated on seeds 0-99), with the perfect-information
-bound (an LP that knows each demand path) above every policy. Learned agents are read from
+bound (an LP that knows each demand path) above every policy and a rollout of the capped
+base-stock policy (one step of policy iteration, on the first ``--rollout-paths`` paths; 0
+skips it, about 3 s a path) to measure how far that policy is from optimal. Learned agents are read from
 finished task runs (``--runs RUN_FOLDER ...``: their eval/results.json); learned rows of a kind
 (robots, inventory) with no run given are kept from the previous results file. Writes a
 Markdown table to benchmarks/results/warehouse_learning.md.
 
-    python benchmarks/warehouse_learning.py [--episodes 10] [--runs runs/warehouse_*/...]
+    python benchmarks/warehouse_learning.py [--episodes 10] [--rollout-paths 100]
+        [--runs runs/warehouse_*/...]
 """
 
 from __future__ import annotations
@@ -81,7 +84,28 @@ def greedy_rows(episodes: int) -> list[str]:
     return rows
 
 
-def stock_rows() -> list[str]:
+def rollout_row(preset: str, base: stock.BaseStockPolicy, paths: int) -> str:
+    """Rollout on ``base`` against ``base`` itself on seeds 0..paths-1, paired by path."""
+    chain, demand = PRESETS[preset], stock.demand_paths(PRESETS[preset], range(paths))
+    rollout, found, start = stock.RolloutPolicy(chain, base), [], time.time()
+    for first in range(0, paths, 10):
+        found.append(stock.evaluate(chain, rollout, demand[first : first + 10])["return"])
+        done = min(first + 10, paths)
+        print(
+            f"{preset} rollout: {done}/{paths} paths, {time.time() - start:.0f} s", file=sys.stderr
+        )
+    gained = np.concatenate(found)
+    plain = stock.evaluate(chain, base, demand)["return"]
+    diff = gained - plain
+    return (
+        f"| {preset} | rollout on capped_base_stock (one step of policy iteration; "
+        f"{len(rollout.shifts)} candidates x {rollout.futures} futures) | {gained.mean():.1f} "
+        f"on seeds 0-{paths - 1} | - | capped base-stock {plain.mean():.1f} on the same paths; "
+        f"paired difference {diff.mean():+.2f} ± {diff.std() / np.sqrt(paths):.2f} (s.e.) |"
+    )
+
+
+def stock_rows(rollout_paths: int = 0) -> list[str]:
     rows = []
     for preset in ("orgym_v0", "orgym_v1"):
         chain, demand = PRESETS[preset], stock.demand_paths(PRESETS[preset], range(100))
@@ -95,11 +119,20 @@ def stock_rows() -> list[str]:
                 f"{found['return'].std() / 10:.1f} (s.e.) | {reference} | "
                 f"service {found['service_level'].mean():.3f}; levels {levels.astype(int).tolist()} |"
             )
+        static = stock.tune_base_stock(chain, range(1000, 1100), capped=True)
+        found = stock.evaluate(chain, static, demand)["return"]
+        rows.append(
+            f"| {preset} | static base-stock, capped | {found.mean():.1f} ± {found.std() / 10:.1f} "
+            f"(s.e.) | - | levels {static.levels.astype(int).tolist()}; with capped orders "
+            "unfilled orders between stages cannot arise |"
+        )
         bound = stock.perfect_information_bound(chain, demand)
         rows.append(
             f"| {preset} | perfect information (LP knowing the path) | {bound.mean():.1f} ± "
             f"{bound.std() / 10:.1f} (s.e.) | - | an upper bound on every policy, path by path |"
         )
+        if rollout_paths:
+            rows.append(rollout_row(preset, policies["capped_base_stock"], rollout_paths))
     return rows
 
 
@@ -143,6 +176,7 @@ def run_rows(runs: list[Path]) -> list[str]:
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=10)
+    parser.add_argument("--rollout-paths", type=int, default=100)
     parser.add_argument("--runs", type=Path, nargs="*", default=[])
     args = parser.parse_args(argv)
     lines = [
@@ -158,7 +192,7 @@ def main(argv: list[str] | None = None) -> str:
         "",
         "| preset | policy | ours | reference | notes |",
         "|---|---|---|---|---|",
-        *stock_rows(),
+        *stock_rows(args.rollout_paths),
     ]
     learned = kept_rows(run_rows(args.runs))
     if learned:

@@ -1,4 +1,5 @@
-"""Baselines for the inventory env: base-stock (static and time-aware) and (s, S) policies.
+"""Baselines for the inventory env: base-stock (static and time-aware), (s, S), and rollout
+(one step of policy iteration on a base-stock policy).
 
 Policies read the simulator (``env.unwrapped.sim``, a ``SupplyChains`` batch) and order for
 every path at once, so they are evaluated on many demand paths in one lockstep simulation.
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 from gymnasium.utils import seeding
 
-from envs.warehouse.inventory import base_stock_orders, draw_demand
+from envs.warehouse.inventory import base_stock_orders, draw_demand, shippable
 from envs.warehouse.supply import SupplyChains
 
 
@@ -51,6 +52,55 @@ class SsPolicy:
         """(B, S) orders for the current period of every path."""
         position = sim.echelon_position()
         return np.where(position <= self.reorder, self.order_up_to - position, 0.0)
+
+
+class RolloutPolicy:
+    """One step of policy iteration on ``base`` (rollout, Bertsekas): each period and path,
+    try ``base``'s orders shifted by every combination of ``adjustments`` (units per stage; cut
+    to what the supplier can ship when ``base`` is capped), score each by the mean profit of
+    following ``base`` from then on over ``futures`` demand continuations drawn from the
+    chain's distribution (the same continuations for every candidate: common random numbers),
+    and order the best. With exact scores it never does worse than ``base``; when it does no
+    better either, no local change of ``base``'s orders pays, which measures how close
+    ``base`` is to optimal. Costs ``len(adjustments) ** stages * futures`` simulated
+    continuations per decision (about 3 s per 30-period path with the defaults)."""
+
+    def __init__(
+        self,
+        chain: dict[str, Any],
+        base: BaseStockPolicy,
+        adjustments: Sequence[float] = (-15, -5, 0, 5, 15),
+        futures: int = 256,
+        seed: int = 0,
+    ) -> None:
+        if 0 not in adjustments or futures < 1:
+            raise ValueError(
+                f"adjustments must include 0 and futures must be >= 1, got {adjustments!r}, "
+                f"{futures!r}"
+            )
+        stages = len(chain["initial_stock"])
+        grid = np.meshgrid(*[np.asarray(adjustments, dtype=np.float64)] * stages, indexing="ij")
+        self.shifts = np.stack([g.ravel() for g in grid], axis=1)
+        self.chain, self.base, self.futures = chain, base, futures
+        self.rng = np.random.default_rng(seed)
+
+    def orders(self, sim: SupplyChains) -> np.ndarray:
+        """(B, S) the best candidate orders of every path, one lookahead per path."""
+        planned, limit = self.base.orders(sim), shippable(sim)
+        return np.stack([self._best(sim, k, planned[k], limit[k]) for k in range(sim.batch)])
+
+    def _best(self, sim: SupplyChains, path: int, planned: np.ndarray, limit: np.ndarray):
+        candidates = np.maximum(planned + self.shifts, 0.0)
+        if self.base.capped:
+            candidates = np.minimum(candidates, limit)
+        candidates = np.unique(np.floor(candidates), axis=0)  # orders are whole units
+        count, futures = len(candidates), self.futures
+        continuations = draw_demand(self.chain, self.rng, futures)
+        trial = sim.branch(path, count * futures, np.tile(continuations, (count, 1)))
+        value = trial.step(np.repeat(candidates, futures, axis=0)).sum(axis=1)
+        while trial.period < trial.periods:
+            value += trial.step(self.base.orders(trial)).sum(axis=1)
+        return candidates[np.argmax(value.reshape(count, futures).mean(axis=1))]
 
 
 def demand_paths(chain: dict[str, Any], seeds: Sequence[int]) -> np.ndarray:

@@ -141,6 +141,20 @@ class SupplyChains:
         self.totals[:] = 0.0
         self.period = 0
 
+    def branch(self, path: int, copies: int, demand: np.ndarray) -> SupplyChains:
+        """A new batch of ``copies`` paths, each in path ``path``'s current state, that will
+        meet ``demand`` ((copies, periods); the periods already played are ignored): the
+        simulations a lookahead policy runs from where it stands."""
+        if not 0 <= path < self.batch:
+            raise ValueError(f"path must be in [0, {self.batch}), got {path}")
+        branched = SupplyChains(self.chain, copies)
+        for name in ("stock", "shipped", "owed", "totals"):
+            getattr(branched, name)[:] = getattr(self, name)[path]
+        branched.demand[:] = demand
+        branched.demand[:, : self.period] = self.demand[path, : self.period]
+        branched.period = self.period
+        return branched
+
     def step(self, orders: np.ndarray) -> np.ndarray:
         """Advance one period with (B, S) orders; returns the (B, S + 1) stage profits."""
         if self.period >= self.periods:

@@ -98,3 +98,58 @@ def test_perfect_information_bound_is_above_every_policy_on_every_path(preset: s
         assert (stock.evaluate(chain, policy, demand)["return"] <= bound + 1e-6).all()
     capped = stock.evaluate(chain, policies[1], demand)["return"]
     assert 0 < (bound - capped).mean() < 40  # the price of not knowing the demand, and slack
+
+
+def test_a_branch_continues_its_path_exactly() -> None:
+    chain = PRESETS["orgym_v0"]
+    sim = SupplyChains(chain, batch=3)
+    sim.reset(stock.demand_paths(chain, range(3)))
+    policy = stock.BaseStockPolicy([90, 209, 417], time_aware=True, capped=True)
+    for _ in range(7):
+        sim.step(policy.orders(sim))
+    branch = sim.branch(1, 2, np.repeat(sim.demand[1:2], 2, axis=0))
+    for _ in range(23):
+        orders = policy.orders(sim)
+        profit = sim.step(orders)[1].copy()
+        np.testing.assert_allclose(branch.step(policy.orders(branch)), [profit, profit])
+    np.testing.assert_allclose(branch.stock, sim.stock[[1, 1]])
+    np.testing.assert_allclose(branch.totals, sim.totals[[1, 1]])
+    with pytest.raises(ValueError, match="path must be in"):
+        sim.branch(3, 1, sim.demand[:1])
+
+
+def _known_demand_chain() -> dict:
+    values = np.random.default_rng(5).poisson(20, size=30).tolist()
+    return {**PRESETS["orgym_v0"], "demand": "sequence", "demand_params": {"values": values}}
+
+
+@pytest.mark.parametrize("levels", [[40, 100, 200], [90, 209, 417]])
+def test_rollout_improves_on_its_base_when_the_demand_is_known(levels: list[int]) -> None:
+    # with one known future the lookahead scores are exact, so a step of policy iteration
+    # can only gain; a badly tuned base leaves much to gain
+    chain = _known_demand_chain()
+    demand = stock.demand_paths(chain, range(1))
+    base = stock.BaseStockPolicy(levels, time_aware=True, capped=True)
+    rollout = stock.RolloutPolicy(chain, base, adjustments=(-10, 0, 10), futures=1)
+    before = stock.evaluate(chain, base, demand)["return"][0]
+    after = stock.evaluate(chain, rollout, demand)["return"][0]
+    assert after >= before - 1e-9
+    if levels[0] == 40:
+        assert after > before + 20
+    bound = stock.perfect_information_bound(chain, demand)[0]
+    assert after <= bound + 1e-6
+
+
+def test_rollout_without_adjustments_is_its_base_and_bad_settings_raise() -> None:
+    chain = PRESETS["orgym_v0"]
+    demand = stock.demand_paths(chain, range(2))
+    base = stock.BaseStockPolicy([90, 209, 417], time_aware=True, capped=True)
+    same = stock.RolloutPolicy(chain, base, adjustments=(0,), futures=2)
+    np.testing.assert_allclose(
+        stock.evaluate(chain, same, demand)["return"],
+        stock.evaluate(chain, base, demand)["return"],
+    )
+    with pytest.raises(ValueError, match="adjustments must include 0"):
+        stock.RolloutPolicy(chain, base, adjustments=(-5, 5))
+    with pytest.raises(ValueError, match="futures must be >= 1"):
+        stock.RolloutPolicy(chain, base, futures=0)
