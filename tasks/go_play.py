@@ -143,13 +143,16 @@ def _gtp_genmove(task: Any, cfg: Any, agent: Any) -> Any:
     from agents.selfplay import RandomPolicy
 
     fallback = RandomPolicy(cfg.seed)
-    player = agent_player(task, cfg, agent, cfg.seed)
+    players = {cfg.env.komi: agent_player(task, cfg, agent, cfg.seed)}
 
     def genmove(game: GoGame) -> int:
         if game.board_size != cfg.env.board_size:
             # The network only knows its own board size; play legal random moves elsewhere.
             return fallback(None, game.legal_mask())
-        match = _Match(task, _with_komi(cfg, game.komi), player)
+        game_cfg = _with_komi(cfg, game.komi)
+        if game.komi not in players:  # the search scores its games with the controller's komi
+            players[game.komi] = agent_player(task, game_cfg, agent, cfg.seed)
+        match = _Match(task, game_cfg, players[game.komi])
         try:
             for action in game.moves:
                 match.play(action)

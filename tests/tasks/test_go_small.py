@@ -164,3 +164,24 @@ def test_unknown_search_kind_is_a_config_error() -> None:
     result = run_cli("go_small", "search.kind=alphabeta")
     assert result.returncode == 2
     assert "search.kind" in result.stderr and "alphabeta" in result.stderr
+
+
+def test_gtp_searches_with_the_komi_the_controller_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks.config import load_config
+    from tasks.go_play import _gtp_genmove
+    from tasks.registry import load_task
+    from tasks.run import task_yaml
+
+    task = load_task("go_small")
+    cfg = load_config(task.config_cls, "go_small", task_yaml("go_small"), [])
+    searched_with = []
+
+    def search_player(cfg: object, agent: object, seed: int = 0) -> object:
+        searched_with.append(cfg.env.komi)
+        return lambda planes, mask: int(np.flatnonzero(mask)[0])
+
+    monkeypatch.setattr(task, "search_player", search_player)
+    genmove = _gtp_genmove(task, cfg, agent=object())
+    for komi in (5.5, 5.5, 9.0, 7.0):
+        assert genmove(GoGame(7, komi=komi)) == 0
+    assert searched_with == [9.0, 5.5, 7.0]  # one player per komi, built when first asked
