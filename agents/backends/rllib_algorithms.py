@@ -60,7 +60,10 @@ def _intensity(k: Knobs) -> float:
 
     RLlib runs ``training_intensity / native ratio`` updates a round, native ratio being
     ``batch / (fragment x envs per round)`` (rllib/algorithms/dqn/dqn.py calculate_rr_weights).
-    SB3's ``gradient_steps=-1`` means one update per env step collected.
+    SB3's ``gradient_steps=-1`` means one update per env step collected. Training intensity
+    is a replay ratio (samples trained on per sample collected), and that is what this keeps:
+    with several learners (``ray.num_learners``) each update trains on ``batch_size`` samples
+    per learner, so RLlib makes proportionally fewer, larger updates.
     """
     per_round = k.kwargs["train_freq"] * k.envs_per_round
     updates = per_round if k.kwargs["gradient_steps"] == -1 else k.kwargs["gradient_steps"]
