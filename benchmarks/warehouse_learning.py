@@ -68,7 +68,7 @@ NOTES = [
     "523-534 on the evaluation paths of seeds 0-2). The rollout row is one step of policy "
     "iteration on capped base-stock: on orgym_v0 it gains nothing (-0.02 +- 0.43; +0.46 +- 0.29 "
     "with 512 futures on seed 0's evaluation paths, 534.1 against 533.7), so no local change "
-    "of its orders pays and the best policy earns about what it earns, some 9 below 540; on "
+    "of its orders pays and the best policy earns about what it earns, 6-9 below 540; on "
     "orgym_v1 (lost sales, where base-stock is known not to be optimal) the same lookahead "
     "gains +5.7, so it does find improvements of that size. The issue's orgym_v0 references "
     "fit the capped policies (406 and 528 against 410.2 and 531.1 here), as if measured where "
