@@ -23,6 +23,7 @@ from tasks.base import EvalResult, Task
 from tasks.config import EvalConfig, TaskConfig, describe, section
 
 PICTURE_FILE = "warehouse.png"
+INVENTORY_PLOT = "inventory.png"
 TUNING_SEED = 20_000  # first demand path the inventory baselines are tuned on
 _TUNED_LEVELS: dict[tuple, list[float]] = {}  # residual base levels, tuned once per setting
 
@@ -362,8 +363,13 @@ class WarehouseInventoryTask(Task):
         env = self.chain_env(cfg)
         chain, demand = env.chain, baselines.demand_paths(env.chain, seeds)
         policies = baselines.tuned_baselines(chain, tuning)
-        found = {"trained": self._play(cfg, agent, env, seeds)}
+        traces = {"trained": _new_trace(), "capped base-stock": _new_trace()}
+        found = {"trained": self._play(cfg, agent, env, seeds, traces["trained"])}
         found.update({k: baselines.evaluate(chain, p, demand) for k, p in policies.items()})
+        _trace_policy(chain, policies["capped_base_stock"], demand[0], traces["capped base-stock"])
+        run.eval_dir.mkdir(parents=True, exist_ok=True)
+        plot_inventory(traces, run.eval_dir / INVENTORY_PLOT)
+        bound = float(baselines.perfect_information_bound(chain, demand).mean())
         rows = []
         for name, result in found.items():
             rows.append({
@@ -378,6 +384,7 @@ class WarehouseInventoryTask(Task):
             "service_level": rows[0]["service_level_mean"],
             **{f"{row['policy']}_profit": row["profit_mean"] for row in rows[1:]},
             "beats_best_baseline": float(rows[0]["profit_mean"] > best["profit_mean"]),
+            "perfect_information_bound": bound,
         }
         levels = {
             k: np.asarray(getattr(p, "levels", getattr(p, "order_up_to", []))).tolist()
@@ -389,19 +396,87 @@ class WarehouseInventoryTask(Task):
             f"baselines tuned on {cfg.eval.tuning_seeds} other demand paths; echelon levels "
             f"(order-up-to): {levels}; capped_base_stock is time-aware and orders no more than "
             "the supplier can ship (Clark and Scarf's structure)",
+            f"perfect-information bound {bound:.1f}: a linear program that knows each demand "
+            "path in advance; no policy earns more on a path, and the trained agent earns "
+            f"{rows[0]['profit_mean'] / bound:.1%} of it",
         ]
-        return EvalResult(metrics=metrics, tables={"policies": rows}, notes=notes)
+        caption = (
+            "The first evaluation path: customer demand and backlog, stock and orders per stage, "
+            "for the trained agent (solid) and capped base-stock (dashed)"
+        )
+        images = [(caption, f"eval/{INVENTORY_PLOT}")]
+        return EvalResult(metrics=metrics, tables={"policies": rows}, notes=notes, images=images)
 
     @staticmethod
-    def _play(cfg: Any, agent: Any, env: Any, seeds: list[int]) -> dict[str, np.ndarray]:
+    def _play(
+        cfg: Any, agent: Any, env: Any, seeds: list[int], trace: dict[str, list]
+    ) -> dict[str, np.ndarray]:
+        """The agent on every seed's demand path; ``trace`` records the first path."""
         returns, service = [], []
-        for seed in seeds:
+        for i, seed in enumerate(seeds):
             obs, _ = env.reset(seed=seed)
             total, done, info = 0.0, False, {}
             while not done:
                 action = agent.act(obs, deterministic=cfg.eval.deterministic)
                 obs, reward, done, _, info = env.step(action)
                 total += reward
+                if i == 0:
+                    _record(env.sim, trace)
             returns.append(total)
             service.append(info["service_level"])
         return {"return": np.array(returns), "service_level": np.array(service)}
+
+
+def _new_trace() -> dict[str, list]:
+    return {"stock": [], "backlog": [], "shipped": [], "demand": []}
+
+
+def _record(sim: Any, trace: dict[str, list]) -> None:
+    """Path 0 of ``sim`` after a period: stocks, customer backlog, shipments, demand."""
+    period = sim.period - 1
+    trace["stock"].append(sim.stock[0].copy())
+    trace["backlog"].append(float(sim.owed[0, 0]))
+    trace["shipped"].append(sim.shipped[0, period].copy())
+    trace["demand"].append(float(sim.demand[0, period]))
+
+
+def _trace_policy(chain: dict, policy: Any, demand: np.ndarray, trace: dict[str, list]) -> None:
+    from envs.warehouse.supply import SupplyChains
+
+    sim = SupplyChains(chain, batch=1)
+    sim.reset(demand[None])
+    while sim.period < sim.periods:
+        sim.step(policy.orders(sim))
+        _record(sim, trace)
+
+
+def plot_inventory(traces: dict[str, dict[str, list]], path: Path) -> None:
+    """Demand and backlog, stock per stage and orders shipped per stage, period by period: one
+    line style per policy (the first solid), one colour per stage."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(3, 1, figsize=(7.5, 7.5), sharex=True)
+    styles = ["-", "--", ":"]
+    demand = traces[next(iter(traces))]["demand"]
+    periods = np.arange(1, len(demand) + 1)
+    axes[0].bar(periods, demand, color="0.85", label="demand")
+    for style, (name, trace) in zip(styles, traces.items(), strict=False):
+        axes[0].plot(periods, trace["backlog"], style, color="tab:red", label=f"backlog, {name}")
+        for stage, colour in zip(range(len(trace["stock"][0])), plt.cm.tab10.colors, strict=False):
+            label = f"stage {stage}" if style == "-" else None
+            axes[1].plot(
+                periods, [s[stage] for s in trace["stock"]], style, color=colour, label=label
+            )
+            axes[2].plot(periods, [s[stage] for s in trace["shipped"]], style, color=colour)
+    axes[0].set_ylabel("units")
+    axes[0].legend(fontsize=7, loc="upper left")
+    axes[1].set_ylabel("stock at the end")
+    axes[1].legend(fontsize=7, loc="upper right", title="stage 0 = retailer", title_fontsize=7)
+    axes[2].set_ylabel("shipped to the stage")
+    axes[2].set_xlabel("period")
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)

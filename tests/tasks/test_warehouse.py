@@ -83,6 +83,12 @@ def test_warehouse_inventory_runs_end_to_end(runs_dir: Path, action: str) -> Non
     assert 0 <= metrics["service_level"] <= 1
     if action == "residual":  # barely trained, a residual agent is still its base-stock policy
         assert metrics["profit"] == pytest.approx(metrics["capped_base_stock_profit"], abs=5)
+    bound = metrics["perfect_information_bound"]
+    assert metrics["capped_base_stock_profit"] < bound < metrics["capped_base_stock_profit"] + 60
+    (run,) = (runs_dir / "warehouse_inventory").iterdir()
+    assert (run / "eval" / "inventory.png").is_file()
+    report = (run / "report.md").read_text()
+    assert "](eval/inventory.png)" in report and "perfect-information bound" in report
 
 
 def test_trained_robots_sample_from_sharpened_probabilities() -> None:
