@@ -89,7 +89,9 @@ class RolloutPolicy:
         planned, limit = self.base.orders(sim), shippable(sim)
         return np.stack([self._best(sim, k, planned[k], limit[k]) for k in range(sim.batch)])
 
-    def _best(self, sim: SupplyChains, path: int, planned: np.ndarray, limit: np.ndarray):
+    def _best(
+        self, sim: SupplyChains, path: int, planned: np.ndarray, limit: np.ndarray
+    ) -> np.ndarray:
         candidates = np.maximum(planned + self.shifts, 0.0)
         if self.base.capped:
             candidates = np.minimum(candidates, limit)
