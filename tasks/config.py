@@ -13,38 +13,18 @@ import difflib
 import types
 import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from agents.backends import BACKENDS
+from agents.settings import describe, section
 
 
 class ConfigError(ValueError):
     """A config value, key or file is wrong; the message is one line meant for the user."""
-
-
-def describe(
-    help: str,
-    default: Any = dataclasses.MISSING,
-    *,
-    factory: Any = dataclasses.MISSING,
-    choices: typing.Sequence[Any] | None = None,
-    min: float | None = None,
-    max: float | None = None,
-) -> Any:
-    """A dataclass field with a description and optional allowed values or bounds."""
-    metadata = {"help": help, "choices": choices, "min": min, "max": max}
-    if factory is not dataclasses.MISSING:
-        return field(default_factory=factory, metadata=metadata)
-    return field(default=default, metadata=metadata)
-
-
-def section(cls: type, help: str) -> Any:
-    """A nested config section (a dataclass) with a description."""
-    return field(default_factory=cls, metadata={"help": help})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -55,3 +55,43 @@ def state_area_difference(s):
     board = np.empty((n, n), dtype=np.int8)
     board_into(s, board)
     return area_difference(board)
+
+
+@njit(cache=True)
+def area_ownership_into(board, out):
+    """Tromp-Taylor ownership of each point of an (N, N) board into ``out`` (N, N): +1 Black's
+    (a black stone, or an empty region reaching only black stones), -1 White's, 0 neither."""
+    rows, cols = board.shape
+    out[:] = 0
+    region = np.full((rows, cols), -1, dtype=np.int64)
+    stack = np.empty(rows * cols, dtype=np.int64)
+    members = np.empty(rows * cols, dtype=np.int64)
+    for r0 in range(rows):
+        for c0 in range(cols):
+            v0 = board[r0, c0]
+            if v0 == BLACK:
+                out[r0, c0] = 1
+            elif v0 == WHITE:
+                out[r0, c0] = -1
+            elif region[r0, c0] < 0:
+                reaches, top, count = 0, 1, 0
+                stack[0] = r0 * cols + c0
+                region[r0, c0] = 1
+                while top > 0:
+                    top -= 1
+                    r, c = divmod(stack[top], cols)
+                    members[count] = stack[top]
+                    count += 1
+                    for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                        rr, cc = r + dr, c + dc
+                        if 0 <= rr < rows and 0 <= cc < cols:
+                            v = board[rr, cc]
+                            if v == EMPTY and region[rr, cc] < 0:
+                                region[rr, cc] = 1
+                                stack[top] = rr * cols + cc
+                                top += 1
+                            elif v != EMPTY:
+                                reaches |= v
+                owner = 1 if reaches == BLACK else -1 if reaches == WHITE else 0
+                for i in range(count):
+                    out[members[i] // cols, members[i] % cols] = owner

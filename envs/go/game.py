@@ -147,6 +147,17 @@ class GoGame:
         self.moves: list[int] = []
 
     @property
+    def state(self) -> np.ndarray:
+        """The engine's state array (layout in ``envs.go.kernels``); compiled search code reads
+        and copies it. Writing to it directly bypasses the rules."""
+        return self._s
+
+    @property
+    def zobrist(self) -> np.ndarray:
+        """The Zobrist keys of this board size (``envs.go.kernels.zobrist_keys``)."""
+        return self._zob
+
+    @property
     def to_play(self) -> int:
         """BLACK or WHITE: the colour whose move it is."""
         return int(self._s[k.TO_PLAY])

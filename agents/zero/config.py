@@ -1,0 +1,74 @@
+"""AlphaZero's settings: one typed section, described once (``--help`` shows these lines)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agents.settings import describe
+from agents.zero.tree import SearchSettings
+
+
+@dataclass
+class ZeroConfig:
+    """Self-play, search and learning of ``algo.name=alphazero``."""
+
+    games: int = describe("Self-play games played at once per process (one network batch).", 128,
+                          min=1)  # fmt: skip
+    search: str = describe(
+        "Self-play search: 'gumbel' (Gumbel AlphaZero's root, sequential halving; improves the "
+        "policy with few simulations) or 'puct' (AlphaZero's, with Dirichlet root noise).",
+        "gumbel",
+        choices=("gumbel", "puct"),
+    )
+    simulations: int = describe(
+        "Simulations of a full self-play search (its policy becomes a training target).", 32,
+        min=1,
+    )  # fmt: skip
+    fast_simulations: int = describe(
+        "Simulations of a fast search (playout cap randomisation; its move is not recorded).", 8,
+        min=1,
+    )  # fmt: skip
+    full_share: float = describe(
+        "Share of self-play moves searched in full and recorded (1: every move).", 0.25,
+        min=0.0, max=1.0,
+    )  # fmt: skip
+    considered: int = describe("gumbel: moves sampled at the root.", 16, min=1)
+    c_scale: float = describe("gumbel: scale of sigma(q) = (50 + max N) * c_scale * q.", 0.1,
+                              min=0.0)  # fmt: skip
+    c_puct: float = describe("puct: exploration constant.", 1.5, min=0.0)
+    dirichlet_alpha: float = describe("puct: Dirichlet noise concentration at the root.", 0.3,
+                                      min=0.0)  # fmt: skip
+    noise_fraction: float = describe("puct: share of the noise in the root priors.", 0.25,
+                                     min=0.0, max=1.0)  # fmt: skip
+    replay_size: int = describe("Positions kept in the replay buffer (the newest).", 100_000,
+                                min=1)  # fmt: skip
+    min_replay: int = describe("Positions recorded before training starts.", 2_000, min=1)
+    train_ratio: float = describe(
+        "Positions drawn for training per position recorded by self-play (replay ratio).", 4.0,
+        min=0.0,
+    )  # fmt: skip
+    batch_size: int = describe("Positions per gradient step.", 256, min=1)
+    learning_rate: float = describe("AdamW step size.", 2e-3, min=0.0)
+    lr_schedule: str = describe("'constant', or 'linear' decay to a tenth over the run.",
+                                "linear", choices=("constant", "linear"))  # fmt: skip
+    weight_decay: float = describe("AdamW weight decay.", 1e-4, min=0.0)
+    value_weight: float = describe("Weight of the value loss.", 1.0, min=0.0)
+    ownership_weight: float = describe(
+        "Weight of the ownership loss (games with territory; 0: off).", 1.0, min=0.0
+    )
+    score_weight: float = describe(
+        "Weight of the score-margin loss (games with territory; 0: off).", 0.5, min=0.0
+    )
+    augment: bool = describe("Train on random symmetries of the board.", True)
+    refresh_every: int = describe(
+        "Gradient steps between copies of the newest weights into self-play.", 20, min=1
+    )
+    log_every: int = describe("Self-play moves between logged metrics.", 5_000, min=1)
+
+    def search_settings(self) -> SearchSettings:
+        """The self-play search (the number of simulations varies per move)."""
+        return SearchSettings(
+            kind=self.search, simulations=self.simulations, considered=self.considered,
+            c_scale=self.c_scale, c_puct=self.c_puct, dirichlet_alpha=self.dirichlet_alpha,
+            noise_fraction=self.noise_fraction,
+        )  # fmt: skip

@@ -1,0 +1,119 @@
+"""AlphaZero's network: a residual CNN with policy, value, ownership and score heads.
+
+Input: the game's planes (C, H, W). Trunk: a 3x3 convolution, then ``blocks`` residual blocks
+of two 3x3 convolutions with batch norm. Heads:
+
+- policy: a 1x1 convolution to 2 planes, then a linear layer to one logit per action;
+- value: a 1x1 convolution to 2 planes, a hidden layer, then tanh: the expected result for the
+  player to move (+1 win, -1 loss);
+- ownership (games with territory, KataGo's auxiliary target): a 1x1 convolution to one plane,
+  tanh: who owns each point at the end (+1 the player to move, -1 the opponent);
+- score: from the value head's hidden layer, the final score margin for the player to move,
+  divided by the number of points.
+
+The auxiliary heads give the trunk a dense signal (one target per point, a margin rather than
+a bit) where the game result alone is one noisy bit per game (Wu 2019, "Accelerating
+Self-Play Learning in Go"). For search, :func:`make_evaluate` runs a copy with batch norm folded
+into the convolutions, under ``torch.inference_mode``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+
+@dataclass
+class NetworkShape:
+    """What the network is built from (saved with its weights)."""
+
+    planes: int
+    height: int
+    width: int
+    num_actions: int
+    channels: int = 32
+    blocks: int = 4
+    value_hidden: int = 64
+    ownership: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for a checkpoint."""
+        return asdict(self)
+
+
+def _conv_bn(cin: int, cout: int, kernel: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(cout)
+    )
+
+
+class _Block(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.first = _conv_bn(channels, channels, 3)
+        self.second = _conv_bn(channels, channels, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.second(torch.relu(self.first(x))))
+
+
+class ZeroNet(nn.Module):
+    """Policy, value, ownership and score from board planes (see the module docstring)."""
+
+    def __init__(self, shape: NetworkShape) -> None:
+        super().__init__()
+        self.shape = shape
+        c, points = shape.channels, shape.height * shape.width
+        self.stem = _conv_bn(shape.planes, c, 3)
+        self.blocks = nn.Sequential(*[_Block(c) for _ in range(shape.blocks)])
+        self.policy_conv = _conv_bn(c, 2, 1)
+        self.policy_fc = nn.Linear(2 * points, shape.num_actions)
+        self.value_conv = _conv_bn(c, 2, 1)
+        self.value_fc = nn.Linear(2 * points, shape.value_hidden)
+        self.value_out = nn.Linear(shape.value_hidden, 2)  # value, score
+        self.ownership_conv = nn.Conv2d(c, 1, 1) if shape.ownership else None
+
+    def forward(self, planes: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``logits`` (B, A), ``value`` (B,) in [-1, 1], ``score`` (B,), and ``ownership``
+        (B, H, W) in [-1, 1] when the network has that head."""
+        x = self.blocks(torch.relu(self.stem(planes)))
+        logits = self.policy_fc(torch.relu(self.policy_conv(x)).flatten(1))
+        hidden = torch.relu(self.value_fc(torch.relu(self.value_conv(x)).flatten(1)))
+        value_score = self.value_out(hidden)
+        out = {"logits": logits, "value": torch.tanh(value_score[:, 0]), "score": value_score[:, 1]}
+        if self.ownership_conv is not None:
+            out["ownership"] = torch.tanh(self.ownership_conv(x)[:, 0])
+        return out
+
+    def fused(self) -> ZeroNet:
+        """An inference copy (eval mode) with every batch norm folded into its convolution."""
+        net = copy.deepcopy(self).eval()
+        for module in net.modules():
+            if isinstance(module, nn.Sequential) and len(module) == 2:
+                conv, bn = module[0], module[1]
+                if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                    module[0] = fuse_conv_bn_eval(conv, bn)
+                    module[1] = nn.Identity()
+        return net
+
+
+def make_evaluate(net: ZeroNet, device: str = "cpu") -> Any:
+    """``(planes, masks) -> (log priors, values)`` for the search, on an inference copy of
+    ``net`` (later training does not change it: call again for newer weights)."""
+    frozen = net.fused().to(device)
+
+    def evaluate(planes: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(planes, dtype=np.float32)).to(device)
+            out = frozen(x)
+            mask = torch.from_numpy(np.asarray(masks, dtype=np.bool_)).to(device)
+            logits = torch.log_softmax(out["logits"].masked_fill(~mask, -torch.inf), dim=-1)
+            return logits.cpu().numpy(), out["value"].cpu().numpy()
+
+    return evaluate
