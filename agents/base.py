@@ -76,6 +76,16 @@ class Periodic:
 
 
 @dataclass
+class TwoPlayerGame:
+    """A two-player board game for self-play backends: the PettingZoo AEC game, the network's
+    view of its observations, and (for compiled search) its positions as int64 rows."""
+
+    make_game: Callable[[], Any]
+    obs_transform: Callable[[Any], np.ndarray]
+    positions: Callable[[], Any] | None = None  # -> agents.zero.game.Positions
+
+
+@dataclass
 class TrainContext:
     """Everything a backend needs to train one agent."""
 
@@ -91,6 +101,10 @@ class TrainContext:
     periodic: list[Periodic] = field(default_factory=list)
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)  # backend-specific extras
+    game: TwoPlayerGame | None = None  # two-player board games
+    settings: Any = None  # the algorithm's own typed section (alphazero: ZeroConfig)
+    network: Any = None  # the task's network section (channels, blocks, value_hidden)
+    ray: Any = None  # tasks.config.RayConfig
 
 
 class Backend(abc.ABC):

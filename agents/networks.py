@@ -79,13 +79,3 @@ def sb3_policy_value(policy: Any) -> Any:
         return priors, values
 
     return evaluate
-
-
-def sb3_act(policy: Any, deterministic: bool = False) -> Any:
-    """``(obs, mask) -> action`` from an SB3 (maskable) policy, one observation at a time."""
-
-    def act(obs: np.ndarray, mask: np.ndarray) -> int:
-        action, _ = policy.predict(obs, deterministic=deterministic, action_masks=mask)
-        return int(action)
-
-    return act

@@ -1,4 +1,4 @@
-"""Players for two-player games: a trained network alone, or with tree search on top.
+"""An SB3 policy network as a player of two-player games (search players: agents/zero).
 
 A player is a callable ``(observation, action_mask) -> action``. Players that need the whole
 position (search, GTP engines) also define ``reset()`` and ``observe(action)``; the match
@@ -8,13 +8,10 @@ loop (:func:`agents.selfplay.play_game`) calls them so they keep their own copy 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
-
-from agents.search.mcts import MCTS, PolicyValueFn, SearchConfig, SearchState
 
 
 class NetworkPlayer:
@@ -89,33 +86,3 @@ def numpy_actor(policy: Any) -> list[tuple[np.ndarray, np.ndarray, str]] | None:
         else:
             return None
     return layers
-
-
-class SearchPlayer:
-    """Plays the move MCTS visits most, keeping its own copy of the game to search from."""
-
-    def __init__(
-        self,
-        evaluate: PolicyValueFn,
-        new_state: Callable[[], SearchState],
-        config: SearchConfig,
-        seed: int = 0,
-    ) -> None:
-        self.mcts = MCTS(evaluate, config, seed)
-        self.new_state = new_state
-        self.state = new_state()
-
-    def reset(self) -> None:
-        """Start a new game."""
-        self.state = self.new_state()
-
-    def observe(self, action: int) -> None:
-        """A move was played (by either side)."""
-        self.state.play(int(action))
-
-    def __call__(self, obs: Any, mask: np.ndarray) -> int:
-        counts = self.mcts.search(self.state)
-        counts = np.where(np.asarray(mask, dtype=bool), counts, 0)
-        if counts.sum() == 0:
-            return int(np.flatnonzero(mask)[0])
-        return self.mcts.choose(counts)

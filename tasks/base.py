@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agents.base import Agent, Backend, Periodic
+    from agents.base import Agent, Backend, Periodic, TwoPlayerGame
     from tasks.runs import Run
 
 
@@ -66,6 +66,18 @@ class Task:
     def policy_kwargs(self, cfg: Any) -> dict[str, Any]:
         """Extra policy arguments for the backend (a features extractor, say)."""
         return {}
+
+    def game(self, cfg: Any) -> TwoPlayerGame | None:
+        """What a two-player board game gives self-play backends (None for other tasks)."""
+        return None
+
+    def algorithm_settings(self, cfg: Any) -> Any:
+        """The typed section of the algorithm the config names, for backends that have one."""
+        return None
+
+    def network(self, cfg: Any) -> Any:
+        """The task's network section, for backends that build their own network."""
+        return None
 
     def algorithm(self, cfg: Any) -> str:
         """What trains the agent, as the report names it (the backend's algorithm)."""

@@ -1,16 +1,20 @@
 """Two-player board games trained by self-play: the shared task behind go_small,
 connect_four and tictactoe.
 
-Training: sb3-contrib's MaskablePPO plays one seat of the game (either colour) against an
-opponent pool of its own snapshots plus fixed players (agents/selfplay.py); the network is a
-small residual CNN with policy and value heads (agents/networks.py). Optionally, rounds of
-expert iteration (``expert.every``) train the policy head on MCTS self-play visit counts.
+Training, by ``algo.name``:
 
-Evaluation: the trained network alone ("policy") and with tree search on top ("search",
-agents/search) against every opponent in ``eval.opponents``, both colours, games paired over
-random openings, with win/draw/loss, a 95% Wilson interval, an Elo difference, and the games
-saved where the game has a record format. A subclass says which game, which opponents, and
-how to record games.
+- ``alphazero`` (the ``zero`` backend, agents/zero): self-play games searched by Gumbel
+  AlphaZero or PUCT over a residual policy-value network, which learns the searches' policies
+  and the games' results (and, in Go, who owns each point and the final margin).
+- ``maskable_ppo`` (SB3 or RLlib): one seat of the game against an opponent pool of the
+  learner's own snapshots plus fixed players (agents/selfplay.py).
+
+Evaluation: the trained network alone ("policy") and with tree search on top ("search":
+``search.kind`` gumbel or puct over the network, compiled in agents/zero; Go adds its RAVE
+search) against every opponent in ``eval.opponents``, both colours, games paired over random
+openings, with win/draw/loss, a 95% Wilson interval, an Elo difference, and the games saved
+where the game has a record format. A subclass says which game, which opponents, how the
+search sees its positions, and how to record games.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import Periodic
+from agents.base import Periodic, TwoPlayerGame
+from agents.zero.config import ZeroConfig
 from tasks.base import EvalResult, Task
 from tasks.config import AlgoConfig, ConfigError, EvalConfig, TaskConfig, describe, section
 from tasks.evaluation import wilson_interval
@@ -61,43 +66,28 @@ class NetworkConfig:
     )
 
 
+SEARCH_KINDS = ("gumbel", "puct")
+
+
 @dataclass
 class SearchSection:
-    """Tree search (MCTS with PUCT) used by evaluation, play and gtp."""
+    """Tree search used by evaluation, play and gtp (compiled, over the trained network)."""
 
+    kind: str = describe(
+        "'gumbel': Gumbel AlphaZero's root (sequential halving over the network's best "
+        "moves) and its deterministic choice inside the tree; 'puct': AlphaZero's PUCT.",
+        "puct",
+        choices=SEARCH_KINDS,
+    )
     simulations: int = describe("Simulations per move (0: no search).", 64, min=0)
-    c_puct: float = describe("Exploration constant of PUCT.", 1.5, min=0.0)
-    batch_size: int = describe("Leaves evaluated per network call.", 8, min=1)
+    c_puct: float = describe("puct: exploration constant.", 1.5, min=0.0)
+    considered: int = describe("gumbel: moves considered at the root.", 16, min=1)
+    c_scale: float = describe("gumbel: scale of sigma(q) = (50 + max N) * c_scale * q.", 0.1,
+                              min=0.0)  # fmt: skip
     prior_mix: float = describe(
         "Share of a uniform prior mixed into the network's priors at every node.",
         0.0, min=0.0, max=1.0,
     )  # fmt: skip
-    rollout_weight: float = describe(
-        "AlphaGo's mixing: leaf value = (1 - w) * network + w * a random playout's result.",
-        0.0, min=0.0, max=1.0,
-    )  # fmt: skip
-
-
-@dataclass
-class ExpertSection:
-    """Expert iteration: rounds of MCTS self-play whose visit counts train the policy head."""
-
-    every: int = describe("Run a round every this many environment steps (0: never).", 0, min=0)
-    games: int = describe("Self-play games per round.", 8, min=1)
-    simulations: int = describe(
-        "Simulations per move of the teacher search (PUCT; Go's RAVE search: playouts).",
-        64, min=1,
-    )  # fmt: skip
-    sample_moves: int = describe(
-        "Moves of each game sampled in proportion to the visits (then the most visited).",
-        8, min=0,
-    )  # fmt: skip
-    noise_fraction: float = describe(
-        "Share of Dirichlet noise in the root priors.", 0.25, min=0.0, max=1.0
-    )
-    epochs: int = describe("Passes over a round's positions.", 2, min=1)
-    batch_size: int = describe("Positions per gradient step.", 64, min=1)
-    learning_rate: float = describe("Adam step size of the policy-head training.", 3e-4, min=0.0)
 
 
 @dataclass
@@ -132,7 +122,9 @@ class BoardGameConfig(TaskConfig):
     selfplay: SelfPlayConfig = section(SelfPlayConfig, "Self-play opponent pool.")
     network: NetworkConfig = section(NetworkConfig, "Policy-value network.")
     search: SearchSection = section(SearchSection, "Tree search.")
-    expert: ExpertSection = section(ExpertSection, "Expert iteration during training (SB3).")
+    zero: ZeroConfig = section(
+        ZeroConfig, "AlphaZero (algo.name=alphazero): self-play and learning."
+    )
 
 
 def elo_difference(score: float, games: int) -> float:
@@ -148,10 +140,9 @@ class BoardGameTask(Task):
     curves = ("charts/episode_length", "losses/value_loss", "losses/entropy_loss")
 
     def validate(self, cfg: Any) -> None:
-        if cfg.expert.every and cfg.backend == "rllib":
+        if cfg.algo.name == "alphazero" and cfg.network.kind != "cnn":
             raise ConfigError(
-                "expert.every: expert iteration trains SB3 policies; use backend=sb3 or "
-                "expert.every=0"
+                "network.kind: alphazero trains its own residual CNN; set network.kind=cnn"
             )
 
     # -- what a game supplies -----------------------------------------------------------------
@@ -175,15 +166,23 @@ class BoardGameTask(Task):
     def record_game(self, cfg: Any, run: Any, label: str, record: Any, index: int) -> None:
         """Save one evaluation game (Go writes SGF); nothing by default."""
 
-    def search_state(self, cfg: Any) -> Any:
-        """A fresh game position for the tree search."""
-        from agents.search.states import AECState
-
-        game = self.make_game(cfg)
-        game.reset(seed=0)
-        return AECState(game, self.obs_transform)
+    def positions(self, cfg: Any) -> Any:
+        """The game's compiled positions for search (``agents.zero.game.Positions``)."""
+        raise NotImplementedError
 
     # -- training -----------------------------------------------------------------------------
+
+    def game(self, cfg: Any) -> TwoPlayerGame:
+        return TwoPlayerGame(
+            functools.partial(self.make_game, cfg), self.obs_transform,
+            functools.partial(self.positions, cfg),
+        )  # fmt: skip
+
+    def algorithm_settings(self, cfg: Any) -> Any:
+        return cfg.zero if cfg.algo.name == "alphazero" else None
+
+    def network(self, cfg: Any) -> Any:
+        return cfg.network
 
     def _pool(self, cfg: Any) -> Any:
         from agents.selfplay import OpponentPool
@@ -236,41 +235,14 @@ class BoardGameTask(Task):
                 metrics[f"charts/win_rate/{name}"] = result["score"]
             return metrics
 
-        if cfg.resume and cfg.backend != "rllib":
-            self._restore_pool(cfg, run)
-        hooks = [Periodic(cfg.selfplay.snapshot_every, snapshot, at_end=False)]
-        if cfg.expert.every:
-            hooks.append(Periodic(cfg.expert.every, functools.partial(self.expert_round, cfg),
-                                  at_end=False))  # fmt: skip
+        hooks = []
+        if cfg.algo.name != "alphazero":  # PPO's opponent pool; AlphaZero plays itself
+            if cfg.resume and cfg.backend != "rllib":
+                self._restore_pool(cfg, run)
+            hooks.append(Periodic(cfg.selfplay.snapshot_every, snapshot, at_end=False))
         if cfg.eval.every:
             hooks.append(Periodic(cfg.eval.every, evaluate))
         return hooks
-
-    def expert_search(self, cfg: Any, agent: Any, seed: int) -> Any:
-        """The teacher of expert iteration: ``state -> visit counts``. PUCT over the learner's
-        network, ``expert.simulations`` a move, with root noise."""
-        from agents.expert_iteration import puct_search
-
-        config = self.search_config(cfg, cfg.expert.simulations, cfg.expert.noise_fraction)
-        return puct_search(self.policy_value(agent), config, seed)
-
-    def expert_round(self, cfg: Any, step: int, agent: Any) -> dict[str, float]:
-        """One round of expert iteration (see agents/expert_iteration.py) on the learner."""
-        from agents.expert_iteration import distill, self_play_targets
-
-        expert = cfg.expert
-        seed = cfg.seed * 1_000_003 + step
-        obs, masks, targets = self_play_targets(
-            lambda: self.search_state(cfg), self.expert_search(cfg, agent, seed), expert.games,
-            expert.sample_moves, seed,
-        )  # fmt: skip
-        before, after = distill(agent.model.policy, obs, masks, targets, expert.epochs,
-                                expert.batch_size, expert.learning_rate, seed=step)  # fmt: skip
-        return {
-            "expert/positions": float(len(obs)),
-            "expert/cross_entropy_before": before,
-            "expert/cross_entropy_after": after,
-        }
 
     def _restore_pool(self, cfg: Any, run: Any) -> None:
         """Refill the opponent pool of a resumed run from its kept checkpoints: the snapshots
@@ -303,21 +275,22 @@ class BoardGameTask(Task):
 
         return getattr(agent, "policy_value", None) or sb3_policy_value(agent.model.policy)
 
-    def search_config(self, cfg: Any, simulations: int, noise_fraction: float = 0.0) -> Any:
-        """PUCT settings from the ``search`` section, with this many simulations a move."""
-        from agents.search.mcts import SearchConfig
+    def search_settings(self, cfg: Any) -> Any:
+        """The ``search`` section as the compiled search's settings (no self-play noise)."""
+        from agents.zero.tree import SearchSettings
 
         search = cfg.search
-        return SearchConfig(
-            simulations, search.c_puct, search.batch_size, noise_fraction=noise_fraction,
-            rollout_weight=search.rollout_weight, prior_mix=search.prior_mix,
+        return SearchSettings(
+            kind=search.kind, simulations=max(search.simulations, 1), c_puct=search.c_puct,
+            considered=search.considered, c_scale=search.c_scale,
         )  # fmt: skip
 
     def search_player(self, cfg: Any, agent: Any, seed: int = 0) -> Any:
-        from agents.players import SearchPlayer
+        """The network with ``search.simulations`` simulations a move of the compiled search."""
+        from agents.zero.player import SearchPlayer, as_evaluate
 
-        config = self.search_config(cfg, cfg.search.simulations)
-        return SearchPlayer(self.policy_value(agent), lambda: self.search_state(cfg), config, seed)
+        evaluate = as_evaluate(self.policy_value(agent), cfg.search.prior_mix)
+        return SearchPlayer(self.positions(cfg), evaluate, self.search_settings(cfg), seed)
 
     def match(
         self, cfg: Any, player: Any, opponent: str, games: int, seed: int, on_game: Any = None

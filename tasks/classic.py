@@ -61,15 +61,18 @@ class TicTacToeTask(_ClassicTask):
     """Tic-tac-toe: self-play PPO, evaluated against random and perfect minimax play."""
 
     name = "tictactoe"
-    description = (
-        "Self-play MaskablePPO on tic-tac-toe, evaluated against random and perfect minimax"
-    )
+    description = "Self-play on tic-tac-toe (AlphaZero or MaskablePPO), evaluated against random and perfect minimax"
     config_cls = TicTacToeConfig
 
     def make_game(self, cfg: Any) -> Any:
         from pettingzoo.classic import tictactoe_v3
 
         return tictactoe_v3.env()
+
+    def positions(self, cfg: Any) -> Any:
+        from envs.classic.tictactoe import TicTacToePositions
+
+        return TicTacToePositions()
 
 
 class ConnectFourTask(_ClassicTask):
@@ -83,6 +86,11 @@ class ConnectFourTask(_ClassicTask):
         from pettingzoo.classic import connect_four_v3
 
         return connect_four_v3.env()
+
+    def positions(self, cfg: Any) -> Any:
+        from envs.classic.connect_four import ConnectFourPositions
+
+        return ConnectFourPositions()
 
     def minimax_depth(self, cfg: Any) -> int | None:
         return cfg.env.minimax_depth

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import sys
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -19,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from agents.backends import BACKENDS
+from agents.backends import ALGORITHMS, BACKENDS, backend_for
 from agents.settings import describe, section
 
 
@@ -56,9 +57,6 @@ class EvalConfig:
     )
     periodic_episodes: int = describe("Episodes per periodic evaluation during training.", 5, min=1)
     deterministic: bool = describe("Act greedily (no sampling) when evaluating.", True)
-
-
-ALGORITHMS = ("ppo", "maskable_ppo", "a2c", "dqn", "sac")
 
 
 @dataclass
@@ -113,6 +111,11 @@ class RayConfig:
         "Environments per env runner (0: algo.n_envs spread over the env runners).", 0, min=0
     )
     num_learners: int = describe("Learner processes (0: learn in the driver).", 0, min=0)
+    num_selfplay_workers: int = describe(
+        "algo.name=alphazero: self-play Ray actors feeding the learner (0: self-play in the "
+        "training process only).",
+        0, min=0,
+    )  # fmt: skip
     num_gpus_per_learner: float = describe("GPUs per learner.", 0.0, min=0.0)
     num_cpus_per_learner: float = describe("CPUs per learner.", 1.0, min=0.0)
     policies: str = describe(
@@ -247,8 +250,31 @@ def _unknown_key(key: str, known: list[str]) -> ConfigError:
     return ConfigError(f"unknown config key '{key}'{hint}")
 
 
+# Keys that configs once had: an old run's config.yaml (or a YAML file) that still sets one
+# loads with a one-line warning instead of an unknown-key error.
+REMOVED_KEYS: dict[str, str] = {
+    "expert": "expert iteration was removed (it made the network weaker; see algo.name=alphazero)",
+    "search.rollout_weight": "the Python PUCT search and its random playouts were removed",
+    "search.batch_size": "the compiled search evaluates one leaf per game per step",
+}
+
+
+def removed_key(key: str) -> str | None:
+    """Why ``key`` (or the section holding it) is no longer a config key, or None."""
+    for old, reason in REMOVED_KEYS.items():
+        if key == old or key.startswith(old + "."):
+            return reason
+    return None
+
+
 def set_value(cfg: Any, key: str, value: Any, source: str = "") -> None:
-    """Set the dotted ``key`` of ``cfg`` to ``value`` after checking it; errors name the key."""
+    """Set the dotted ``key`` of ``cfg`` to ``value`` after checking it; errors name the key.
+
+    A key in :data:`REMOVED_KEYS` is skipped with a one-line warning on stderr."""
+    reason = removed_key(key)
+    if reason is not None:
+        print(f"warning: config key '{key}' is ignored: {reason}", file=sys.stderr)
+        return
     parts = key.split(".")
     target = cfg
     for depth, part in enumerate(parts):
@@ -336,6 +362,10 @@ def load_config(
             value = text.partition("=")[2]
         set_value(cfg, key, value)
     cfg.task = task
+    try:  # a native algorithm (alphazero) brings its own backend
+        cfg.backend = backend_for(cfg.backend, cfg.algo.name)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
     return cfg
 
 

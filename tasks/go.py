@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from tasks.boardgames import (
+    SEARCH_KINDS,
     BoardEvalConfig,
     BoardGameConfig,
     BoardGameTask,
@@ -63,9 +64,10 @@ class GoSearchConfig(SearchSection):
 
     kind: str = describe(
         "'rave': Monte Carlo tree search with RAVE and playout policies (agents/baselines/go_mcts), "
-        "the network's policy biasing the root; 'puct': AlphaZero-style PUCT over the network.",
+        "the network's policy biasing the root; 'gumbel': Gumbel AlphaZero over the network; "
+        "'puct': AlphaZero's PUCT over the network.",
         "rave",
-        choices=("rave", "puct"),
+        choices=("rave", *SEARCH_KINDS),
     )
     rave_equivalence: float = describe(
         "RAVE: simulations after which a move's own results weigh as much as its AMAF ones.",
@@ -158,6 +160,14 @@ class GoSmallTask(BoardGameTask):
             margin_reward=cfg.env.margin_reward, features=cfg.env.features,
         )  # fmt: skip
 
+    def positions(self, cfg: Any) -> Any:
+        from envs.go.kernels import GoPositions
+
+        return GoPositions(
+            cfg.env.board_size, komi=cfg.env.komi, max_moves=self.max_moves(cfg),
+            history=cfg.env.history, features=cfg.env.features,
+        )  # fmt: skip
+
     def player(self, cfg: Any, name: str, seed: int) -> Any:
         from agents.baselines.go import GnuGoPlayer, HeuristicGoPlayer
 
@@ -171,7 +181,7 @@ class GoSmallTask(BoardGameTask):
     def search_player(self, cfg: Any, agent: Any, seed: int = 0) -> Any:
         """``search.kind``: Monte Carlo Go with RAVE (the network biasing the root when
         ``search.prior_weight`` > 0) or the generic PUCT search over the network."""
-        if cfg.search.kind == "puct":
+        if cfg.search.kind != "rave":
             return super().search_player(cfg, agent, seed)
         from agents.baselines.go_mcts import RaveConfig, RaveGoPlayer
 
@@ -192,22 +202,6 @@ class GoSmallTask(BoardGameTask):
 
         size, komi = cfg.env.board_size, cfg.env.komi
         return RaveGoPlayer(size, komi, self.max_moves(cfg), config, seed, prior)
-
-    def expert_search(self, cfg: Any, agent: Any, seed: int) -> Any:
-        """With ``search.kind: rave`` the teacher is the RAVE search (``expert.simulations``
-        playouts a move, one tree), far stronger than PUCT over the learner's network."""
-        if cfg.search.kind == "puct":
-            return super().expert_search(cfg, agent, seed)
-        from dataclasses import replace
-
-        search = replace(cfg.search, simulations=cfg.expert.simulations, threads=1)
-        teacher = self.search_player(replace(cfg, search=search), agent, seed)
-
-        def search(state: Any) -> Any:
-            mask = state.legal_mask()
-            return teacher.visits(state.env.unwrapped.game, state.observation(), mask)
-
-        return search
 
     def record_game(self, cfg: Any, run: Any, label: str, record: Any, index: int) -> None:
         from envs.go.game import GoGame
@@ -249,9 +243,9 @@ class GoSmallTask(BoardGameTask):
     def describe_search(self, cfg: Any) -> str:
         """One line saying what the ``search`` player is."""
         search = cfg.search
-        if search.kind == "puct":
-            return (f"search: PUCT over the network, {search.simulations} simulations a move, "
-                    f"playout weight {search.rollout_weight}")  # fmt: skip
+        if search.kind != "rave":
+            name = "Gumbel AlphaZero" if search.kind == "gumbel" else "PUCT"
+            return f"search: {name} over the network, {search.simulations} simulations a move"
         prior = (f"the network's policy biasing the root (weight {search.prior_weight})"
                  if search.prior_weight > 0 else "without the network")  # fmt: skip
         return (f"search: Monte Carlo tree search with RAVE, {search.simulations} playouts "

@@ -100,6 +100,10 @@ class Session:
             periodic=self.task.periodic(cfg, run),
             policy_kwargs=self.task.policy_kwargs(cfg),
             options={"config": cfg},
+            game=self.task.game(cfg),
+            settings=self.task.algorithm_settings(cfg),
+            network=self.task.network(cfg),
+            ray=cfg.ray,
         )
         return self.task.backend(cfg).train(ctx)
 
@@ -169,6 +173,10 @@ def load_context(task: Task, cfg: Any, device: str | None = None) -> TrainContex
         save_checkpoint=None,  # type: ignore[arg-type]
         checkpoint_every=0,
         options={"config": cfg},
+        game=task.game(cfg),
+        settings=task.algorithm_settings(cfg),
+        network=task.network(cfg),
+        ray=cfg.ray,
     )
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import uuid
 import warnings
 from collections.abc import Callable
@@ -30,12 +29,12 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from agents.backends.ray_cluster import ensure_ray
 from agents.backends.rllib_agent import MODULE_FILE, is_masked_space
 from agents.base import Agent, Backend, TrainContext, resolve_device
 
 SINGLE_MODULE = "default_policy"  # RLlib's module id for single-agent tasks
 PPO_FAMILY = ("ppo", "maskable_ppo")  # both PPO: masking comes from the observations
-ALGORITHMS = (*PPO_FAMILY, "dqn", "sac")
 
 # learnloop knob -> RLlib PPOConfig.training() argument; (name, rllib name, value from algo).
 PPO_KNOBS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
@@ -78,23 +77,6 @@ def _settings(ctx: TrainContext) -> tuple[Any, dict[str, Any]]:
         num_gpus_per_learner=0.0, num_cpus_per_learner=1.0,
     )  # fmt: skip
     return ray_cfg, dict(getattr(cfg, "rllib", None) or {})
-
-
-def ensure_ray(address: str = "") -> bool:
-    """Start or join Ray unless this process already has; True when this call started it.
-
-    Empty ``address``: inside a Ray job (``RAY_ADDRESS`` set) join that cluster, else start a
-    local Ray with this machine's CPUs and no dashboard. ``auto`` or an address: join it.
-    """
-    import ray
-
-    if ray.is_initialized():
-        return False
-    kwargs: dict[str, Any] = {"include_dashboard": False}
-    if not address and not os.environ.get("RAY_ADDRESS"):
-        kwargs["num_cpus"] = os.cpu_count() or 1
-    ray.init(address=address or None, **kwargs)
-    return True
 
 
 def env_runner_layout(algo: Any, ray_cfg: Any) -> tuple[int, int, int]:
@@ -181,12 +163,10 @@ def uses_actor_critic_module(env: Any, policy_kwargs: dict[str, Any]) -> bool:
 
 def check_algorithm(name: str) -> None:
     """ValueError, in one line, for an algorithm RLlib's new API stack does not run here."""
-    if name not in ALGORITHMS:
-        why = " (RLlib's new API stack has no A2C)" if name == "a2c" else ""
-        raise ValueError(
-            f"algo.name={name!r} is not available under backend=rllib{why}; "
-            f"use one of: {', '.join(ALGORITHMS)}"
-        )
+    from agents.backends import backend_for
+
+    if backend_for("rllib", name) != "rllib":
+        raise ValueError(f"algo.name={name!r} runs on its own backend, not under backend=rllib")
 
 
 def build_config(ctx: TrainContext, probe: Any, env_name: str) -> Any:

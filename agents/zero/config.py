@@ -63,6 +63,11 @@ class ZeroConfig:
     refresh_every: int = describe(
         "Gradient steps between copies of the newest weights into self-play.", 20, min=1
     )
+    learner_selfplay: bool = describe(
+        "With ray.num_selfplay_workers > 0: the learner's process also plays between gradient "
+        "steps (off for a GPU learner whose time is better spent learning).",
+        True,
+    )
     log_every: int = describe("Self-play moves between logged metrics.", 5_000, min=1)
 
     def search_settings(self) -> SearchSettings:

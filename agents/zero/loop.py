@@ -19,7 +19,7 @@ from agents.zero.game import Positions
 from agents.zero.learner import Learner
 from agents.zero.network import ZeroNet, make_evaluate
 from agents.zero.replay import ReplayBuffer, Samples
-from agents.zero.selfplay import SelfPlay
+from agents.zero.selfplay import SelfPlay, SelfPlayStats
 
 
 class ZeroLoop:
@@ -40,6 +40,7 @@ class ZeroLoop:
         self.recorded = 0  # positions recorded into the buffer
         self.trained = 0  # positions drawn for training
         self.games = 0
+        self.stats = SelfPlayStats()
         self._losses: dict[str, list[float]] = {}
         self._clock = _Clock()
 
@@ -48,20 +49,23 @@ class ZeroLoop:
         """The network being trained."""
         return self.learner.net
 
-    def add(self, samples: list[Samples], games: int, moves: int) -> None:
+    def add(self, samples: list[Samples], stats: SelfPlayStats, moves: int) -> None:
         """Finished games' positions into the buffer (from this process or from workers)."""
         for part in samples:
             self.buffer.add(part)
             self.recorded += len(part)
-        self.games += games
+        self.games += stats.games
         self.step += moves
-        self._clock.add(moves, sum(len(p) for p in samples), games)
+        self.stats.games += stats.games
+        self.stats.moves += stats.moves
+        self.stats.first_player_score += stats.first_player_score
+        self._clock.add(moves, sum(len(p) for p in samples), stats.games)
 
     def play(self) -> None:
         """One move of every local self-play game."""
-        before = self.selfplay.stats.games
         moves, finished = self.selfplay.step()
-        self.add(finished, self.selfplay.stats.games - before, moves)
+        stats, self.selfplay.stats = self.selfplay.stats, SelfPlayStats()
+        self.add(finished, stats, moves)
 
     def train(self, fraction_done: float) -> int:
         """Gradient steps until the replay ratio is met; returns how many were taken."""
@@ -92,11 +96,10 @@ class ZeroLoop:
             prefix = "charts/" if name == "learning_rate" else "losses/"
             out[prefix + name] = float(np.mean(values))
         self._losses = {}
-        stats = self.selfplay.stats
+        stats, self.stats = self.stats, SelfPlayStats()
         if stats.games:
             out["charts/episode_length"] = stats.moves / stats.games
             out["charts/first_player_score"] = stats.first_player_score / stats.games
-            self.selfplay.stats = type(stats)()
         out.update(self._clock.rates())
         out["charts/replay_size"] = float(self.buffer.size)
         out["charts/learner_steps"] = float(self.learner.steps)

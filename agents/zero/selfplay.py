@@ -10,7 +10,7 @@ position under a random symmetry of the board, so its own asymmetries do not ste
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,7 +45,6 @@ class SelfPlayStats:
     games: int = 0
     moves: int = 0
     first_player_score: float = 0.0  # wins + draws / 2 of the player who moves first
-    lengths: list[int] = field(default_factory=list)
 
 
 class SelfPlay:
@@ -120,7 +119,6 @@ class SelfPlay:
         stats.games += 1
         stats.moves += int(self.lengths[game])
         stats.first_player_score += (first + 1) / 2
-        stats.lengths.append(int(self.lengths[game]))
         self.lengths[game] = 0
         records, self.records[game] = self.records[game], []
         if not records:

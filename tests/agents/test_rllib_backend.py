@@ -95,7 +95,6 @@ def test_common_knobs_reach_rllib_under_its_own_names(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("algo.name=a2c", "algo.name='a2c'"),
         ("rllib={nonsense: {a: 1}}", "rllib.nonsense"),
         ("rllib={training: {no_such_arg: 1}}", "rllib.training"),
     ],
@@ -106,6 +105,13 @@ def test_unsupported_settings_name_the_bad_value(
     ctx = context("cartpole", ["backend=rllib", override], tmp_path)
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         build_config(ctx, ctx.make_env(0), "unused")
+
+
+def test_an_algorithm_rllib_lacks_is_refused_when_the_config_loads(tmp_path: Path) -> None:
+    from tasks.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"algo.name='a2c' is not available under backend=rllib"):
+        context("cartpole", ["backend=rllib", "algo.name=a2c"], tmp_path)
 
 
 # -- single-agent: train, resume, evaluate ------------------------------------------------------

@@ -52,7 +52,7 @@ def test_int_given_to_float_field_and_strings_kept() -> None:
         ("train.total_steps=1.5", "train.total_steps: expected int, got 1.5"),
         ("seed=-1", "seed: -1 is below the minimum 0"),
         ("algo.gamma=1.5", "algo.gamma: 1.5 is above the maximum 1.0"),
-        ("algo.name=foo", "algo.name: 'foo' is not one of: ppo, maskable_ppo, a2c, dqn, sac"),
+        ("algo.name=foo", "algo.name: 'foo' is not one of: ppo, maskable_ppo, a2c, dqn, sac, alphazero"),
         ("eval.deterministic=maybe", "eval.deterministic: expected bool, got 'maybe'"),
         ("algo.net_arch=[64, x]", "algo.net_arch[1]: expected int, got 'x'"),
         ("train=5", "train: expected a section (a mapping), got 5"),
@@ -89,3 +89,16 @@ def test_help_rows_cover_every_field() -> None:
     assert rows["algo.net_arch"][1] == "list[int]"
     assert rows["env.max_episode_steps"][2] == "500"
     assert all(row[3] for row in rows.values()), "every field needs a description"
+
+
+def test_a_removed_key_in_an_old_config_is_ignored_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tasks.go import GoSmallConfig
+
+    old = tmp_path / "config.yaml"
+    old.write_text("search:\n  rollout_weight: 1.0\n  simulations: 7\nexpert:\n  every: 100\n")
+    cfg = load_config(GoSmallConfig, "go_small", old, [])
+    assert cfg.search.simulations == 7
+    err = capsys.readouterr().err
+    assert "'search.rollout_weight' is ignored" in err and "'expert' is ignored" in err

@@ -1,0 +1,87 @@
+"""A player that searches before each move: any policy-value network plus the batched search.
+
+It follows the game it plays (``reset`` before a game, ``observe`` after every move, its own
+included) in its own position row, keeps the subtree of each move it sees, and on its turn
+runs ``settings.simulations`` simulations without noise and plays the chosen move. With a
+Gumbel root that is the survivor of sequential halving; with PUCT the most visited move.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from agents.zero.game import Positions
+from agents.zero.search import BatchedSearch, Evaluate
+from agents.zero.tree import SearchSettings
+
+# (planes (B, ...), masks (B, A)) -> (probabilities (B, A), values (B,)) for the player to move.
+PolicyValue = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def as_evaluate(policy_value: PolicyValue, prior_mix: float = 0.0) -> Evaluate:
+    """The search's ``evaluate`` (log priors) from a network's probabilities, with a share
+    ``prior_mix`` of the uniform prior over the legal moves mixed in (a small network often puts
+    ~0 on the one move that matters, and the search then never tries it)."""
+
+    def evaluate(planes: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        priors, values = policy_value(planes, masks)
+        priors = np.where(masks, np.asarray(priors, dtype=np.float64), 0.0)
+        total = priors.sum(axis=1, keepdims=True)
+        legal = masks.sum(axis=1, keepdims=True)
+        uniform = masks / np.maximum(legal, 1)
+        priors = np.where(total > 0, priors / np.maximum(total, 1e-300), uniform)
+        if prior_mix > 0:
+            priors = (1 - prior_mix) * priors + prior_mix * uniform
+        with np.errstate(divide="ignore"):
+            logits = np.where(masks, np.log(priors), -np.inf)
+        return logits.astype(np.float32), np.asarray(values, dtype=np.float32)
+
+    return evaluate
+
+
+class SearchPlayer:
+    """Plays by searching from the game's current position (see the module docstring)."""
+
+    def __init__(
+        self,
+        positions: Positions,
+        evaluate: Evaluate,
+        settings: SearchSettings,
+        seed: int = 0,
+    ) -> None:
+        self.positions, self.settings = positions, settings
+        self.search = BatchedSearch(positions, evaluate, settings, games=1, seed=seed)
+        self.seconds = 0.0  # time spent searching, for time-per-move comparisons
+        self.moves = 0
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new game from the initial position."""
+        self.search.reset(0)
+
+    def seed(self, seed: int) -> None:
+        """Restart the random stream (ties between equal moves)."""
+        self.search.rng = np.random.default_rng(seed)
+
+    def observe(self, action: int) -> None:
+        """A move was played, by either side."""
+        self.search.advance(np.zeros(1, dtype=np.int64), np.array([int(action)]))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __call__(self, obs: object, mask: np.ndarray) -> int:
+        started = time.perf_counter()
+        result = self.search.run(np.zeros(1, dtype=np.int64))
+        self.seconds += time.perf_counter() - started
+        self.moves += 1
+        action = int(result.actions[0])
+        if not np.asarray(mask, dtype=bool)[action]:  # the game and this player disagree
+            raise RuntimeError(
+                f"search chose action {action}, illegal in the game it was asked about: "
+                "the player missed a move (observe) or a reset"
+            )
+        return action

@@ -1,0 +1,104 @@
+"""Replay buffer, augmentation, the network's inference copy, and checkpoints of the network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from agents.zero.backend import ZeroAgent, load_network
+from agents.zero.learner import augment
+from agents.zero.network import NetworkShape, ZeroNet
+from agents.zero.replay import ReplayBuffer, Samples
+from envs.classic.connect_four import ConnectFourPositions
+from envs.go.kernels import GoPositions
+
+
+def samples(count: int, shape: tuple[int, int, int], actions: int, start: int = 0) -> Samples:
+    rng = np.random.default_rng(start)
+    policy = rng.random((count, actions)).astype(np.float32)
+    return Samples(
+        planes=rng.integers(0, 2, (count, *shape)).astype(np.uint8),
+        masks=np.ones((count, actions), dtype=bool),
+        policy=policy / policy.sum(1, keepdims=True),
+        value=np.arange(start, start + count, dtype=np.float32),
+        score=np.zeros(count, dtype=np.float32),
+        ownership=np.zeros((count, *shape[1:]), dtype=np.int8),
+    )
+
+
+def test_replay_keeps_the_newest_and_round_trips(tmp_path: Path) -> None:
+    buffer = ReplayBuffer(10, (2, 3, 3), 9)
+    buffer.add(samples(7, (2, 3, 3), 9, start=0))
+    buffer.add(samples(6, (2, 3, 3), 9, start=7))
+    assert buffer.size == 10
+    assert sorted(buffer.data.value.tolist()) == list(range(3, 13))  # 0-2 fell out
+    buffer.save(tmp_path / "replay.npz")
+    other = ReplayBuffer(10, (2, 3, 3), 9)
+    other.load(tmp_path / "replay.npz")
+    assert sorted(other.data.value.tolist()) == list(range(3, 13))
+    other.add(samples(1, (2, 3, 3), 9, start=13))  # the oldest (3) goes first
+    assert sorted(other.data.value.tolist()) == list(range(4, 14))
+    with pytest.raises(ValueError, match="this game needs"):
+        ReplayBuffer(10, (2, 4, 4), 17).load(tmp_path / "replay.npz")
+    (tmp_path / "bad.npz").write_bytes(b"not an archive")
+    with pytest.raises(ValueError, match="unreadable"):
+        other.load(tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize("positions", [GoPositions(5, komi=0.5), ConnectFourPositions()])
+def test_augmentation_moves_targets_with_the_board(positions) -> None:  # noqa: ANN001
+    """A policy that points at the player's own stones still does after any symmetry."""
+    height, width = positions.board_shape
+    batch = samples(64, positions.obs_shape, positions.num_actions)
+    if positions.num_actions == height * width + 1:  # Go: actions are points
+        policy = batch.planes[:, 0].reshape(64, -1).astype(np.float32)
+        batch.policy = np.concatenate([policy, np.ones((64, 1), np.float32)], axis=1)
+        batch.ownership = batch.planes[:, 1].astype(np.int8)
+    out = augment(batch, positions, np.random.default_rng(0))
+    assert not np.array_equal(out.planes, batch.planes)  # some positions moved
+    if positions.num_actions == height * width + 1:
+        np.testing.assert_array_equal(out.policy[:, :-1].reshape(64, height, width),
+                                      out.planes[:, 0])  # fmt: skip
+        np.testing.assert_array_equal(out.ownership, out.planes[:, 1])
+    else:  # connect four: a column's target follows the column under the flip
+        flipped = np.flatnonzero((out.planes != batch.planes).any(axis=(1, 2, 3)))
+        np.testing.assert_array_equal(out.policy[flipped], batch.policy[flipped][:, ::-1])
+
+
+def test_the_inference_copy_computes_what_the_network_does() -> None:
+    torch.manual_seed(0)
+    net = ZeroNet(NetworkShape(5, 7, 7, 50, channels=16, blocks=2))
+    optimizer = torch.optim.AdamW(net.parameters(), 1e-3)
+    for _ in range(5):  # move the batch-norm statistics off their start
+        out = net(torch.rand(32, 5, 7, 7))
+        loss = out["value"].pow(2).mean() + out["logits"].pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    net.eval()
+    planes = torch.rand(8, 5, 7, 7)
+    with torch.no_grad():
+        plain, fused = net(planes), net.fused()(planes)
+    for name in plain:
+        torch.testing.assert_close(plain[name], fused[name], atol=1e-5, rtol=1e-4)
+
+
+def test_agent_saves_loads_and_refuses_a_corrupt_file(tmp_path: Path) -> None:
+    net = ZeroNet(NetworkShape(2, 3, 3, 9, channels=8, blocks=1, ownership=False))
+    agent = ZeroAgent(net)
+    agent.save(tmp_path)
+    loaded = ZeroAgent(load_network(tmp_path, "cpu"))
+    planes = np.random.default_rng(0).integers(0, 2, (4, 2, 3, 3)).astype(np.float32)
+    masks = np.ones((4, 9), dtype=bool)
+    masks[:, 4] = False
+    for got, want in zip(loaded.policy_value(planes, masks), agent.policy_value(planes, masks),
+                         strict=True):  # fmt: skip
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert (loaded.action_probabilities(planes, masks)[:, 4] == 0).all()
+    assert agent.act(planes[0], masks[0]) != 4
+    (tmp_path / "network.pt").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="could not be loaded"):
+        load_network(tmp_path, "cpu")
