@@ -52,7 +52,10 @@ def test_int_given_to_float_field_and_strings_kept() -> None:
         ("train.total_steps=1.5", "train.total_steps: expected int, got 1.5"),
         ("seed=-1", "seed: -1 is below the minimum 0"),
         ("algo.gamma=1.5", "algo.gamma: 1.5 is above the maximum 1.0"),
-        ("algo.name=foo", "algo.name: 'foo' is not one of: ppo, maskable_ppo, a2c, dqn, sac, alphazero"),
+        (
+            "algo.name=foo",
+            "algo.name: 'foo' is not one of: ppo, maskable_ppo, a2c, dqn, sac, alphazero",
+        ),
         ("eval.deterministic=maybe", "eval.deterministic: expected bool, got 'maybe'"),
         ("algo.net_arch=[64, x]", "algo.net_arch[1]: expected int, got 'x'"),
         ("train=5", "train: expected a section (a mapping), got 5"),
