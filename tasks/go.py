@@ -41,9 +41,10 @@ class GoEnvConfig:
         "Past positions per player in the network's input planes.", 2, min=1, max=8
     )
     features: str = describe(
-        "Input planes: stones only, or stones plus four atari planes.",
+        "Input planes: stones only; 'tactics' adds four atari planes; 'liberties' adds those and "
+        "four planes of chains with two and with three or more liberties.",
         "stones",
-        choices=("stones", "tactics"),
+        choices=("stones", "tactics", "liberties"),
     )
     margin_reward: float = describe(
         "Reward for the score margin on top of +1 / -1: this times margin / (N * N).", 0.0, min=0.0

@@ -15,8 +15,10 @@ from envs.go._kernels import (
     BORDER,
     COLOR,
     EMPTY,
+    HEAD,
     MAX_MOVES,
     MOVES,
+    NEXT,
     OVER,
     PASSES,
     SIZE,
@@ -30,6 +32,7 @@ from envs.go._kernels import (
     legal_mask_into,
     play,
     random_legal,
+    tactics_into,
 )
 from envs.go._scoring import state_area_difference
 
@@ -199,3 +202,57 @@ def playout(s, zob, u):
             candidates[i] = candidates[count]
         play(s, zob, chosen)
     return state_area_difference(s)
+
+
+FEATURE_PLANES = {"stones": 0, "tactics": 4, "liberties": 8}  # extra planes per feature set
+FEATURE_LEVELS = {"stones": 0, "tactics": 1, "liberties": 2}
+
+
+@njit(cache=True)
+def liberty_planes_into(s, color, out):
+    """Write four (N, N) planes into ``out`` (4, N, N), zeroed here: ``color``'s stones in
+    chains of exactly two liberties, the opponent's; ``color``'s stones in chains of three or
+    more, the opponent's. Liberties are counted exactly (distinct empty points)."""
+    n = s[SIZE]
+    width = s[WIDTH]
+    g = _grid(s)
+    out[:] = 0
+    mark = np.zeros(g.shape[1], dtype=np.int64)
+    counted = np.full(g.shape[1], -1, dtype=np.int64)
+    stamp = 0
+    for row in range(n):
+        for col in range(n):
+            p = (row + 1) * width + col + 1
+            stone = g[COLOR, p]
+            if stone != BLACK and stone != 3 - BLACK:
+                continue
+            head = g[HEAD, p]
+            if counted[head] < 0:
+                stamp += 1
+                libs, q = 0, head
+                while True:
+                    for nb in (q - width, q - 1, q + 1, q + width):
+                        if g[COLOR, nb] == EMPTY and mark[nb] != stamp:
+                            mark[nb] = stamp
+                            libs += 1
+                    q = g[NEXT, q]
+                    if q == head:
+                        break
+                counted[head] = libs
+            libs = counted[head]
+            own = 0 if stone == color else 1
+            if libs == 2:
+                out[own, row, col] = 1
+            elif libs >= 3:
+                out[2 + own, row, col] = 1
+
+
+@njit(cache=True)
+def features_into(s, color, level, out):
+    """The extra planes of a feature set (``FEATURE_LEVELS``) for ``color`` into ``out``:
+    level 1 the four atari planes (``tactics_into``), level 2 those and the four liberty
+    planes (``liberty_planes_into``)."""
+    if level >= 1:
+        tactics_into(s, color, out[:4])
+    if level >= 2:
+        liberty_planes_into(s, color, out[4:8])

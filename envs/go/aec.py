@@ -12,7 +12,6 @@ from pettingzoo.utils.env_logger import EnvLogger
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from envs.go import _batch
-from envs.go._kernels import tactics_into
 from envs.go.game import BLACK, REASONS, WHITE, GoGame, IllegalMoveError, action_to_gtp
 from envs.go.render import render_frame
 
@@ -20,14 +19,14 @@ AGENTS = ("black_0", "white_0")
 ILLEGAL_ACTIONS = ("raise", "lose")
 
 
-FEATURES = ("stones", "tactics")
+FEATURES = tuple(_batch.FEATURE_PLANES)  # "stones", "tactics", "liberties"
 TACTICS_PLANES = 4  # see envs.go._kernels.tactics_into
 
 
 def observation_space(board_size: int, history: int, features: str = "stones") -> spaces.Box:
     """Return the Box of the board planes: (2 * history + 1, N, N) float32 in [0, 1], plus
-    four planes with ``features="tactics"``."""
-    extra = TACTICS_PLANES if features == "tactics" else 0
+    four planes with ``features="tactics"`` and eight with ``"liberties"``."""
+    extra = _batch.FEATURE_PLANES[features]
     shape = (2 * history + 1 + extra, board_size, board_size)
     return spaces.Box(low=0.0, high=1.0, shape=shape, dtype=np.float32)
 
@@ -82,7 +81,10 @@ class GoEnv(AECEnv):
     ``features="tactics"`` appends four planes of atari facts from the observer's side (the
     kind of input features AlphaGo gave its networks, which small networks cannot easily
     derive themselves): its stones in atari, the opponent's stones in atari, the points that
-    capture, and the points that extend its own chains in atari.
+    capture, and the points that extend its own chains in atari. ``features="liberties"`` adds
+    four more: its stones in chains of exactly two liberties, the opponent's, and its stones
+    in chains of three or more, the opponent's (with the atari planes: liberties 1, 2, 3+ for
+    both sides, KataGo's liberty inputs).
 
     ## Rewards
 
@@ -109,7 +111,8 @@ class GoEnv(AECEnv):
     - ``illegal_action`` ("raise" | "lose"): an illegal action raises ``IllegalMoveError`` (a
       ``ValueError`` naming the GTP move and the reason), or loses the game.
     - ``render_mode`` (None | "ansi" | "rgb_array"): text with GTP coordinates, or a picture.
-    - ``features`` ("stones" | "tactics"): the planes above, or those plus four atari planes.
+    - ``features`` ("stones" | "tactics" | "liberties"): the planes above, or those plus four
+      atari planes, or plus those and four liberty planes.
     - ``score_at_cap`` (bool, False): at the move cap, end the game as terminated and reward
       it by the Tromp-Taylor score like a finished game, instead of truncating it with 0.
       Self-play learners use it: against players that never pass, the cap is how most early
@@ -152,7 +155,8 @@ class GoEnv(AECEnv):
         self.margin_reward = float(margin_reward)
         if features not in FEATURES:
             raise ValueError(f"features must be one of {FEATURES}, got {features!r}")
-        self.tactics = features == "tactics"
+        self.feature_level = _batch.FEATURE_LEVELS[features]
+        self.extra_planes = _batch.FEATURE_PLANES[features]
         self.game = GoGame(board_size, komi=komi, max_moves=max_moves, superko=superko)
         self.history = check_history(history)
         self.illegal_action = check_illegal_action(illegal_action)
@@ -197,10 +201,10 @@ class GoEnv(AECEnv):
         game = self.game
         on_turn = agent == self.agent_selection
         color = self._colors[agent]
-        stones = obs[:-TACTICS_PLANES] if self.tactics else obs
+        stones = obs[: len(obs) - self.extra_planes]
         _batch.observe_into(game._s, game._zob, self._past, color, on_turn, stones, mask)
-        if self.tactics:
-            tactics_into(game._s, color, obs[-TACTICS_PLANES:])
+        if self.extra_planes:
+            _batch.features_into(game._s, color, self.feature_level, obs[len(stones) :])
         return {"observation": obs, "action_mask": mask}
 
     def step(self, action: int | None) -> None:

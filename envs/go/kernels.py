@@ -33,7 +33,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from envs.go._batch import non_eye_points, observe_into, play_record, record
+from envs.go._batch import (
+    FEATURE_LEVELS,
+    FEATURE_PLANES,
+    features_into,
+    liberty_planes_into,
+    non_eye_points,
+    observe_into,
+    play_record,
+    record,
+)
 from envs.go._kernels import (
     BLACK,
     BORDER,
@@ -69,14 +78,13 @@ from envs.go._kernels import _grid as grid
 from envs.go._kernels import _in_atari as in_atari
 from envs.go._kernels import _point as point
 from envs.go._scoring import area_difference, area_ownership_into, state_area_difference
-from envs.go.aec import TACTICS_PLANES
 from envs.go.game import REASONS, GoGame, IllegalMoveError, action_to_gtp
 
 __all__ = [
     "BLACK", "BORDER", "COLOR", "EMPTY", "HEAD", "HEADER", "KO", "LIB_SUM", "LIB_SUM_SQ", "LIBS",
     "MAX_MOVES", "MOVES", "NEXT", "OVER", "PASSES", "POINTS", "SIZE", "TO_PLAY", "WHITE", "WIDTH",
-    "GoPositions", "area_difference", "area_ownership_into", "board_into", "check",
-    "empty_point_legal", "grid", "in_atari", "legal_mask_into", "new_state", "non_eye_points",
+    "FEATURE_LEVELS", "FEATURE_PLANES", "GoPositions", "area_difference", "area_ownership_into",
+    "board_into", "check", "empty_point_legal", "features_into", "grid", "liberty_planes_into", "in_atari", "legal_mask_into", "new_state", "non_eye_points",
     "observe_into", "play", "play_record", "point", "random_legal", "record",
     "state_area_difference", "tactics_into", "zobrist_keys",
 ]  # fmt: skip
@@ -93,14 +101,14 @@ def _terminal_value(s, komi):
 
 
 @njit(cache=True)
-def _observe_row(row, zob, length, history, tactics, obs, mask):
+def _observe_row(row, zob, length, history, level, obs, mask):
     s = row[:length]
     n = s[SIZE]
     past = row[length : length + history * n * n].reshape((history, n * n))
     color = s[TO_PLAY]
     observe_into(s, zob, past, color, True, obs[: 2 * history + 1], mask)
-    if tactics:
-        tactics_into(s, color, obs[2 * history + 1 :])
+    if level > 0:
+        features_into(s, color, level, obs[2 * history + 1 :])
 
 
 @njit(cache=True)
@@ -112,21 +120,21 @@ def _play_row(row, zob, length, history, action):
 
 
 @njit(cache=True)
-def _observe_nodes(states, zob, length, history, tactics, games, nodes, obs, masks):
+def _observe_nodes(states, zob, length, history, level, games, nodes, obs, masks):
     for i in range(games.shape[0]):
-        _observe_row(states[games[i], nodes[i]], zob, length, history, tactics, obs[i], masks[i])
+        _observe_row(states[games[i], nodes[i]], zob, length, history, level, obs[i], masks[i])
 
 
 @njit(cache=True)
 def _expand_nodes(
-    states, zob, length, history, tactics, komi, games, parents, children, actions, obs, masks,
+    states, zob, length, history, level, komi, games, parents, children, actions, obs, masks,
     terminal,
 ):  # fmt: skip
     for i in range(games.shape[0]):
         child = states[games[i], children[i]]
         child[:] = states[games[i], parents[i]]
         _play_row(child, zob, length, history, actions[i])
-        _observe_row(child, zob, length, history, tactics, obs[i], masks[i])
+        _observe_row(child, zob, length, history, level, obs[i], masks[i])
         terminal[i] = _terminal_value(child[:length], komi)
 
 
@@ -160,16 +168,16 @@ class GoPositions:
         features: str = "stones",
         superko: bool = True,
     ) -> None:
-        if features not in ("stones", "tactics"):
-            raise ValueError(f"features must be 'stones' or 'tactics', got {features!r}")
+        if features not in FEATURE_PLANES:
+            raise ValueError(f"features must be one of {tuple(FEATURE_PLANES)}, got {features!r}")
         self.game = GoGame(board_size, komi=komi, max_moves=max_moves, superko=superko)
         n = self.game.board_size
         self.board_size, self.komi, self.history = n, float(komi), int(history)
-        self.tactics = features == "tactics"
+        self.level = FEATURE_LEVELS[features]
         self.engine_size = len(self.game.state)
         self.state_size = self.engine_size + self.history * n * n
         self.num_actions = n * n + 1
-        planes = 2 * self.history + 1 + (TACTICS_PLANES if self.tactics else 0)
+        planes = 2 * self.history + 1 + FEATURE_PLANES[features]
         self.obs_shape = (planes, n, n)
         self.board_shape = (n, n)
         self._zob = self.game.zobrist
@@ -205,12 +213,12 @@ class GoPositions:
 
     def observe(self, states, games, nodes, obs, masks) -> None:  # noqa: ANN001
         """Planes and legal masks of ``states[games[i], nodes[i]]``."""
-        _observe_nodes(states, self._zob, self.engine_size, self.history, self.tactics,
+        _observe_nodes(states, self._zob, self.engine_size, self.history, self.level,
                        games, nodes, obs, masks)  # fmt: skip
 
     def expand(self, states, games, parents, children, actions, obs, masks, terminal) -> None:  # noqa: ANN001
         """Children rows from parents by one move each, with planes, masks and results."""
-        _expand_nodes(states, self._zob, self.engine_size, self.history, self.tactics,
+        _expand_nodes(states, self._zob, self.engine_size, self.history, self.level,
                       self.komi, games, parents, children, actions, obs, masks, terminal)  # fmt: skip
 
     def outcome_targets(self, row: np.ndarray) -> tuple[float, np.ndarray]:

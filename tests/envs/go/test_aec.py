@@ -229,4 +229,29 @@ def test_tactics_planes_mark_ataris_and_the_points_that_settle_them() -> None:
     white = game.observe("white_0")["observation"][-4:]
     assert white[0, 0, 2] == 1 and white[3, 0, 3] == 1  # White sees its own atari and D5
     with pytest.raises(ValueError, match="features"):
-        go_env(board_size=5, features="liberties")
+        go_env(board_size=5, features="ladders")
+
+
+def test_liberty_planes_count_each_chain_exactly() -> None:
+    from envs.go.game import GoGame
+    from envs.go.kernels import BLACK, liberty_planes_into
+
+    # Black A5-B5 has two liberties (A4, C5: B4 is White's); White B4 has three (A4 C4 B3);
+    # Black E1 has two (D1, E2); White D5-E5 has three (C5, D4, E4).
+    game = GoGame.from_ascii(
+        """
+        X X . O O
+        . O . . .
+        . . . . .
+        . . . . .
+        . . . . X
+        """,
+        komi=0.5,
+    )
+    out = np.zeros((4, 5, 5), dtype=np.float32)
+    liberty_planes_into(game.state, BLACK, out)
+    own_two, their_two, own_more, their_more = out
+    assert own_two[0, 0] == own_two[0, 1] == own_two[4, 4] == 1 and own_two.sum() == 3
+    assert their_two.sum() == 0 and own_more.sum() == 0
+    assert their_more[1, 1] == their_more[0, 3] == their_more[0, 4] == 1
+    assert their_more.sum() == 3
