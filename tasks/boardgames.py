@@ -31,6 +31,7 @@ from agents.zero.config import ZeroConfig
 from tasks.base import EvalResult, Task
 from tasks.config import AlgoConfig, ConfigError, EvalConfig, TaskConfig, describe, section
 from tasks.evaluation import wilson_interval
+from tasks.report import plot_strength
 
 
 @dataclass
@@ -137,7 +138,10 @@ class BoardGameTask(Task):
     """Self-play training and honest evaluation for a two-player AEC game with masks."""
 
     headline = "charts/win_rate/random"
-    curves = ("charts/episode_length", "losses/value_loss", "losses/entropy_loss")
+    curves = (
+        "charts/episode_length", "losses/value_loss", "losses/entropy_loss", "losses/policy_loss",
+        "losses/ownership_loss", "charts/positions_per_s",
+    )  # fmt: skip
 
     def validate(self, cfg: Any) -> None:
         if cfg.algo.name == "alphazero" and cfg.network.kind != "cnn":
@@ -155,8 +159,9 @@ class BoardGameTask(Task):
         """The network's input from the env's ``observation`` (channels first, float32)."""
         return np.asarray(obs, dtype=np.float32)
 
-    def player(self, cfg: Any, name: str, seed: int) -> Any:
-        """A fixed player by name (``random`` here; games add theirs)."""
+    def player(self, cfg: Any, name: str, seed: int, seconds_per_move: float = 0.0) -> Any:
+        """A fixed player by name (``random`` here; games add theirs). ``seconds_per_move``:
+        the time an opponent that searches may take (0: its own setting)."""
         from agents.selfplay import RandomPolicy
 
         if name == "random":
@@ -293,12 +298,20 @@ class BoardGameTask(Task):
         return SearchPlayer(self.positions(cfg), evaluate, self.search_settings(cfg), seed)
 
     def match(
-        self, cfg: Any, player: Any, opponent: str, games: int, seed: int, on_game: Any = None
+        self,
+        cfg: Any,
+        player: Any,
+        opponent: str,
+        games: int,
+        seed: int,
+        on_game: Any = None,
+        seconds_per_move: float = 0.0,
     ) -> dict[str, float]:
-        """``player`` against the named opponent, both colours."""
+        """``player`` against the named opponent, both colours (an opponent that searches for
+        a time rather than a number of simulations gets ``seconds_per_move``)."""
         from agents.selfplay import play_match
 
-        rival = self.player(cfg, opponent, seed)
+        rival = self.player(cfg, opponent, seed, seconds_per_move)
         try:
             return play_match(
                 lambda: self.make_game(cfg), player, rival, games, seed,
@@ -316,7 +329,9 @@ class BoardGameTask(Task):
         if cfg.eval.with_search and cfg.search.simulations > 0:
             players["search"] = self.search_player(cfg, agent, cfg.seed)
         rows, notes, metrics = [], [], {}
-        pairs = [(p, o) for p in players for o in cfg.eval.opponents]
+        # Opponents that search for our search's time per move play last, once it is known.
+        pairs = sorted(((p, o) for p in players for o in cfg.eval.opponents),
+                       key=lambda pair: pair[1] == "rave")  # fmt: skip
         progress = ProgressDisplay(
             len(pairs), f"{self.name} evaluation", log_every_s=0, unit="matches"
         )
@@ -325,9 +340,12 @@ class BoardGameTask(Task):
             def save(record: Any, index: int, tag: str = f"{label}_vs_{opponent}") -> None:
                 self.record_game(cfg, run, tag, record, index)
 
+            search = players.get("search")  # opponents that search get its time per move
+            seconds = search.time_per_move() if search is not None else 0.0
             try:
                 result = self.match(cfg, players[label], opponent, cfg.eval.episodes,
-                                    seed=10_000 + cfg.seed, on_game=save)  # fmt: skip
+                                    seed=10_000 + cfg.seed, on_game=save,
+                                    seconds_per_move=seconds)  # fmt: skip
             except RuntimeError as error:  # a missing outside engine (GNU Go)
                 notes.append(f"{opponent}: not evaluated: {error}")
                 continue
@@ -335,7 +353,12 @@ class BoardGameTask(Task):
             metrics[f"{label}/score/{opponent}"] = result["score"]
             progress.update(done + 1)
         progress.close()
-        return EvalResult(metrics=metrics, tables={"matches": rows}, notes=notes)
+        result = EvalResult(metrics=metrics, tables={"matches": rows}, notes=notes)
+        strength = plot_strength(run)
+        if strength is not None:
+            result.images.append(("Strength over training: the network alone against each "
+                                  "periodic opponent, at every periodic evaluation", strength))  # fmt: skip
+        return result
 
     def _row(self, label: str, opponent: str, result: dict[str, float]) -> dict[str, Any]:
         games = int(result["games"])

@@ -49,7 +49,7 @@ class _ClassicTask(BoardGameTask):
     def minimax_depth(self, cfg: Any) -> int | None:
         return None
 
-    def player(self, cfg: Any, name: str, seed: int) -> Any:
+    def player(self, cfg: Any, name: str, seed: int, seconds_per_move: float = 0.0) -> Any:
         if name == "minimax":
             from agents.baselines.minimax import MinimaxPlayer
 

@@ -3,7 +3,7 @@
 The board-game pipeline (tasks/boardgames.py) does the training and the matches; this file
 says which game (learnloop's Go engine, area scoring, positional superko), which opponents
 (``random``, ``heuristic``, ``gnugo<level>``), which search (``search.kind``: Monte Carlo Go
-with RAVE, agents/baselines/go_mcts.py, or the generic PUCT search over the network), saves
+with RAVE, agents/search/rave.py, or the generic PUCT search over the network), saves
 every evaluation game as SGF, and adds the ``play`` (a person against the agent in the
 terminal) and ``gtp`` actions.
 """
@@ -27,7 +27,7 @@ from tasks.boardgames import (
 )
 from tasks.config import ConfigError, describe, section
 
-OPPONENT_PATTERN = re.compile(r"^(random|heuristic|gnugo(\d{1,2}))$")
+OPPONENT_PATTERN = re.compile(r"^(random|heuristic|rave|gnugo(\d{1,2}))$")
 
 
 @dataclass
@@ -64,7 +64,7 @@ class GoSearchConfig(SearchSection):
     (``kind: puct``) or Monte Carlo Go with RAVE (``kind: rave``)."""
 
     kind: str = describe(
-        "'rave': Monte Carlo tree search with RAVE and playout policies (agents/baselines/go_mcts), "
+        "'rave': Monte Carlo tree search with RAVE and playout policies (agents/search/rave), "
         "the network's policy biasing the root; 'gumbel': Gumbel AlphaZero over the network; "
         "'puct': AlphaZero's PUCT over the network.",
         "rave",
@@ -106,8 +106,19 @@ def _go_selfplay() -> SelfPlayConfig:
     return SelfPlayConfig(fixed_opponents=["random", "heuristic"])
 
 
-def _go_eval() -> BoardEvalConfig:
-    return BoardEvalConfig(
+@dataclass
+class GoEvalConfig(BoardEvalConfig):
+    """Evaluation against fixed opponents (Go adds GNU Go and today's RAVE search)."""
+
+    rave_seconds: float = describe(
+        "Seconds a move for the 'rave' opponent when no search of ours has played yet in this "
+        "evaluation (otherwise it gets the same time per move as our search).",
+        0.3, min=0.001,
+    )  # fmt: skip
+
+
+def _go_eval() -> GoEvalConfig:
+    return GoEvalConfig(
         opponents=["random", "heuristic", "gnugo1", "gnugo10"],
         periodic_opponents=["random", "heuristic"],
         opening_moves=2,
@@ -120,7 +131,7 @@ class GoSmallConfig(BoardGameConfig):
 
     env: GoEnvConfig = section(GoEnvConfig, "The board and rules.")
     selfplay: SelfPlayConfig = section(_go_selfplay, "Self-play opponent pool.")
-    eval: BoardEvalConfig = section(_go_eval, "Evaluation.")
+    eval: GoEvalConfig = section(_go_eval, "Evaluation.")
     search: GoSearchConfig = section(GoSearchConfig, "Tree search.")
     play: PlayConfig = section(PlayConfig, "Playing against the agent in the terminal.")
 
@@ -146,7 +157,7 @@ class GoSmallTask(BoardGameTask):
                 if not match or (match.group(2) and int(match.group(2)) > 10):
                     raise ConfigError(
                         f"{key}: unknown opponent {value!r}; allowed: random, heuristic, "
-                        "gnugo0 .. gnugo10 (GNU Go at that level)"
+                        "rave (Monte Carlo search, no network), gnugo0 .. gnugo10 (GNU Go)"
                     )
 
     def max_moves(self, cfg: Any) -> int | None:
@@ -169,7 +180,7 @@ class GoSmallTask(BoardGameTask):
             history=cfg.env.history, features=cfg.env.features,
         )  # fmt: skip
 
-    def player(self, cfg: Any, name: str, seed: int) -> Any:
+    def player(self, cfg: Any, name: str, seed: int, seconds_per_move: float = 0.0) -> Any:
         from agents.baselines.go import GnuGoPlayer, HeuristicGoPlayer
 
         size, komi, cap = cfg.env.board_size, cfg.env.komi, self.max_moves(cfg)
@@ -177,22 +188,48 @@ class GoSmallTask(BoardGameTask):
             return HeuristicGoPlayer(size, komi, cap, seed)
         if name.startswith("gnugo"):
             return GnuGoPlayer(size, komi, level=int(name[5:]), max_moves=cap)
+        if name == "rave":
+            return self.rave_player(cfg, seed, seconds_per_move or cfg.eval.rave_seconds)
         return super().player(cfg, name, seed)
+
+    def rave_config(self, cfg: Any, **changes: Any) -> Any:
+        """The ``search`` section's RAVE settings (``changes`` on top)."""
+        from agents.search.rave import RaveConfig
+
+        search = cfg.search
+        settings = {
+            "simulations": search.simulations, "equivalence": search.rave_equivalence,
+            "playouts": search.playouts, "prior_even": search.prior_even,
+            "margin_weight": search.margin_weight, "margin_scale": search.margin_scale,
+            "prior_weight": search.prior_weight, "threads": search.threads,
+        }  # fmt: skip
+        return RaveConfig(**{**settings, **changes})
+
+    def rave_player(self, cfg: Any, seed: int, seconds_per_move: float) -> Any:
+        """The ``rave`` opponent: today's Monte Carlo search at its default settings, without a
+        network, searching ``seconds_per_move`` a move."""
+        from agents.search.rave import RaveGoPlayer
+
+        defaults = GoSearchConfig()
+        first_guess = max(64, int(15_000 * 2 * seconds_per_move))  # ~15k playouts/s a core
+        config = self.rave_config(
+            cfg, simulations=first_guess, equivalence=defaults.rave_equivalence,
+            playouts=defaults.playouts, prior_even=defaults.prior_even,
+            margin_weight=defaults.margin_weight, margin_scale=defaults.margin_scale,
+            prior_weight=0.0, threads=2, seconds_per_move=seconds_per_move,
+        )  # fmt: skip
+        size, komi = cfg.env.board_size, cfg.env.komi
+        return RaveGoPlayer(size, komi, self.max_moves(cfg), config, seed)
 
     def search_player(self, cfg: Any, agent: Any, seed: int = 0) -> Any:
         """``search.kind``: Monte Carlo Go with RAVE (the network biasing the root when
         ``search.prior_weight`` > 0) or the generic PUCT search over the network."""
         if cfg.search.kind != "rave":
             return super().search_player(cfg, agent, seed)
-        from agents.baselines.go_mcts import RaveConfig, RaveGoPlayer
+        from agents.search.rave import RaveGoPlayer
 
         search = cfg.search
-        config = RaveConfig(
-            simulations=search.simulations, equivalence=search.rave_equivalence,
-            playouts=search.playouts, prior_even=search.prior_even,
-            margin_weight=search.margin_weight, margin_scale=search.margin_scale,
-            prior_weight=search.prior_weight, threads=search.threads,
-        )  # fmt: skip
+        config = self.rave_config(cfg)
         prior = None
         if search.prior_weight > 0:
             evaluate = self.policy_value(agent)

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from tasks.base import EvalResult, Task
 
 CURVES_FILE = "curves.png"
+STRENGTH_FILE = "strength.png"
 
 
 def plot_curves(run: Run, names: list[str]) -> list[str]:
@@ -43,6 +44,43 @@ def plot_curves(run: Run, names: list[str]) -> list[str]:
     figure.savefig(run.path / CURVES_FILE, dpi=90)
     plt.close(figure)
     return list(series)
+
+
+def plot_strength(run: Run, prefix: str = "charts/win_rate/") -> str | None:
+    """Scores against each fixed opponent at every periodic evaluation, against wall minutes
+    since the run began, into ``strength.png``; returns its path in the run (None: no data)."""
+    records = read_metrics(run.metrics_file)
+    if not records:
+        return None
+    start = min(r["time"] for r in records if "time" in r)
+    series: dict[str, list[tuple[float, float]]] = {}
+    for record in records:
+        for key, value in record.items():
+            if key.startswith(prefix) and "time" in record:
+                series.setdefault(key[len(prefix) :], []).append(
+                    ((record["time"] - start) / 60, value)
+                )
+    if not series:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 3.6))
+    for name, points in series.items():
+        minutes, scores = zip(*points, strict=True)
+        axis.plot(minutes, scores, marker="o", label=name)
+    axis.set_xlabel("wall minutes since the run began")
+    axis.set_ylabel("score (wins + draws / 2)")
+    axis.set_ylim(-0.02, 1.02)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    axis.set_title("strength over training (network alone)", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(run.path / STRENGTH_FILE, dpi=90)
+    plt.close(figure)
+    return STRENGTH_FILE
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:

@@ -21,7 +21,7 @@ GNUGO_PATHS = ("gnugo", "/usr/games/gnugo", "/usr/bin/gnugo")
 INSTALL_HINT = "GNU Go is not installed; install it with: sudo apt-get install gnugo"
 
 
-class _GamePlayer:
+class GamePlayer:
     """A player that follows the game on its own GoGame."""
 
     def __init__(self, board_size: int, komi: float, max_moves: int | None = None) -> None:
@@ -66,7 +66,7 @@ def group_and_liberties(board: np.ndarray, point: int) -> tuple[set[int], set[in
     return group, liberties
 
 
-class HeuristicGoPlayer(_GamePlayer):
+class HeuristicGoPlayer(GamePlayer):
     """Captures when it can (the most stones), else saves a group in atari, else plays at
     random, never filling its own one-point eyes; passes when nothing else is left."""
 
@@ -131,7 +131,7 @@ def find_gnugo() -> str | None:
     return None
 
 
-class GnuGoPlayer(_GamePlayer):
+class GnuGoPlayer(GamePlayer):
     """GNU Go 3.8 at a given level, driven over GTP (Chinese rules: area scoring).
 
     Moves are mirrored into GNU Go with ``play``. Its own move comes from

@@ -100,7 +100,8 @@ def load_network(path: Path, device: str) -> ZeroNet:
         net = ZeroNet(NetworkShape(**saved["shape"]))
         net.load_state_dict(saved["net"])
     except Exception as error:  # torch raises many kinds on a damaged file
-        raise ValueError(f"checkpoint {file} could not be loaded: {error}") from None
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ValueError(f"checkpoint {file} could not be loaded: {first}") from None
     return net.to(device)
 
 

@@ -61,7 +61,7 @@ class ZeroConfig:
     )
     augment: bool = describe("Train on random symmetries of the board.", True)
     refresh_every: int = describe(
-        "Gradient steps between copies of the newest weights into self-play.", 20, min=1
+        "Gradient steps between copies of the newest weights into self-play.", 40, min=1
     )
     learner_selfplay: bool = describe(
         "With ray.num_selfplay_workers > 0: the learner's process also plays between gradient "

@@ -33,7 +33,7 @@ class ZeroLoop:
         self.buffer = ReplayBuffer(config.replay_size, positions.obs_shape, positions.num_actions)
         self.rng = np.random.default_rng(seed + 29)
         self.selfplay = SelfPlay(
-            positions, make_evaluate(net, device), config.search_settings(), config.games,
+            positions, make_evaluate(net, device, compiled=True), config.search_settings(), config.games,
             config.simulations, config.fast_simulations, config.full_share, seed=seed,
         )  # fmt: skip
         self.step = 0  # self-play moves
@@ -87,7 +87,7 @@ class ZeroLoop:
 
     def refresh(self) -> None:
         """Local self-play searches with the newest weights."""
-        self.selfplay.set_evaluate(make_evaluate(self.net, self.device))
+        self.selfplay.set_evaluate(make_evaluate(self.net, self.device, compiled=True))
 
     def metrics(self) -> dict[str, float]:
         """Losses and speeds since the last call (learnloop's metric names)."""

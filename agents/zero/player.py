@@ -73,6 +73,10 @@ class SearchPlayer:
     def close(self) -> None:
         """Nothing to release."""
 
+    def time_per_move(self) -> float:
+        """Mean seconds a search took so far (0 before the first)."""
+        return self.seconds / self.moves if self.moves else 0.0
+
     def __call__(self, obs: object, mask: np.ndarray) -> int:
         started = time.perf_counter()
         result = self.search.run(np.zeros(1, dtype=np.int64))

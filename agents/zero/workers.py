@@ -52,7 +52,7 @@ class SelfPlayWorker:
         self.net = ZeroNet(NetworkShape(**shape)).eval()
         positions = make_positions()
         self.selfplay = SelfPlay(
-            positions, make_evaluate(self.net), config.search_settings(), config.games,
+            positions, make_evaluate(self.net, compiled=True), config.search_settings(), config.games,
             config.simulations, config.fast_simulations, config.full_share, seed=seed,
         )  # fmt: skip
         self.version = -1
@@ -60,7 +60,7 @@ class SelfPlayWorker:
     def set_weights(self, weights: dict[str, Any], version: int) -> None:
         """Play with these weights from the next move on."""
         self.net.load_state_dict(weights)
-        self.selfplay.set_evaluate(self.make_evaluate(self.net))
+        self.selfplay.set_evaluate(self.make_evaluate(self.net, compiled=True))
         self.version = version
 
     def play(self, steps: int) -> WorkerResult:

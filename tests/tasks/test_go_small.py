@@ -143,7 +143,7 @@ def test_resumed_run_refills_the_opponent_pool_from_its_checkpoints(tmp_path: Pa
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["rave", "puct", "gumbel"])
 def test_every_search_kind_play_the_trained_agent_against_random(trained: Path, kind: str) -> None:
-    from agents.baselines.go_mcts import RaveGoPlayer
+    from agents.search.rave import RaveGoPlayer
     from agents.zero.player import SearchPlayer
     from tasks.config import load_config
     from tasks.registry import load_task

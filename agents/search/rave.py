@@ -34,6 +34,7 @@ The trained network can bias the root: ``prior`` (probabilities over the moves) 
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,9 +43,9 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from agents.baselines.go import _GamePlayer
-from envs.go._batch import non_eye_points
-from envs.go._kernels import (
+from agents.baselines.go import GamePlayer
+from envs.go.game import GoGame
+from envs.go.kernels import (
     BLACK,
     BORDER,
     COLOR,
@@ -59,15 +60,15 @@ from envs.go._kernels import (
     TO_PLAY,
     WHITE,
     WIDTH,
-    _empty_point_legal,
-    _grid,
-    _in_atari,
-    _point,
+    empty_point_legal,
+    grid,
+    in_atari,
     legal_mask_into,
+    non_eye_points,
     play,
+    point,
+    state_area_difference,
 )
-from envs.go._scoring import state_area_difference
-from envs.go.game import GoGame
 
 # Simulations' tree size cap: beyond it, leaves are played out without adding nodes.
 MAX_NODES = 400_000
@@ -131,6 +132,9 @@ class RaveConfig:
     margin_scale: float = 10.0  # points of margin that make tanh(margin / scale) = 0.76
     prior_weight: float = 0.0  # weight of the root prior (the network's policy), 0: none
     threads: int = 1  # independent trees searched at once (root parallelisation), visits summed
+    # > 0: search about this many seconds a move instead of a fixed number of simulations (the
+    # count is set from the speed measured on the moves before; ``simulations`` is the first).
+    seconds_per_move: float = 0.0
 
 
 @njit(cache=True, inline="always")
@@ -167,7 +171,7 @@ def _liberties_after(s, g, p, color, mark, stamp):
             if mark[nb] != stamp:
                 mark[nb] = stamp
                 count += 1
-        elif c == 3 - color and _in_atari(g, g[HEAD, nb]):
+        elif c == 3 - color and in_atari(g, g[HEAD, nb]):
             return 9
     for nb in (p - width, p - 1, p + 1, p + width):
         if g[COLOR, nb] != color:
@@ -197,10 +201,10 @@ def _answer(s, g, zob, last, color, mark, stamp):
         if c != BLACK and c != WHITE:
             continue
         head = g[HEAD, nb]
-        if not _in_atari(g, head):
+        if not in_atari(g, head):
             continue
         liberty = g[LIB_SUM, head] // g[LIBS, head]
-        if not _empty_point_legal(s, g, zob, liberty, color):
+        if not empty_point_legal(s, g, zob, liberty, color):
             continue
         if _liberties_after(s, g, liberty, color, mark, stamp + 1) >= 2:
             return liberty
@@ -224,7 +228,7 @@ def _shape_move(s, g, zob, last, color, shapes, x, mark, stamp):
         x, r = _next_random(x)
         i = r % k
         q = around[i]
-        if _empty_point_legal(s, g, zob, q, color):
+        if empty_point_legal(s, g, zob, q, color):
             stamp += 1
             if _liberties_after(s, g, q, color, mark, stamp) != 1:
                 return q, x, stamp
@@ -243,11 +247,11 @@ def _playout(s, zob, x, moves, colors, count, heavy, shapes, mark, stamp):
     0 light, 1 answer ataris and shun self-atari, 2 also play shapes next to the last move."""
     n = s[SIZE]
     width = s[WIDTH]
-    g = _grid(s)
+    g = grid(s)
     candidates = np.empty(n * n, dtype=np.int64)
     last = -1
     if count > 0 and moves[count - 1] < n * n:
-        last = _point(s, moves[count - 1])
+        last = point(s, moves[count - 1])
     while not s[OVER]:
         color = s[TO_PLAY]
         p = -1
@@ -263,8 +267,8 @@ def _playout(s, zob, x, moves, colors, count, heavy, shapes, mark, stamp):
             while k > 0:  # draw without replacement until an acceptable move turns up
                 x, r = _next_random(x)
                 i = r % k
-                p = _point(s, candidates[i])
-                ok = _empty_point_legal(s, g, zob, p, color)
+                p = point(s, candidates[i])
+                ok = empty_point_legal(s, g, zob, p, color)
                 if ok and heavy:
                     stamp += 1
                     if _liberties_after(s, g, p, color, mark, stamp) == 1:
@@ -279,7 +283,7 @@ def _playout(s, zob, x, moves, colors, count, heavy, shapes, mark, stamp):
         moves[count] = chosen
         colors[count] = color
         count += 1
-        last = _point(s, chosen) if chosen < n * n else -1
+        last = point(s, chosen) if chosen < n * n else -1
     return count, x, stamp
 
 
@@ -290,7 +294,7 @@ def _seed_node(s, zob, legal, visits, wins, shapes, even, mark, stamp):
     (``shapes``) as many wins. Returns stamp."""
     n = s[SIZE]
     width = s[WIDTH]
-    g = _grid(s)
+    g = grid(s)
     color = s[TO_PLAY]
     legal_mask_into(s, zob, legal)
     for a in range(n * n + 1):
@@ -412,7 +416,7 @@ def search_visits(
 PriorFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (observation, mask) -> probabilities
 
 
-class RaveGoPlayer(_GamePlayer):
+class RaveGoPlayer(GamePlayer):
     """Plays the move the Monte Carlo search visits most, following the game on its own board.
 
     ``prior(obs, mask)``, when given, returns probabilities over the moves (the trained
@@ -435,7 +439,13 @@ class RaveGoPlayer(_GamePlayer):
         if self.config.playouts not in PLAYOUTS:
             raise ValueError(f"playouts must be one of {PLAYOUTS}, got {self.config.playouts!r}")
         self.prior = prior
+        self.simulations = self.config.simulations
+        self.seconds, self.moves = 0.0, 0  # time spent searching, moves searched
         self.seed(seed)
+
+    def time_per_move(self) -> float:
+        """Mean seconds a search took so far (0 before the first)."""
+        return self.seconds / self.moves if self.moves else 0.0
 
     def seed(self, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
@@ -443,17 +453,19 @@ class RaveGoPlayer(_GamePlayer):
     def visits(self, game: GoGame, obs: Any = None, mask: np.ndarray | None = None) -> np.ndarray:
         """Root visit counts per action after searching ``game``'s position."""
         c = self.config
+        simulations = self.simulations
+        started = time.perf_counter()
         prior = np.zeros(game.num_actions, dtype=np.float64)
         if self.prior is not None and c.prior_weight > 0 and obs is not None:
             prior = np.asarray(self.prior(obs, mask), dtype=np.float64)
-        threads = max(1, min(c.threads, c.simulations))
-        shares = [c.simulations // threads + (i < c.simulations % threads) for i in range(threads)]
+        threads = max(1, min(c.threads, simulations))
+        shares = [simulations // threads + (i < simulations % threads) for i in range(threads)]
         seeds = self.rng.integers(1, 2**62, size=threads)
         outs = np.zeros((threads, game.num_actions), dtype=np.float64)
 
         def run(i: int) -> None:
             search_visits(
-                game._s, game._zob, float(game.komi), shares[i], int(seeds[i]),
+                game.state, game.zobrist, float(game.komi), shares[i], int(seeds[i]),
                 float(c.equivalence), float(c.exploration), PLAYOUTS.index(c.playouts),
                 SHAPE_TABLE, float(c.prior_even), float(c.margin_weight), float(c.margin_scale),
                 prior, float(c.prior_weight), outs[i],
@@ -464,6 +476,12 @@ class RaveGoPlayer(_GamePlayer):
         else:  # the kernel releases the GIL: the trees grow on separate cores
             with ThreadPoolExecutor(threads) as pool:
                 list(pool.map(run, range(threads)))
+        elapsed = time.perf_counter() - started
+        self.seconds += elapsed
+        self.moves += 1
+        if c.seconds_per_move > 0:  # aim the next move's count at the time budget
+            rate = simulations / max(elapsed, 1e-6)
+            self.simulations = max(64, int(rate * c.seconds_per_move))
         return outs.sum(0)
 
     def __call__(self, obs: Any, mask: np.ndarray) -> int:

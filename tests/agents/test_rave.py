@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from agents.baselines.go import HeuristicGoPlayer
-from agents.baselines.go_mcts import SHAPE_TABLE, RaveConfig, RaveGoPlayer, _answer, _neighbourhood
+from agents.search.rave import SHAPE_TABLE, RaveConfig, RaveGoPlayer, _answer, _neighbourhood
 from agents.selfplay import play_match
 from envs.go import env as go_env
 from envs.go._kernels import POINTS, WIDTH, _grid, _point
