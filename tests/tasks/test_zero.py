@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -106,3 +107,19 @@ def test_a_corrupt_zero_checkpoint_is_a_clear_error(runs_dir: Path) -> None:
     result = run_cli("tictactoe", "eval", "algo.name=alphazero", f"checkpoint={folder}")
     assert result.returncode == 2
     assert "could not be loaded" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_self_play_in_two_ray_workers_feeds_the_learner(ray_session: Any, runs_dir: Path) -> None:
+    args = [
+        "tictactoe", "algo.name=alphazero", "train.total_steps=6000",
+        "train.checkpoint_every=3000", "zero.games=32", "zero.simulations=8",
+        "zero.min_replay=200", "zero.learner_selfplay=false", "ray.num_selfplay_workers=2",
+        "network.blocks=1", "eval.every=0", "eval.episodes=2", f"runs_dir={runs_dir}",
+    ]  # fmt: skip
+    assert main(args) == 0
+    run = only_run(runs_dir, "tictactoe")
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert max(r["step"] for r in records) >= 6000  # every move came from the workers
+    assert max(r.get("charts/learner_steps", 0) for r in records) > 0
+    assert (run / "checkpoints" / "latest").is_file()
