@@ -53,7 +53,7 @@ class _ClassicTask(BoardGameTask):
         if name == "minimax":
             from agents.baselines.minimax import MinimaxPlayer
 
-            return MinimaxPlayer(lambda: self.make_game(cfg), self.minimax_depth(cfg), seed)
+            return MinimaxPlayer(self.positions(cfg), self.minimax_depth(cfg), seed)
         return super().player(cfg, name, seed)
 
 

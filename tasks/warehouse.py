@@ -1,8 +1,10 @@
 """warehouse_robots and warehouse_inventory: the warehouse tasks, evaluated against baselines.
 
-``warehouse_robots``: SB3 PPO with one policy shared by every robot (each robot is a slot of
-the vector env, ``tasks.warehouse_sb3``); evaluated on deliveries per episode and pick rate
-against the greedy planning controller and random robots, with a picture of the warehouse.
+``warehouse_robots``: PPO with one policy shared by every robot; evaluated on deliveries per
+episode and pick rate against the greedy planning controller and random robots, with a picture
+of the warehouse. The problem is a :class:`ParallelAgents`: the robots env with its options
+(job masks, shaping) set from the config, which RLlib wraps as a multi-agent env and SB3 trains
+as one slot per robot (``tasks.warehouse_sb3``); both train exactly the env the config describes.
 
 ``warehouse_inventory``: SB3 PPO on ``learnloop/Inventory-v0``; evaluated on discounted profit
 and service level against base-stock (static, time-aware, and time-aware with orders capped at
@@ -13,6 +15,8 @@ With ``env.action=residual`` the agent learns adjustments to the time-aware base
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,14 +100,29 @@ class RobotsConfig(TaskConfig):
 
 
 def robots_env_kwargs(cfg: Any) -> dict[str, Any]:
-    """RobotsEnv keyword arguments from the env section."""
+    """RobotsEnv keyword arguments from the env section; shaping assumes the learner's discount."""
     env = cfg.env
     return {
         "size": env.size, "n_robots": env.n_robots, "difficulty": env.difficulty,
         "rules": env.rules, "reward": env.reward, "sensor_range": env.sensor_range,
-        "observe_targets": env.observe_targets,
-        "observe_paths": env.observe_paths, "max_steps": env.max_steps,
+        "observe_targets": env.observe_targets, "observe_paths": env.observe_paths,
+        "max_steps": env.max_steps, "job_masks": env.job_masks, "shaping": env.shaping,
+        "shaping_gamma": cfg.algo.gamma,
     }  # fmt: skip
+
+
+@dataclass
+class ParallelAgents:
+    """A cooperative multi-agent problem, in the two forms backends adapt.
+
+    ``make_env(index)`` is a PettingZoo ParallelEnv (RLlib wraps it as a multi-agent env);
+    ``make_batched_env(copies)`` steps that many copies of the same env in one call, arrays
+    (copies, agents, ...) (SB3 trains one policy on its agent slots). Both carry every option
+    of the config, so each backend trains the same problem.
+    """
+
+    make_env: Callable[[int], Any]
+    make_batched_env: Callable[[int], Any]
 
 
 class WarehouseRobotsTask(Task):
@@ -119,12 +138,19 @@ class WarehouseRobotsTask(Task):
 
         return RobotsEnv(**robots_env_kwargs(cfg))
 
-    def backend(self, cfg: Any, name: str | None = None) -> Any:
-        from tasks.warehouse_sb3 import SharedRobotsBackend
+    def parallel_agents(self, cfg: Any) -> ParallelAgents:
+        """The problem: the robots env of the config, one and batched."""
+        from envs.warehouse.vector import RobotsVectorEnv
 
-        if (name or cfg.backend) != "sb3":
-            return super().backend(cfg, name)
-        return SharedRobotsBackend(robots_env_kwargs(cfg), cfg.env.shaping, cfg.env.job_masks)
+        batched = functools.partial(RobotsVectorEnv, **robots_env_kwargs(cfg))
+        return ParallelAgents(self.make_env_factory(cfg), batched)
+
+    def backend(self, cfg: Any, name: str | None = None) -> Any:
+        from tasks.warehouse_sb3 import with_agent_slots
+
+        return with_agent_slots(
+            super().backend(cfg, name), self.parallel_agents(cfg).make_batched_env
+        )
 
     def periodic(self, cfg: Any, run: Any) -> list[Any]:
         from agents.base import Periodic
@@ -141,14 +167,12 @@ class WarehouseRobotsTask(Task):
 
     @staticmethod
     def _learned(agent: Any, cfg: Any) -> Any:
-        from tasks.warehouse_sb3 import job_masks
-
         rng = np.random.default_rng(cfg.seed)
         sharpen = not cfg.eval.deterministic and cfg.eval.temperature != 1.0
 
         def act(env: Any) -> np.ndarray:
             obs = env.core.observe()[0]
-            masks = (job_masks(env.core)[0] if cfg.env.job_masks else env.action_masks()) > 0
+            masks = env.action_masks() > 0  # the env's own: job masks where the config says
             if sharpen:
                 weights = agent.action_probabilities(obs, masks) ** (1.0 / cfg.eval.temperature)
                 cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
@@ -193,8 +217,11 @@ class WarehouseRobotsTask(Task):
         metrics = {
             "deliveries": by_name["trained"]["deliveries_mean"],
             "pick_rate": by_name["trained"]["pick_rate_mean"],
-            "greedy_deliveries": by_name["greedy"]["deliveries_mean"],
-            "random_deliveries": by_name["random"]["deliveries_mean"],
+            **{
+                f"baseline/{name}/{key}": by_name[name][f"{key}_mean"]
+                for name in ("greedy", "random")
+                for key in ("deliveries", "pick_rate")
+            },
             "deterministic": float(cfg.eval.deterministic),
             "temperature": float(cfg.eval.temperature),
             "fraction_of_greedy": by_name["trained"]["deliveries_mean"]
@@ -382,9 +409,13 @@ class WarehouseInventoryTask(Task):
         metrics = {
             "profit": rows[0]["profit_mean"],
             "service_level": rows[0]["service_level_mean"],
-            **{f"{row['policy']}_profit": row["profit_mean"] for row in rows[1:]},
+            **{f"baseline/{row['policy']}/profit": row["profit_mean"] for row in rows[1:]},
+            **{
+                f"baseline/{row['policy']}/service_level": row["service_level_mean"]
+                for row in rows[1:]
+            },
+            "baseline/perfect_information/profit": bound,
             "beats_best_baseline": float(rows[0]["profit_mean"] > best["profit_mean"]),
-            "perfect_information_bound": bound,
         }
         levels = {
             k: np.asarray(getattr(p, "levels", getattr(p, "order_up_to", []))).tolist()

@@ -1,43 +1,29 @@
-"""Parameter sharing for the robots warehouse under Stable-Baselines3.
+"""Parameter sharing for a parallel multi-agent problem under Stable-Baselines3: agent slots.
 
-:func:`make_robot_slots` presents ``B`` warehouses of ``N`` robots (one
-``envs.warehouse.vector.RobotsVectorEnv``) as an SB3 ``VecEnv`` of ``B * N`` slots, one per
-robot, so a single policy acts for, and learns from, every robot. SB3 then counts steps per
-slot: ``train.total_steps`` are robot-steps. :class:`SharedRobotsBackend` is the SB3 backend
-training on that vector env instead of one built from per-index Gymnasium envs.
+A batched parallel env keeps ``B`` copies of an env of ``N`` agents and steps them in one call,
+with arrays (B, N, ...) (``envs.warehouse.vector.RobotsVectorEnv`` is one: ``n_agents``,
+``single_observation_space``, ``single_action_space``, ``reset(seed)``, ``step(actions)`` with
+``info["action_mask"]`` and, for copies that ended and were reset, ``info["final_observation"]``).
+:func:`make_agent_slots` presents it as an SB3 ``VecEnv`` of ``B * N`` slots, one per agent, so
+that a single policy acts for, and learns from, every agent; SB3 then counts steps per slot
+(agent-steps, as RLlib counts them on the same problem). The env applies its own options
+(masks, shaping); the slots only reshape. :class:`AgentSlotsBackend` is SB3's backend training
+on the slots of a :class:`~tasks.warehouse.ParallelAgents` problem.
 
-Optional potential-based shaping (Ng et al., 1999) adds ``weight * (gamma * phi(s') - phi(s))``
-to each robot's reward, which leaves the optimal policies of the discounted problem unchanged.
-``phi`` is the robot's progress through its job cycle, less the steps (moves and turns, around
-shelves when loaded) to its next target divided by twice the map's height + width: empty-handed 0
-(target: the resting request matched to it, closest pairs first; -1 with none), carrying a
-request 0.5 (target: a goal), carrying another shelf -0.25 (target: the free slot matched to it);
-``Warehouses.job_potential``, from ``envs.warehouse._paths.jobs``. On RWARE's tiny map lifting a request is then worth about +0.2,
-delivering (reward included) and putting the shelf back about 0, and the walks between the
-rest; a whole cycle adds nothing beyond the delivery reward.
+This is SB3's adapter of a parallel problem, kept beside the one task that has such a problem
+until ``TrainContext`` carries it: then it belongs to ``agents/backends`` and
+``SB3Backend.make_vec_env`` chooses it from the context (see :func:`with_agent_slots`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from agents.backends.sb3 import SB3Backend
-from agents.base import TrainContext
-
-
-def job_masks(core: Any) -> np.ndarray:
-    """(B, N, 5) bool: the env's masks, with TOGGLE_LOAD kept only where it serves a job:
-    lifting a requested shelf, or putting down a shelf that is not requested."""
-    masks = core.action_masks().astype(bool)
-    b, i = np.indices(core.shelf.shape)
-    under = core.shelf_grid[b, core.y, core.x] - 1
-    carried = core.shelf
-    lift = (carried < 0) & (under >= 0) & core.requested[b, np.maximum(under, 0)]
-    drop = (carried >= 0) & ~core.requested[b, np.maximum(carried, 0)]
-    masks[..., 4] &= lift | drop
-    return masks
+from agents.base import Backend, TrainContext
 
 
 def _vec_env_base() -> type:
@@ -46,72 +32,56 @@ def _vec_env_base() -> type:
     return VecEnv
 
 
-def make_robot_slots(
-    num_envs: int,
-    env_kwargs: dict[str, Any],
-    shaping: float = 0.0,
-    discount: float = 1.0,
-    jobs_only: bool = False,
-) -> Any:
-    """An SB3 VecEnv with one slot per robot of ``num_envs`` warehouses, shaping rewards with
-    ``discount`` as gamma (SB3's ``VecEnv`` is subclassed here, not at import, so importing
-    this module does not import SB3)."""
-    from envs.warehouse.vector import RobotsVectorEnv
-
+def make_agent_slots(batched: Any) -> Any:
+    """An SB3 VecEnv with one slot per agent of ``batched`` (SB3's ``VecEnv`` is subclassed
+    here, not at import, so importing this module does not import SB3)."""
     base = _vec_env_base()
 
-    class RobotSlots(base):  # type: ignore[misc, valid-type]
+    class AgentSlots(base):  # type: ignore[misc, valid-type]
         def __init__(self) -> None:
-            self.warehouses = RobotsVectorEnv(num_envs, **env_kwargs)
-            w = self.warehouses
-            self.robots = w.n_robots
+            self.batched, self.agents = batched, batched.n_agents
             self.render_mode = None  # SB3 asks every env for it
             super().__init__(
-                num_envs * w.n_robots, w.single_observation_space, w.single_action_space
+                batched.num_envs * self.agents,
+                batched.single_observation_space,
+                batched.single_action_space,
             )
             self._seed: int | None = None
             self._actions = np.zeros(self.num_envs, dtype=np.int64)
-            self._masks = np.ones((self.num_envs, 5), dtype=bool)
-            self._phi = np.zeros(self.num_envs)
+            self._masks = np.ones((self.num_envs, self.action_space.n), dtype=bool)
 
         def reset(self) -> np.ndarray:
-            obs, info = self.warehouses.reset(seed=self._seed)
+            obs, info = self.batched.reset(seed=self._seed)
             self._seed = None
-            flat = obs.reshape(self.num_envs, -1)
-            self._masks = self._current_masks(info)
-            if shaping:
-                self._phi = self.warehouses.core.job_potential().reshape(-1)
-            return flat
+            self._masks = self._slot_masks(info)
+            return obs.reshape(self.num_envs, -1)
 
         def step_async(self, actions: np.ndarray) -> None:
             self._actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
 
         def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
-            obs, rewards, _, truncated, info = self.warehouses.step(self._actions)
+            shape = (self.batched.num_envs, self.agents)
+            obs, rewards, terminated, truncated, info = self.batched.step(
+                self._actions.reshape(shape)
+            )
             flat = obs.reshape(self.num_envs, -1)
-            rewards = rewards.reshape(self.num_envs).astype(np.float32)
-            dones = np.repeat(truncated, self.robots)
+            dones = np.repeat(terminated | truncated, self.agents)
+            cut = np.repeat(truncated & ~terminated, self.agents)
             infos: list[dict] = [{} for _ in range(self.num_envs)]
-            final = None
-            if truncated.any():
+            if dones.any():
                 final = np.array(flat)
                 final[dones] = info["final_observation"].reshape(-1, flat.shape[1])
                 for slot in np.flatnonzero(dones):
                     infos[slot]["terminal_observation"] = final[slot]
-                    infos[slot]["TimeLimit.truncated"] = True
-            if shaping:  # the last step of an episode is not shaped (its state was reset)
-                now = self.warehouses.core.job_potential().reshape(-1)
-                rewards += shaping * np.where(dones, 0.0, discount * now - self._phi)
-                self._phi = now
-            self._masks = self._current_masks(info)
-            return flat, rewards, dones, infos
+                    infos[slot]["TimeLimit.truncated"] = bool(cut[slot])
+            self._masks = self._slot_masks(info)
+            return flat, rewards.reshape(self.num_envs).astype(np.float32), dones, infos
 
-        def _current_masks(self, info: dict) -> np.ndarray:
-            masks = job_masks(self.warehouses.core) if jobs_only else info["action_mask"]
-            return masks.reshape(self.num_envs, 5).astype(bool)
+        def _slot_masks(self, info: dict) -> np.ndarray:
+            return info["action_mask"].reshape(self.num_envs, -1).astype(bool)
 
         def action_masks(self) -> np.ndarray:
-            """(slots, 5) bool masks, for MaskablePPO."""
+            """(slots, actions) bool masks, for MaskablePPO."""
             return self._masks
 
         def seed(self, seed: int | None = None) -> list[int | None]:
@@ -142,22 +112,31 @@ def make_robot_slots(
                 return list(range(self.num_envs))
             return [indices] if isinstance(indices, int) else list(indices)
 
-    return RobotSlots()
+    return AgentSlots()
 
 
-class SharedRobotsBackend(SB3Backend):
-    """SB3 training on robot slots (parameter sharing); all but the vector env is SB3Backend's."""
+class AgentSlotsBackend(SB3Backend):
+    """SB3 training on agent slots (parameter sharing); all but the vector env is SB3Backend's."""
 
-    def __init__(self, env_kwargs: dict[str, Any], shaping: float, jobs_only: bool) -> None:
-        self.env_kwargs, self.shaping, self.jobs_only = env_kwargs, shaping, jobs_only
+    def __init__(self, make_batched_env: Callable[[int], Any]) -> None:
+        self.make_batched_env = make_batched_env
 
     def make_vec_env(self, ctx: TrainContext) -> Any:
-        """The robot slots of ``ctx.algo.n_envs`` warehouses, under a VecMonitor."""
+        """The agent slots of ``ctx.algo.n_envs`` copies of the env, under a VecMonitor."""
         from stable_baselines3.common.vec_env import VecMonitor
 
-        slots = make_robot_slots(
-            ctx.algo.n_envs, self.env_kwargs, self.shaping, ctx.algo.gamma, self.jobs_only
-        )
-        vec_env = VecMonitor(slots)
+        vec_env = VecMonitor(make_agent_slots(self.make_batched_env(ctx.algo.n_envs)))
         vec_env.seed(ctx.seed)
         return vec_env
+
+
+def with_agent_slots(backend: Backend, make_batched_env: Callable[[int], Any]) -> Backend:
+    """``backend``, or for SB3 (whose learners take a single-agent VecEnv, where RLlib adapts
+    the task's ParallelEnv itself) the backend that trains on agent slots.
+
+    The one place a parallel problem meets SB3 today; with a ``TrainContext`` that carries the
+    problem, ``SB3Backend.make_vec_env`` makes this choice and this function goes.
+    """
+    if isinstance(backend, SB3Backend):
+        return AgentSlotsBackend(make_batched_env)
+    return backend

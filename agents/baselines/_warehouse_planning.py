@@ -1,7 +1,7 @@
 """Compiled path planning for the greedy warehouse controller.
 
 A robot's state is ``(heading, y, x)``; each step it waits, moves forward, or turns, all at a
-cost of one step. :func:`distance_map` (``envs.warehouse._paths``) gives the steps-to-target
+cost of one step. :func:`distance_map` (``envs.warehouse.kernels``) gives the steps-to-target
 from every state on the static map. :func:`plan_path` searches space-time states up to a
 horizon (windowed cooperative A*, here plain breadth-first as every action costs 1), avoiding
 cells that higher-priority robots reserved (``reservations[t, y, x]`` = robot + 1) and head-on
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from envs.warehouse._kernels import (
+from envs.warehouse.kernels import (
     DX,
     DY,
     FORWARD,
@@ -23,8 +23,9 @@ from envs.warehouse._kernels import (
     TOGGLE_LOAD,
     TURN_LEFT,
     TURN_RIGHT,
+    UNREACHABLE,
+    distance_map,
 )
-from envs.warehouse._paths import UNREACHABLE, distance_map
 
 __all__ = ["NOOP", "TOGGLE_LOAD", "UNREACHABLE", "distance_map", "plan_path"]
 

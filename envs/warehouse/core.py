@@ -285,6 +285,18 @@ class Warehouses:
         )  # fmt: skip
         return out
 
+    def job_masks(self) -> np.ndarray:
+        """(B, N, 5) int8: :meth:`action_masks` with TOGGLE_LOAD kept only where it serves a
+        job: lifting a requested shelf, or putting down a shelf that is not requested."""
+        masks = self.action_masks()
+        b = np.arange(self.batch)[:, None]
+        under = self.shelf_grid[b, self.y, self.x] - 1
+        carried = self.shelf
+        lift = (carried < 0) & (under >= 0) & self.requested[b, np.maximum(under, 0)]
+        drop = (carried >= 0) & ~self.requested[b, np.maximum(carried, 0)]
+        masks[..., k.TOGGLE_LOAD] &= lift | drop
+        return masks
+
     def global_state(self) -> np.ndarray:
         """(B, 10, H, W) float32 planes: shelf, requested, robot, loaded, heading (4), goal,
         corridor."""

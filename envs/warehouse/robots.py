@@ -14,6 +14,7 @@ from pettingzoo import ParallelEnv
 
 from envs.warehouse.core import STATE_PLANES, Warehouses
 from envs.warehouse.layout import DIFFICULTIES, Layout, named_layout, parse_layout, render_ascii
+from envs.warehouse.shaping import JobShaping
 
 ACTIONS = ("NOOP", "FORWARD", "LEFT", "RIGHT", "TOGGLE_LOAD")
 RENDER_MODES = ("ansi", "rgb_array")
@@ -45,7 +46,9 @@ class RobotsEnv(ParallelEnv):
     ## Actions
     ``Discrete(5)``: 0 NOOP, 1 FORWARD, 2 LEFT (turn), 3 RIGHT (turn), 4 TOGGLE_LOAD (lift the
     shelf overhead, or put the carried shelf down on a slot). ``infos[agent]["action_mask"]``
-    (int8, 5) marks the actions that can change something; the others act as NOOP.
+    (int8, 5) marks the actions that can change something; the others act as NOOP. With
+    ``job_masks=True`` it also masks TOGGLE_LOAD unless it serves a job: lifting a requested
+    shelf, or putting down a shelf that is not requested (``Warehouses.job_masks``).
 
     ## Observations
     A float32 vector per robot (71 values for ``sensor_range=1``), RWARE's layout: its x, y,
@@ -67,6 +70,9 @@ class RobotsEnv(ParallelEnv):
     ## Rewards
     ``reward="individual"``: 1.0 to the robot that delivers; ``"global"``: 1.0 to every robot
     per delivery; ``"two_stage"``: 0.5 on delivery and 0.5 when that robot puts the shelf down.
+    ``shaping > 0`` adds potential-based shaping by each robot's progress through its job,
+    ``shaping * (shaping_gamma * phi(s') - phi(s))``, on every step but an episode's last
+    (``envs.warehouse.shaping``); ``shaping_gamma`` should be the learner's discount.
 
     ## Episode end
     Never terminates (the warehouse runs on); ``truncated`` after ``max_steps`` steps, or after
@@ -76,8 +82,10 @@ class RobotsEnv(ParallelEnv):
     ``size`` (tiny, small, medium, large), ``n_robots``, ``difficulty`` (easy, normal, hard:
     requests = 2x, 1x, 0.5x robots) or ``request_queue``, ``layout`` (an ASCII map, see
     ``envs.warehouse.layout``), ``rules`` (learnloop, rware), ``reward``, ``sensor_range``,
-    ``observe_targets``, ``observe_paths``, ``max_steps``, ``max_inactivity_steps``, ``order_lines`` (requests per
-    customer order), ``seconds_per_step`` (for the pick rate), ``render_mode``.
+    ``observe_targets``, ``observe_paths``, ``max_steps``, ``max_inactivity_steps``,
+    ``order_lines`` (requests per customer order), ``seconds_per_step`` (for the pick rate),
+    ``render_mode``; options that change the problem a learner faces: ``job_masks``,
+    ``shaping``, ``shaping_gamma`` (the defaults leave it as RWARE's).
 
     ## Orders
     Requests are grouped into orders of ``order_lines`` lines in the order they are made;
@@ -85,7 +93,9 @@ class RobotsEnv(ParallelEnv):
     order lines delivered per hour. The last step's infos carry an ``episode`` summary.
 
     ## Version history
-    v0: first version; ``rules="rware"`` matches rware 2.0.0 step for step.
+    v0: first version; ``rules="rware"`` matches rware 2.0.0 step for step. ``job_masks``,
+    ``shaping`` and ``shaping_gamma`` were added later, off by default (moved here from the
+    SB3 training path, so that every backend trains the same env).
     """
 
     metadata = {"name": "warehouse_robots_v0", "render_modes": list(RENDER_MODES), "render_fps": 8}
@@ -107,6 +117,9 @@ class RobotsEnv(ParallelEnv):
         order_lines: int = 1,
         seconds_per_step: float = 1.0,
         render_mode: str | None = None,
+        job_masks: bool = False,
+        shaping: float = 0.0,
+        shaping_gamma: float = 1.0,
     ) -> None:
         plan = resolve_layout(size, layout)
         if n_robots is None:
@@ -151,6 +164,8 @@ class RobotsEnv(ParallelEnv):
         self.np_random, _ = seeding.np_random()
         self.steps = self._idle_steps = 0
         self._actions = np.zeros((1, n_robots), dtype=np.int64)
+        self.job_masks = bool(job_masks)
+        self.shaping = JobShaping(shaping, shaping_gamma)
 
     def observation_space(self, agent: str) -> spaces.Box:
         """The observation space of ``agent``: one shared object, as PettingZoo asks."""
@@ -184,7 +199,9 @@ class RobotsEnv(ParallelEnv):
         self.core.reset(0, self.np_random, options)
         self.agents = list(self.possible_agents)
         self.steps = self._idle_steps = 0
-        masks = self.core.action_masks()[0]
+        if self.shaping.weight:
+            self.shaping.start(self.core)
+        masks = self.action_masks()
         observations = self.core.observe()[0]
         return (
             dict(zip(self.agents, observations, strict=True)),
@@ -203,13 +220,15 @@ class RobotsEnv(ParallelEnv):
             bad = {a: v for a, v in zip(agents, chosen, strict=True) if not 0 <= v <= 4}
             raise ValueError(f"actions must be 0-4 (NOOP .. TOGGLE_LOAD), got {bad}")
         self._actions[0] = chosen
-        rewards = self.core.step(self._actions, self.np_random)[0].tolist()
+        rewards = self.core.step(self._actions, self.np_random).copy()
         self.steps += 1
         truncated = self.steps >= self.max_steps
         if self.max_inactivity_steps is not None:
             self._idle_steps = 0 if self.core.pending[0] else self._idle_steps + 1
             truncated = truncated or self._idle_steps >= self.max_inactivity_steps
-        masks = self.core.action_masks()[0]
+        if self.shaping.weight:
+            self.shaping.shape(self.core, rewards, np.array([truncated]))
+        masks = self.action_masks()
         infos = {a: {"action_mask": m} for a, m in zip(agents, masks, strict=True)}
         if truncated:
             summary = self.summary()
@@ -218,7 +237,7 @@ class RobotsEnv(ParallelEnv):
             self.agents = []
         return (
             dict(zip(agents, self.core.observe()[0], strict=True)),
-            dict(zip(agents, rewards, strict=True)),
+            dict(zip(agents, rewards[0].tolist(), strict=True)),
             dict.fromkeys(agents, False),
             dict.fromkeys(agents, truncated),
             infos,
@@ -238,8 +257,9 @@ class RobotsEnv(ParallelEnv):
         return self.core.global_state()[0].reshape(-1)
 
     def action_masks(self) -> np.ndarray:
-        """(N, 5) int8 masks of every robot (also given in infos)."""
-        return self.core.action_masks()[0]
+        """(N, 5) int8 masks of every robot (also given in infos; job masks with
+        ``job_masks=True``)."""
+        return (self.core.job_masks() if self.job_masks else self.core.action_masks())[0]
 
     def render(self) -> str | np.ndarray | None:
         """``ansi``: the ASCII map of the state; ``rgb_array``: an RGB image."""

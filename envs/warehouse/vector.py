@@ -7,6 +7,10 @@ warehouse that ends is reset in the same call (its last observation is in
 ``info["final_observation"]``, its counters in ``info["episode"]``), so the returned
 observation always starts the next step. Training code that treats each robot as one slot of
 a vector env (parameter sharing) reshapes to (B * N, ...).
+
+The options that change the problem (``job_masks``, ``shaping``, ``shaping_gamma``) act as in
+``RobotsEnv``: with the same seed and actions, warehouse 0 of a ``RobotsVectorEnv`` gives the
+observations, rewards and masks of a ``RobotsEnv`` (rewards here as float32).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from gymnasium.utils import seeding
 
 from envs.warehouse.core import Warehouses
 from envs.warehouse.robots import ACTIONS, RobotsEnv
+from envs.warehouse.shaping import JobShaping
 
 
 class RobotsVectorEnv:
@@ -41,9 +46,16 @@ class RobotsVectorEnv:
         self.seconds_per_step = template.seconds_per_step
         self.single_observation_space = template.observation_space("robot_0")
         self.single_action_space = spaces.Discrete(len(ACTIONS))
+        self.job_masks = template.job_masks
+        self.shaping = JobShaping(template.shaping.weight, template.shaping.gamma)
         self.steps = np.zeros(num_envs, dtype=np.int64)
         self.idle = np.zeros(num_envs, dtype=np.int64)
         self.np_random, _ = seeding.np_random()
+
+    @property
+    def n_agents(self) -> int:
+        """Agents per warehouse (the robots), as adapters of multi-agent envs name them."""
+        return self.n_robots
 
     def reset(self, seed: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every warehouse; returns observations (B, N, D) and ``action_mask``."""
@@ -53,7 +65,9 @@ class RobotsVectorEnv:
             self.core.reset(b, self.np_random)
         self.steps[:] = 0
         self.idle[:] = 0
-        return self.core.observe(), {"action_mask": self.core.action_masks()}
+        if self.shaping.weight:
+            self.shaping.start(self.core)
+        return self.core.observe(), {"action_mask": self.action_masks()}
 
     def step(
         self, actions: np.ndarray
@@ -88,6 +102,12 @@ class RobotsVectorEnv:
             self.steps[done] = 0
             self.idle[done] = 0
             observations[done] = self.core.observe()[done]
-        info["action_mask"] = self.core.action_masks()
+        if self.shaping.weight:
+            self.shaping.shape(self.core, rewards, truncated)
+        info["action_mask"] = self.action_masks()
         terminated = np.zeros(self.num_envs, dtype=np.bool_)
         return observations, rewards, terminated, truncated, info
+
+    def action_masks(self) -> np.ndarray:
+        """(B, N, 5) int8 masks (also given in ``info``; job masks with ``job_masks=True``)."""
+        return self.core.job_masks() if self.job_masks else self.core.action_masks()

@@ -10,6 +10,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 from agents.baselines.minimax import MinimaxPlayer
 from agents.selfplay import OpponentPool, RandomPolicy, SelfPlayEnv, play_match
+from envs.classic.tictactoe import TicTacToePositions
 
 
 def channels_first(obs: np.ndarray) -> np.ndarray:
@@ -71,24 +72,31 @@ def test_illegal_action_raises_naming_it() -> None:
 
 
 def test_stateful_opponents_are_not_shared_between_envs() -> None:
-    pool = OpponentPool({"minimax": lambda seed: MinimaxPlayer(tictactoe_v3.env, seed=seed)},
+    positions = TicTacToePositions()
+    pool = OpponentPool({"minimax": lambda seed: MinimaxPlayer(positions, seed=seed)},
                         fixed_share=1.0)  # fmt: skip
     envs = [make_env(pool) for _ in range(2)]
-    for env in envs:
-        env.reset(seed=1)
+    for seed, env in enumerate(envs):
+        env.reset(seed=seed)
     # Interleaved games: a shared minimax would follow the wrong board and move illegally.
-    for _ in range(3):
-        for env in envs:
-            mask = env.action_masks()
-            if mask.any():
-                env.step(int(np.flatnonzero(mask)[0]))
+    done = [False, False]
+    for _ in range(2):
+        for i, env in enumerate(envs):
+            if not done[i]:
+                done[i] = env.step(int(np.flatnonzero(env.action_masks())[-1]))[2]
+    assert envs[0].opponent is not envs[1].opponent
+    for env in envs:  # each opponent's own board is its env's board
+        board = env.game.observe(env.game.possible_agents[0])["observation"]
+        occupied = env.opponent.row[:9].reshape(3, 3) > 0
+        np.testing.assert_array_equal(occupied, board.sum(axis=-1) > 0)
 
 
 def test_minimax_never_loses_and_beats_random() -> None:
-    perfect = MinimaxPlayer(tictactoe_v3.env, seed=0)
+    positions = TicTacToePositions()
+    perfect = MinimaxPlayer(positions, seed=0)
     result = play_match(tictactoe_v3.env, perfect, RandomPolicy(1), 20)
     assert result["losses"] == 0 and result["wins"] >= 14
-    mirror = play_match(tictactoe_v3.env, perfect, MinimaxPlayer(tictactoe_v3.env, seed=3), 4)
+    mirror = play_match(tictactoe_v3.env, perfect, MinimaxPlayer(positions, seed=3), 4)
     assert mirror["draws"] == 4, "perfect play against itself draws"
 
 
