@@ -154,6 +154,7 @@ class SelfPlayEnv(gym.Env):
         self._games = 0
         self._fixed: dict[str, Policy] = {}  # this env's own instances of the fixed players
         self._mask = np.ones(self.action_space.n, dtype=bool)
+        self._reward = 0.0
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
         super().reset(seed=seed)
@@ -189,6 +190,7 @@ class SelfPlayEnv(gym.Env):
 
     def _move(self, action: int) -> None:
         self.game.step(action)
+        self._reward += float(self.game.rewards.get(self.learner, 0.0))
         if hasattr(self.opponent, "observe"):
             self.opponent.observe(action)
 
@@ -218,12 +220,12 @@ class SelfPlayEnv(gym.Env):
                     "learner_seat": self.agents.index(self.learner),
                 },
             )
+        # The learner's reward since its own move (the opponent's reply may end the game),
+        # summed from each step's public ``rewards``.
+        self._reward = 0.0
         self._move(action)
         self._play_opponent()
-        # The learner's reward since its own move (the opponent's reply may end the game); read
-        # it now, since stepping finished agents clears it. PettingZoo's wrappers pass
-        # _cumulative_rewards through on purpose.
-        reward = float(self.game._cumulative_rewards.get(self.learner, 0.0))
+        reward = self._reward
         done = self._game_over()
         terminated = done and any(self.game.terminations.values())
         truncated = done and not terminated
