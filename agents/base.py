@@ -16,9 +16,62 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from agents.backends.ray_cluster import RayConfig
+
+
+class Player:
+    """Something that plays a two-player game: ``player(planes, mask) -> action``.
+
+    Players that keep their own copy of the game (a search, an outside engine, minimax)
+    override :meth:`reset` and :meth:`observe`; the match loop calls them on every player.
+    """
+
+    def __call__(self, obs: Any, mask: np.ndarray) -> int:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """A new game starts."""
+
+    def observe(self, action: int) -> None:
+        """A move was played, by either side (its own included)."""
+
+    def seed(self, seed: int) -> None:
+        """Restart any random stream (games replay exactly under a seed)."""
+
+    def close(self) -> None:
+        """Release outside resources (an engine's process)."""
+
+
+class GreedyPlayer(Player):
+    """The most probable legal move (or one sampled) of a batched policy function."""
+
+    def __init__(
+        self,
+        probabilities: Callable[[np.ndarray, np.ndarray], np.ndarray],
+        deterministic: bool = True,
+        seed: int = 0,
+    ) -> None:
+        self.probabilities, self.deterministic = probabilities, deterministic
+        self.rng = np.random.default_rng(seed)
+
+    def seed(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, obs: Any, mask: np.ndarray) -> int:
+        legal = np.asarray(mask, dtype=bool)
+        probs = np.asarray(self.probabilities(np.asarray(obs)[None], legal[None])[0], np.float64)
+        probs = np.where(legal, probs, 0.0)
+        if self.deterministic or probs.sum() <= 0:
+            return int(np.argmax(np.where(legal, probs, -1.0)))
+        return int(self.rng.choice(len(probs), p=probs / probs.sum()))
+
 
 class Agent(abc.ABC):
-    """Something that acts: ``act(obs, action_mask, deterministic) -> action``."""
+    """Something that acts: ``act(obs, action_mask, deterministic) -> action``.
+
+    Agents of two-player board games also give :meth:`player`, :meth:`policy_value` and
+    :meth:`snapshot`; every backend that trains board games implements all three.
+    """
 
     @abc.abstractmethod
     def act(
@@ -47,6 +100,22 @@ class Agent(abc.ABC):
     def save(self, path: Path) -> None:
         """Write the agent into the folder ``path`` (which exists)."""
         raise NotImplementedError(f"{type(self).__name__} cannot be saved")
+
+    def policy_value(
+        self, observations: np.ndarray, masks: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Board games: (probabilities over the legal moves (B, A), values (B,) in [-1, 1] for
+        the player to move), batched: what a tree search needs."""
+        raise NotImplementedError(f"{type(self).__name__} has no policy-value view")
+
+    def player(self, deterministic: bool = True, seed: int = 0) -> Player:
+        """Board games: the network alone as a player (its most probable move, or sampled)."""
+        return GreedyPlayer(lambda o, m: self.policy_value(o, m)[0], deterministic, seed)
+
+    def snapshot(self) -> Player:
+        """Board games: a sampling player on a frozen copy of the current weights, which later
+        training does not change (an opponent for the self-play pool)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be snapshotted")
 
 
 class MetricSink(Protocol):
@@ -78,11 +147,18 @@ class Periodic:
 @dataclass
 class TwoPlayerGame:
     """A two-player board game for self-play backends: the PettingZoo AEC game, the network's
-    view of its observations, and (for compiled search) its positions as int64 rows."""
+    view of its observations, (for compiled search) its positions as int64 rows, and the
+    opponent pool of learners that play one seat (PPO): fixed players by name plus snapshots
+    of the learner taken every ``snapshot_every`` steps, the newest ``max_snapshots`` kept,
+    fixed players drawn in a share ``fixed_share`` of games."""
 
     make_game: Callable[[], Any]
     obs_transform: Callable[[Any], np.ndarray]
     positions: Callable[[], Any] | None = None  # -> agents.zero.game.Positions
+    opponents: dict[str, Callable[[int], Player]] = field(default_factory=dict)  # seed -> player
+    fixed_share: float = 0.3
+    max_snapshots: int = 8
+    snapshot_every: int = 20_000
 
 
 @dataclass
@@ -100,11 +176,11 @@ class TrainContext:
     resume_from: Path | None = None
     periodic: list[Periodic] = field(default_factory=list)
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)  # backend-specific extras
     game: TwoPlayerGame | None = None  # two-player board games
     settings: Any = None  # the algorithm's own typed section (alphazero: ZeroConfig)
     network: Any = None  # the task's network section (channels, blocks, value_hidden)
-    ray: Any = None  # tasks.config.RayConfig
+    ray: RayConfig = field(default_factory=RayConfig)  # where and how wide under Ray
+    rllib: dict[str, Any] = field(default_factory=dict)  # AlgorithmConfig settings, applied last
 
 
 class Backend(abc.ABC):

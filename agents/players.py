@@ -13,8 +13,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from agents.base import Player
 
-class NetworkPlayer:
+
+class NetworkPlayer(Player):
     """Acts from an SB3 actor-critic policy: greedy, or sampled from its distribution.
 
     It calls the network directly (no SB3 ``predict`` bookkeeping), which makes a frozen

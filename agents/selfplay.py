@@ -6,8 +6,8 @@ opponent drawn from an :class:`OpponentPool` at every reset. The pool holds the 
 past snapshots plus fixed players (random, a heuristic), drawn with a configurable share.
 :func:`play_match` plays two policies against each other for evaluation.
 
-A *policy* here is any callable ``(observation, action_mask) -> action``. Nothing in this
-module knows which game it runs.
+A *policy* here is an :class:`agents.base.Player`: ``(observation, action_mask) -> action``,
+told of every move and of each new game. Nothing in this module knows which game it runs.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-Policy = Callable[[Any, np.ndarray], int]
+from agents.base import Player
+
+Policy = Player  # (observation, action_mask) -> action, with reset / observe / seed / close
 ObsTransform = Callable[[Any], np.ndarray]
 
 
-class RandomPolicy:
+class RandomPolicy(Player):
     """Picks uniformly among legal actions.
 
     Like every stochastic policy here it has ``seed(int)``; :class:`SelfPlayEnv` calls it at
@@ -171,10 +173,8 @@ class SelfPlayEnv(gym.Env):
                 self._fixed[self.opponent_name] = self.pool.fixed[self.opponent_name](0)
             opponent = self._fixed[self.opponent_name]
         self.opponent = opponent
-        if hasattr(self.opponent, "seed"):
-            self.opponent.seed(int(self.np_random.integers(2**31)))
-        if hasattr(self.opponent, "reset"):  # stateful players follow the game themselves
-            self.opponent.reset()
+        self.opponent.seed(int(self.np_random.integers(2**31)))
+        self.opponent.reset()  # stateful players follow the game themselves
         self._play_opponent()
         return self._observe(), {"action_mask": self._mask, "opponent": self.opponent_name}
 
@@ -191,8 +191,7 @@ class SelfPlayEnv(gym.Env):
     def _move(self, action: int) -> None:
         self.game.step(action)
         self._reward += float(self.game.rewards.get(self.learner, 0.0))
-        if hasattr(self.opponent, "observe"):
-            self.opponent.observe(action)
+        self.opponent.observe(action)
 
     def _play_opponent(self) -> None:
         while not self._game_over() and self.game.agent_selection != self.learner:
@@ -278,8 +277,7 @@ def play_game(
     game.reset(seed=seed)
     rng = np.random.default_rng(seed)
     for policy in policies:
-        if hasattr(policy, "reset"):
-            policy.reset()
+        policy.reset()
     agents = list(game.possible_agents)
     actions: list[int] = []
     totals = dict.fromkeys(agents, 0.0)
@@ -302,8 +300,7 @@ def play_game(
         actions.append(action)
         game.step(action)
         for policy in policies:
-            if hasattr(policy, "observe"):
-                policy.observe(action)
+            policy.observe(action)
     rewards = (totals[agents[0]], totals[agents[1]])
     winner = 0 if rewards[0] > rewards[1] else 1 if rewards[1] > rewards[0] else -1
     return GameRecord(names[0], names[1], winner, actions, rewards, final_info)

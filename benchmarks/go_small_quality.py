@@ -41,7 +41,7 @@ def strength(args: argparse.Namespace) -> None:
     cfg = load_config(task.config_cls, "go_small", task_yaml("go_small"), overrides)
     agent, checkpoint = Session(task, cfg, []).load_agent()
     print(f"checkpoint: {checkpoint}\n{task.describe_search(cfg)}\n")
-    players = {"policy": task.network_player(agent), "search": task.search_player(cfg, agent)}
+    players = {"policy": agent.player(deterministic=True), "search": task.search_player(cfg, agent)}
     opponents = [o for o in args.opponents.split(",") if o]
     opponents += [f"gnugo{level}" for level in args.levels.split(",") if level]
     rows = []

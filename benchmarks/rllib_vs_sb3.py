@@ -53,9 +53,9 @@ def train_once(
 ) -> dict[str, float]:
     """Train go_small for ``steps`` under one backend; fps and set-up seconds."""
     from agents.backends import get_backend
-    from agents.base import TrainContext
     from tasks.config import load_config
     from tasks.registry import load_task
+    from tasks.session import train_context
 
     task = load_task("go_small")
     args = [f"backend={backend_name}", f"train.total_steps={steps}", "eval.every=0",
@@ -70,12 +70,8 @@ def train_once(
             write(target)
             return target
 
-        ctx = TrainContext(
-            make_env=task.make_env_factory(cfg), total_steps=steps, seed=cfg.seed, device=device,
-            algo=cfg.algo, logger=clock, save_checkpoint=save, checkpoint_every=0,
-            periodic=task.periodic(cfg, None), policy_kwargs=task.policy_kwargs(cfg),
-            options={"config": cfg},
-        )  # fmt: skip
+        ctx = train_context(task, cfg, clock, save, task.periodic(cfg, None))
+        ctx.total_steps, ctx.device, ctx.checkpoint_every = steps, device, 0
         start = time.perf_counter()
         get_backend(backend_name).train(ctx)
         total = time.perf_counter() - start

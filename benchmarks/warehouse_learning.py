@@ -143,6 +143,12 @@ def stock_rows(rollout_paths: int = 0) -> list[str]:
     return rows
 
 
+def baseline(metrics: dict[str, float], name: str, metric: str) -> float | None:
+    """``baseline/<name>/<metric>`` of a run's results, or its name before the rename
+    (``<name>_<metric>``) in runs evaluated before it; None when the run has neither."""
+    return metrics.get(f"baseline/{name}/{metric}", metrics.get(f"{name}_{metric}"))
+
+
 def run_rows(runs: list[Path]) -> list[str]:
     import yaml
 
@@ -151,15 +157,17 @@ def run_rows(runs: list[Path]) -> list[str]:
         results = json.loads((run / "eval" / "results.json").read_text())
         config = yaml.safe_load((run / "config.yaml").read_text())
         metrics, step, env = results["metrics"], results["step"], config["env"]
+        backend = config.get("backend", "sb3")
         if results["task"] == "warehouse_inventory":
             preset = env["preset"]
-            capped = metrics.get("capped_base_stock_profit")
+            capped = baseline(metrics, "capped_base_stock", "profit")
             action = env["action"] + (" + capped orders" if env.get("cap_orders") else "")
             rows.append(
-                f"| {preset} | PPO {action} ({step:,} steps, seed {config['seed']}) | "
+                f"| {preset} | PPO {action} ({backend}, {step:,} steps, seed {config['seed']}) | "
                 f"{metrics['profit']:.1f} | {STOCK_REFERENCE[(preset, 'trained')]} (PPO, 400k); "
                 f"goal >= {RL_GOAL[preset]} | service {metrics['service_level']:.3f}; on the "
-                f"same paths time-aware base-stock {metrics['time_aware_base_stock_profit']:.1f}"
+                "same paths time-aware base-stock "
+                f"{baseline(metrics, 'time_aware_base_stock', 'profit'):.1f}"
                 + (f", capped {capped:.1f} |" if capped is not None else " |")
             )
         else:
@@ -171,10 +179,12 @@ def run_rows(runs: list[Path]) -> list[str]:
             seen = f"{window}x{window} window" + (
                 " + job paths" if env.get("observe_paths") else ""
             )
+            greedy = baseline(metrics, "greedy", "deliveries")
             rows.append(
-                f"| {key[0]}-{key[1]}ag | {config['algo']['name']} shared ({step:,} robot-steps, "
-                f"seed {config['seed']}, {seen}, {sampled}) | {metrics['deliveries']:.1f} | greedy {metrics['greedy_deliveries']:.1f}"
-                f" here; MAPPO ~{MAPPO_REFERENCE.get(key, '-')} | "
+                f"| {key[0]}-{key[1]}ag | {config['algo']['name']} shared ({backend}, "
+                f"{step:,} robot-steps, seed {config['seed']}, {seen}, {sampled}) | "
+                f"{metrics['deliveries']:.1f} | greedy {greedy:.1f} here; "
+                f"MAPPO ~{MAPPO_REFERENCE.get(key, '-')} | "
                 f"{metrics['fraction_of_greedy']:.2f} of greedy |"
             )
     return rows

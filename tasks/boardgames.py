@@ -178,9 +178,13 @@ class BoardGameTask(Task):
     # -- training -----------------------------------------------------------------------------
 
     def game(self, cfg: Any) -> TwoPlayerGame:
+        selfplay = cfg.selfplay
+        opponents = {name: functools.partial(self.player, cfg, name)
+                     for name in selfplay.fixed_opponents}  # fmt: skip
         return TwoPlayerGame(
             functools.partial(self.make_game, cfg), self.obs_transform,
-            functools.partial(self.positions, cfg),
+            functools.partial(self.positions, cfg), opponents, selfplay.fixed_share,
+            selfplay.max_snapshots, selfplay.snapshot_every,
         )  # fmt: skip
 
     def algorithm_settings(self, cfg: Any) -> Any:
@@ -188,31 +192,6 @@ class BoardGameTask(Task):
 
     def network(self, cfg: Any) -> Any:
         return cfg.network
-
-    def _pool(self, cfg: Any) -> Any:
-        from agents.selfplay import OpponentPool
-
-        if getattr(self, "pool", None) is None:
-            fixed = {name: functools.partial(self.player, cfg, name)
-                     for name in cfg.selfplay.fixed_opponents}  # fmt: skip
-            self.pool = OpponentPool(
-                fixed, cfg.selfplay.fixed_share, cfg.selfplay.max_snapshots, seed=cfg.seed
-            )
-        return self.pool
-
-    def make_env(self, cfg: Any, index: int) -> Any:
-        if cfg.backend == "rllib":  # both seats in one MultiAgentEnv; snapshots are RLlib modules
-            from agents.backends.rllib_selfplay import SelfPlayMultiAgentEnv
-
-            fixed = {name: functools.partial(self.player, cfg, name)
-                     for name in cfg.selfplay.fixed_opponents}  # fmt: skip
-            return SelfPlayMultiAgentEnv(
-                functools.partial(self.make_game, cfg), self.obs_transform, fixed,
-                cfg.selfplay.fixed_share, cfg.selfplay.max_snapshots, seed=cfg.seed * 1000 + index,
-            )  # fmt: skip
-        from agents.selfplay import SelfPlayEnv
-
-        return SelfPlayEnv(lambda: self.make_game(cfg), self._pool(cfg), self.obs_transform)
 
     def policy_kwargs(self, cfg: Any) -> dict[str, Any]:
         from agents.networks import board_policy_kwargs
@@ -223,62 +202,17 @@ class BoardGameTask(Task):
         return board_policy_kwargs(net.channels, net.blocks, net.value_hidden)
 
     def periodic(self, cfg: Any, run: Any) -> list[Periodic]:
-        def snapshot(step: int, agent: Any) -> dict[str, float]:
-            from agents.players import NetworkPlayer
-
-            if hasattr(agent, "add_snapshot"):  # RLlib: weights go to the env runners' modules
-                return {"charts/pool_size": float(agent.add_snapshot(f"step_{step}"))}
-            pool = self._pool(cfg)
-            pool.add_snapshot(f"step_{step}", NetworkPlayer.frozen_copy(agent.model.policy))
-            return {"charts/pool_size": float(len(pool.snapshots))}
-
         def evaluate(step: int, agent: Any) -> dict[str, float]:
-            player = self.network_player(agent)
+            player = agent.player(deterministic=True)
             metrics = {}
             for name in cfg.eval.periodic_opponents:
                 result = self.match(cfg, player, name, cfg.eval.periodic_episodes, seed=step)
                 metrics[f"charts/win_rate/{name}"] = result["score"]
             return metrics
 
-        hooks = []
-        if cfg.algo.name != "alphazero":  # PPO's opponent pool; AlphaZero plays itself
-            if cfg.resume and cfg.backend != "rllib":
-                self._restore_pool(cfg, run)
-            hooks.append(Periodic(cfg.selfplay.snapshot_every, snapshot, at_end=False))
-        if cfg.eval.every:
-            hooks.append(Periodic(cfg.eval.every, evaluate))
-        return hooks
-
-    def _restore_pool(self, cfg: Any, run: Any) -> None:
-        """Refill the opponent pool of a resumed run from its kept checkpoints: the snapshots
-        themselves live in memory only, and a resumed learner facing no past selves would
-        train against the fixed players alone until the next snapshots."""
-        from agents.players import NetworkPlayer
-        from tasks.runs import list_checkpoints, read_meta
-        from tasks.session import load_context
-
-        pool = self._pool(cfg)
-        backend = self.backend(cfg)
-        ctx = load_context(self, cfg, device="cpu")
-        for checkpoint in list_checkpoints(run.checkpoints_dir)[-cfg.selfplay.max_snapshots :]:
-            agent = backend.load(checkpoint, ctx)
-            name = f"step_{read_meta(checkpoint)['step']}"
-            pool.add_snapshot(name, NetworkPlayer.frozen_copy(agent.model.policy))
+        return [Periodic(cfg.eval.every, evaluate)] if cfg.eval.every else []
 
     # -- evaluation ---------------------------------------------------------------------------
-
-    def network_player(self, agent: Any) -> Any:
-        from agents.players import NetworkPlayer
-
-        if hasattr(agent, "player"):  # RLlib agents act through their own module
-            return agent.player(deterministic=True)
-        return NetworkPlayer(agent.model.policy, deterministic=True)
-
-    def policy_value(self, agent: Any) -> Any:
-        """The agent's network as ``(obs, masks) -> (priors, values)`` (RLlib or SB3)."""
-        from agents.networks import sb3_policy_value
-
-        return getattr(agent, "policy_value", None) or sb3_policy_value(agent.model.policy)
 
     def search_settings(self, cfg: Any) -> Any:
         """The ``search`` section as the compiled search's settings (no self-play noise)."""
@@ -294,7 +228,7 @@ class BoardGameTask(Task):
         """The network with ``search.simulations`` simulations a move of the compiled search."""
         from agents.zero.player import SearchPlayer, as_evaluate
 
-        evaluate = as_evaluate(self.policy_value(agent), cfg.search.prior_mix)
+        evaluate = as_evaluate(agent.policy_value, cfg.search.prior_mix)
         return SearchPlayer(self.positions(cfg), evaluate, self.search_settings(cfg), seed)
 
     def match(
@@ -319,13 +253,12 @@ class BoardGameTask(Task):
                 opening_moves=cfg.eval.opening_moves, obs_transform=self.obs_transform,
             )  # fmt: skip
         finally:
-            if hasattr(rival, "close"):
-                rival.close()
+            rival.close()
 
     def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
         from tasks.logging import ProgressDisplay
 
-        players = {"policy": self.network_player(agent)}
+        players = {"policy": agent.player(deterministic=True)}
         if cfg.eval.with_search and cfg.search.simulations > 0:
             players["search"] = self.search_player(cfg, agent, cfg.seed)
         rows, notes, metrics = [], [], {}

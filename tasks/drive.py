@@ -5,8 +5,9 @@ position and velocity, a 5x5 array) and picks one of five meta-actions: LANE_LEF
 LANE_RIGHT, FASTER, SLOWER. The reward pays for speed (20-30 m/s) and the right lane and
 punishes a collision, which ends the episode. Training logs ``charts/crash_rate`` and
 ``charts/mean_speed`` beside the common metrics; evaluation plays the trained agent, random
-actions and "keep lane, idle" over the same seeds and draws a strip of frames of the trained
-agent into the report.
+actions and keep-lane driving (IDLE) over the same seeds (the baselines' results as
+``baseline/random/<metric>`` and ``baseline/keep_lane/<metric>``) and draws a strip of frames of
+the trained agent into the report.
 
 highway-env is an optional extra: ``pip install learnloop[drive]``.
 """
@@ -227,8 +228,8 @@ def random_policy(obs: Any, env: Any) -> Any:
     return env.action_space.sample()
 
 
-def idle_policy(obs: Any, env: Any) -> Any:
-    """Keep the lane at the current target speed."""
+def keep_lane_policy(obs: Any, env: Any) -> Any:
+    """Keep the lane at the current target speed (IDLE)."""
     return env.unwrapped.action_type.actions_indexes[IDLE]
 
 
@@ -257,7 +258,7 @@ def baseline_rows(cfg: DriveConfig, episodes: int) -> list[dict[str, Any]]:
     """The random and keep-lane baselines over the evaluation seeds."""
     return [
         evaluate_policy(cfg, "random", random_policy, episodes),
-        evaluate_policy(cfg, "idle", idle_policy, episodes),
+        evaluate_policy(cfg, "keep_lane", keep_lane_policy, episodes),
     ]
 
 
@@ -358,19 +359,19 @@ class DriveTask(Task):
         rows = [evaluate_policy(cfg, "trained", learned, episodes), *baseline_rows(cfg, episodes)]
         metrics: dict[str, float] = {}
         for row in rows:
-            prefix = "" if row["policy"] == "trained" else f"{row['policy']}_"
+            prefix = "" if row["policy"] == "trained" else f"baseline/{row['policy']}/"
             for key in ("crash_rate", "mean_speed", "episode_return_mean"):
                 metrics[prefix + key.removesuffix("_mean")] = row[key]
-        trained, idle = rows[0], rows[2]
-        metrics["beats_idle"] = float(
-            trained["crash_rate"] < idle["crash_rate"]
-            and trained["mean_speed"] > idle["mean_speed"]
+        trained, keep_lane = rows[0], rows[2]
+        metrics["beats_keep_lane"] = float(
+            trained["crash_rate"] < keep_lane["crash_rate"]
+            and trained["mean_speed"] > keep_lane["mean_speed"]
         )
         seeds = f"{eval_seed(cfg)}-{eval_seed(cfg) + episodes - 1}"
         notes = [
             f"{episodes} episodes per policy over env seeds {seeds}; mean speed in m/s is the "
             "mean over episodes of each episode's mean speed",
-            "beats_idle = 1 when the trained agent crashes less often than keep-lane driving "
+            "beats_keep_lane = 1 when the trained agent crashes less often than keep-lane driving "
             "and drives faster on average",
         ]
         if cfg.report.strip_frames:

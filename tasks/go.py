@@ -232,7 +232,7 @@ class GoSmallTask(BoardGameTask):
         config = self.rave_config(cfg)
         prior = None
         if search.prior_weight > 0:
-            evaluate = self.policy_value(agent)
+            evaluate = agent.policy_value
 
             def prior(obs: Any, mask: Any) -> Any:
                 priors, _ = evaluate(np.asarray(obs)[None], np.asarray(mask, dtype=bool)[None])

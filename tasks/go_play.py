@@ -23,7 +23,7 @@ def agent_player(task: Any, cfg: Any, agent: Any, seed: int = 0) -> Any:
         return RandomPolicy(seed)
     if cfg.search.simulations > 0:
         return task.search_player(cfg, agent, seed)
-    return task.network_player(agent)
+    return agent.player(deterministic=True)
 
 
 class _Match:
@@ -37,8 +37,7 @@ class _Match:
     def restart(self) -> None:
         self.env = self.task.make_game(self.cfg)
         self.env.reset()
-        if hasattr(self.player, "reset"):
-            self.player.reset()
+        self.player.reset()
         for action in self.moves:
             self._step(action)
 
@@ -48,8 +47,7 @@ class _Match:
 
     def _step(self, action: int) -> None:
         self.env.step(action)
-        if hasattr(self.player, "observe"):
-            self.player.observe(action)
+        self.player.observe(action)
 
     def play(self, action: int) -> None:
         self._step(action)

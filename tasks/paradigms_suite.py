@@ -160,7 +160,8 @@ def member_context(member: Member, logger: Any, ctx: TrainContext | None) -> Tra
         checkpoint_every=0,
         periodic=member.task.periodic(cfg, None),
         policy_kwargs=member.task.policy_kwargs(cfg),
-        options={"config": cfg},
+        rllib=dict(cfg.rllib),
+        ray=cfg.ray,
     )
 
 

@@ -87,24 +87,8 @@ class Session:
             "config_hash": config_hash(to_dict(cfg)),
         }
         checkpoints = Checkpoints(run, meta, keep=cfg.train.keep_checkpoints)
-        ctx = TrainContext(
-            make_env=self.task.make_env_factory(cfg),
-            total_steps=cfg.train.total_steps,
-            seed=cfg.seed,
-            device=cfg.device,
-            algo=cfg.algo,
-            logger=logger,
-            save_checkpoint=checkpoints.save,
-            checkpoint_every=cfg.train.checkpoint_every,
-            resume_from=resume_from,
-            periodic=self.task.periodic(cfg, run),
-            policy_kwargs=self.task.policy_kwargs(cfg),
-            options={"config": cfg},
-            game=self.task.game(cfg),
-            settings=self.task.algorithm_settings(cfg),
-            network=self.task.network(cfg),
-            ray=cfg.ray,
-        )
+        ctx = train_context(self.task, cfg, logger, checkpoints.save, self.task.periodic(cfg, run))
+        ctx.resume_from = resume_from
         return self.task.backend(cfg).train(ctx)
 
     # -- evaluation and interactive actions -------------------------------------------------
@@ -161,23 +145,39 @@ class Session:
         return self.task.run_action(action, self.cfg, agent, note)
 
 
-def load_context(task: Task, cfg: Any, device: str | None = None) -> TrainContext:
-    """What a backend's ``load`` needs to rebuild an agent of ``task`` (no training)."""
+def train_context(
+    task: Task,
+    cfg: Any,
+    logger: Any = None,
+    save_checkpoint: Any = None,
+    periodic: list[Any] | None = None,
+) -> TrainContext:
+    """The one place a task's config becomes what a backend receives."""
     return TrainContext(
         make_env=task.make_env_factory(cfg),
-        total_steps=0,
+        total_steps=cfg.train.total_steps,
         seed=cfg.seed,
-        device=device or cfg.device,
+        device=cfg.device,
         algo=cfg.algo,
-        logger=None,  # type: ignore[arg-type]
-        save_checkpoint=None,  # type: ignore[arg-type]
-        checkpoint_every=0,
-        options={"config": cfg},
+        logger=logger,
+        save_checkpoint=save_checkpoint,
+        checkpoint_every=cfg.train.checkpoint_every,
+        periodic=list(periodic or []),
+        policy_kwargs=task.policy_kwargs(cfg),
         game=task.game(cfg),
         settings=task.algorithm_settings(cfg),
         network=task.network(cfg),
         ray=cfg.ray,
+        rllib=dict(cfg.rllib),
     )
+
+
+def load_context(task: Task, cfg: Any, device: str | None = None) -> TrainContext:
+    """What a backend's ``load`` needs to rebuild an agent of ``task`` (no training)."""
+    ctx = train_context(task, cfg)
+    ctx.total_steps, ctx.checkpoint_every = 0, 0
+    ctx.device = device or cfg.device
+    return ctx
 
 
 def find_resume_run(runs_dir: Path, task: str, resume: str) -> Run:

@@ -232,7 +232,8 @@ class WarehouseRobotsTask(Task):
             f"{env.size} warehouse, {env.n_robots} robots, {env.max_steps} steps per episode, "
             f"rules={env.rules}; deliveries are the team's per episode, pick rate is order lines "
             "per hour at one second per step",
-            "training steps count robot-steps (every robot is one slot of the vector env)",
+            "training steps count robot-steps (each robot's step counts once, as an SB3 slot "
+            "or an RLlib agent-step)",
             f"the trained robots halfway through evaluation episode 1: ![warehouse](eval/{PICTURE_FILE})",
         ]
         return EvalResult(metrics=metrics, tables={"policies": rows}, notes=notes)

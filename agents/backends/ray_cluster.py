@@ -6,7 +6,42 @@ Importing this module imports nothing heavy; ``ray`` is imported when a run asks
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
+
+from agents.settings import describe
+
+
+@dataclass
+class RayConfig:
+    """Where and how wide to run under backend=rllib."""
+
+    address: str = describe(
+        "Ray cluster address; empty starts a local Ray with this machine's CPUs, 'auto' joins one.",
+        "",
+    )
+    num_env_runners: int = describe(
+        "RLlib env runner processes (0: sample in the driver).", 0, min=0
+    )
+    num_envs_per_env_runner: int = describe(
+        "Environments per env runner (0: algo.n_envs spread over the env runners).", 0, min=0
+    )
+    num_learners: int = describe("Learner processes (0: learn in the driver).", 0, min=0)
+    num_selfplay_workers: int = describe(
+        "algo.name=alphazero: self-play Ray actors feeding the learner (0: self-play in the "
+        "training process only).",
+        0, min=0,
+    )  # fmt: skip
+    num_gpus_per_learner: float = describe("GPUs per learner.", 0.0, min=0.0)
+    num_cpus_per_learner: float = describe("CPUs per learner.", 1.0, min=0.0)
+    policies: str = describe(
+        "Parallel multi-agent envs: one policy for every agent, or one per agent.",
+        "shared",
+        choices=("shared", "separate"),
+    )
+    central_critic: bool = describe(
+        "Parallel multi-agent envs: the critic reads the env's global state (MAPPO-style).", False
+    )
 
 
 def ensure_ray(address: str = "") -> bool:

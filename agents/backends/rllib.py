@@ -26,7 +26,6 @@ import uuid
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from agents.backends.ray_cluster import ensure_ray
@@ -70,13 +69,8 @@ RESTART_DELAY_S = 2.0  # RLlib waits 60 s before restarting a failed env runner
 
 
 def _settings(ctx: TrainContext) -> tuple[Any, dict[str, Any]]:
-    """The config's ``ray`` section and ``rllib`` passthrough (defaults without a config)."""
-    cfg = ctx.options.get("config")
-    ray_cfg = getattr(cfg, "ray", None) or SimpleNamespace(
-        address="", num_env_runners=0, num_envs_per_env_runner=0, num_learners=0,
-        num_gpus_per_learner=0.0, num_cpus_per_learner=1.0,
-    )  # fmt: skip
-    return ray_cfg, dict(getattr(cfg, "rllib", None) or {})
+    """The ``ray`` section and the ``rllib`` passthrough."""
+    return ctx.ray, dict(ctx.rllib)
 
 
 def env_runner_layout(algo: Any, ray_cfg: Any) -> tuple[int, int, int]:
@@ -318,11 +312,6 @@ def sampled_steps(result: dict[str, Any], trained: list[str], multi: bool) -> in
         lifetime = runners.get("num_module_steps_sampled_lifetime", {})
         return int(sum(float(lifetime.get(m, 0)) for m in trained))
     return int(float(runners.get("num_env_steps_sampled_lifetime", 0)))
-
-
-def next_multiple(step: int, every: int) -> int:
-    """The first multiple of ``every`` above ``step`` (0 when ``every`` is 0: never)."""
-    return (step // every + 1) * every if every > 0 else 0
 
 
 class RLlibBackend(Backend):

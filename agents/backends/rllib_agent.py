@@ -15,7 +15,6 @@ learner into the self-play opponent slots on every env runner.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from ray.rllib.core.rl_module.apis.value_function_api import ValueFunctionAPI
 from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 from torch import nn
 
-from agents.base import Agent
+from agents.base import Agent, Player
 
 OBS_KEY, MASK_KEY, STATE_KEY = "observations", "action_mask", "state"
 MODULE_FILE = "rllib_module.json"  # which module of the checkpoint is the agent
@@ -139,8 +138,7 @@ class RLlibAgent(Agent):
 
     ``peers`` are the other trained modules when each agent of a multi-agent env has its own
     policy (in agent order after ``module``): a batch with one row per agent then acts row i
-    with agent i's module. ``trainer`` is set only while training: it lets periodic hooks add
-    self-play snapshots. ``action_shape`` is the env's where the module saw flattened boxes.
+    with agent i's module. ``action_shape`` is the env's where the module saw flattened boxes.
 
     How an action comes out of the module: a Q-network (DQN) takes the argmax of its Q-values
     (also when ``deterministic=False``: it has no stochastic policy); SAC's squashed Gaussian gives
@@ -152,13 +150,11 @@ class RLlibAgent(Agent):
         self,
         module: Any,
         module_id: str,
-        trainer: Any = None,
         peers: dict[str, Any] | None = None,
         action_shape: list[int] | None = None,
     ) -> None:
         self.module = module
         self.module_id = module_id
-        self.trainer = trainer
         self.peers = dict(peers or {})
         self.masked = is_masked_space(module.observation_space)
         self.action_shape = list(action_shape) if action_shape else None
@@ -287,25 +283,13 @@ class RLlibAgent(Agent):
         values = self.module.compute_values(inputs, out.get(Columns.EMBEDDINGS))
         return priors, values.clamp(-1, 1).cpu().numpy()
 
-    def player(self, deterministic: bool = True, seed: int = 0) -> Callable[[Any, Any], int]:
-        """A board-game player ``(planes, mask) -> action`` (see agents/selfplay.py)."""
-        rng = np.random.default_rng(seed)
+    def snapshot(self) -> Player:
+        """A sampling player on a copy of the module, which later training does not change."""
+        import copy
 
-        def play(planes: Any, mask: Any) -> int:
-            priors, _ = self.policy_value(np.asarray(planes)[None], np.asarray(mask)[None])
-            if deterministic:
-                return int(np.argmax(priors[0]))
-            return int(rng.choice(len(priors[0]), p=priors[0] / priors[0].sum()))
-
-        return play
-
-    # -- training-time extras -------------------------------------------------------------------
-
-    def add_snapshot(self, name: str) -> int:
-        """Freeze the learner's weights into the next self-play opponent slot; the pool size."""
-        if self.trainer is None:
-            raise ValueError("add_snapshot works only while training under backend=rllib")
-        return self.trainer.add_snapshot(name)
+        frozen = RLlibAgent(copy.deepcopy(self.module), self.module_id,
+                            action_shape=self.action_shape)  # fmt: skip
+        return frozen.player(deterministic=False)
 
     def save(self, path: Path) -> None:
         """Write the modules into the folder ``path`` (:func:`load_agent` reads it back)."""

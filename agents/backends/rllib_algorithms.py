@@ -10,16 +10,23 @@ heads). RLlib's A2C left with the old API stack, so ``a2c`` has no counterpart h
 RLlib's default modules take only 1-D boxes; :class:`FlatBoxes` flattens image observations and
 image actions for them, as SB3's ``MlpPolicy`` flattens observations. The trained agent reshapes
 its actions back (see :mod:`agents.backends.rllib_agent`).
+
+PPO on Box actions gets SB3's Gaussian (:func:`default_ppo_module`): RLlib's default module with
+a log standard deviation that does not depend on the observation (``free_log_std``), starting at
+the task's ``log_std_init`` policy setting (:class:`GaussianPPOModule`), where RLlib's own
+default has the network output it, starting near 0.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import torch
+from ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module import DefaultPPOTorchRLModule
 
 OFF_POLICY = ("dqn", "sac")
 # RLlib's default is 1,000 env steps per algo.train() for DQN (one metrics line per iteration);
@@ -278,3 +285,41 @@ class FlatBoxes(gym.Wrapper):
             action = np.asarray(action).reshape(self.action_shape)
         obs, reward, terminated, truncated, info = self.env.step(action)
         return self._observation(obs), reward, terminated, truncated, info
+
+
+# -- PPO's default module, with SB3's Gaussian for Box actions ----------------------------------
+
+LOG_STD_INIT = 0.0  # SB3's default policy log_std_init
+
+
+class GaussianPPOModule(DefaultPPOTorchRLModule):
+    """RLlib's default PPO module whose Gaussian has a free log standard deviation (SB3's
+    parameterisation), initialised to ``model_config["log_std_init"]``."""
+
+    def setup(self) -> None:
+        super().setup()
+        with torch.no_grad():
+            self.pi.log_std.fill_(float(self.model_config.get("log_std_init", LOG_STD_INIT)))
+
+
+def default_ppo_module(ctx: Any, probe: Any) -> dict[str, Any]:
+    """``PPOConfig.rl_module()`` arguments for RLlib's default module on ``probe``'s spaces: MLPs
+    of ``net_arch`` (tanh) for the policy and the value; for Box actions SB3's Gaussian, its log
+    standard deviation starting at the policy setting ``log_std_init`` (SB3's 0 without one)."""
+    from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
+    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+
+    arch = ctx.policy_kwargs.get("net_arch", ctx.algo.net_arch)
+    if isinstance(arch, dict):  # SB3's {"pi": [...], "vf": [...]}: RLlib has one size list
+        arch = arch["pi"]
+    model = DefaultModelConfig(
+        fcnet_hiddens=list(arch), fcnet_activation="tanh", head_fcnet_hiddens=[],
+        vf_share_layers=False,
+    )  # fmt: skip
+    if not isinstance(probe.action_space, gym.spaces.Box):
+        return {"model_config": model}
+    gaussian = {
+        **asdict(model), "free_log_std": True,
+        "log_std_init": float(ctx.policy_kwargs.get("log_std_init", LOG_STD_INIT)),
+    }  # fmt: skip
+    return {"rl_module_spec": RLModuleSpec(module_class=GaussianPPOModule, model_config=gaussian)}

@@ -131,10 +131,8 @@ class SelfPlayMultiAgentEnv(MultiAgentEnv):
             if self.opponent_name not in self.players:
                 self.players[self.opponent_name] = self.fixed_factories[self.opponent_name](0)
             self.fixed_player = self.players[self.opponent_name]
-            if hasattr(self.fixed_player, "seed"):
-                self.fixed_player.seed(int(self.rng.integers(2**31)))
-            if hasattr(self.fixed_player, "reset"):
-                self.fixed_player.reset()
+            self.fixed_player.seed(int(self.rng.integers(2**31)))
+            self.fixed_player.reset()
         opponent_role = self.opponent_name if self.fixed_player is None else None
         self.roles = {
             self.seats[learner_seat]: LEARNER,
@@ -152,7 +150,7 @@ class SelfPlayMultiAgentEnv(MultiAgentEnv):
         return next((seat for seat, role in self.roles.items() if role is None), None)
 
     def _observe_move(self, action: int) -> None:
-        if self.fixed_player is not None and hasattr(self.fixed_player, "observe"):
+        if self.fixed_player is not None:
             self.fixed_player.observe(action)
 
     def _play_fixed(self, obs: dict, rewards: dict, terminated: dict, truncated: dict) -> tuple:
@@ -197,8 +195,7 @@ class SelfPlayMultiAgentEnv(MultiAgentEnv):
 
     def close(self) -> None:
         for player in self.players.values():
-            if hasattr(player, "close"):
-                player.close()
+            player.close()
         self.game.close()
 
 

@@ -23,7 +23,6 @@ from agents.backends.rllib import (
     SINGLE_MODULE,
     EnvCreator,
     env_runner_layout,
-    next_multiple,
     read_module_info,
     result_metrics,
     sampled_steps,
@@ -36,7 +35,8 @@ from agents.backends.rllib_algorithms import (
     exploration_metrics,
     needs_flat_boxes,
 )
-from agents.base import Agent, TrainContext
+from agents.base import Agent, Periodic, TrainContext, TwoPlayerGame
+from agents.schedule import Schedule
 
 REPLAY_FILE = "replay_buffer.pkl"
 
@@ -51,8 +51,10 @@ class Trainer:
         from agents.backends.rllib_parallel import ParallelEnvCreator, is_parallel_env
 
         self.ctx = ctx
-        ray_cfg = getattr(ctx.options.get("config"), "ray", None)
-        probe, wrap = ctx.make_env(0), None
+        ray_cfg = ctx.ray
+        # A two-player game: both seats in one MultiAgentEnv, snapshots are RLlib modules.
+        make_env = ctx.make_env if ctx.game is None else SeatsCreator(ctx.game, ctx.seed)
+        probe, wrap = make_env(0), None
         self.action_shape: list[int] | None = None  # the env's, where the module's is flat
         if is_parallel_env(probe):  # PettingZoo ParallelEnv: masks, state, policy mapping
             wrap = ParallelEnvCreator(
@@ -73,7 +75,7 @@ class Trainer:
             self.slots = list(getattr(probe, "snapshot_slots", []))
             per_runner = env_runner_layout(ctx.algo, ray_cfg)[1] if ray_cfg else ctx.algo.n_envs
             env_name = f"learnloop-{tag}"
-            register_env(env_name, EnvCreator(ctx.make_env, per_runner, wrap))
+            register_env(env_name, EnvCreator(make_env, per_runner, wrap))
             config = build_config(ctx, probe, env_name)
         finally:
             probe.close()
@@ -116,9 +118,7 @@ class Trainer:
         """An agent on the current weights (the local env runner's modules, synced each step)."""
         peers = {m: self.algo.get_module(m) for m in self.trained[1:]}
         module = self.algo.get_module(self.module_id)
-        return RLlibAgent(
-            module, self.module_id, trainer=self, peers=peers, action_shape=self.action_shape
-        )
+        return RLlibAgent(module, self.module_id, peers=peers, action_shape=self.action_shape)
 
     # -- self-play snapshots --------------------------------------------------------------------
 
@@ -151,10 +151,10 @@ class Trainer:
         """Train to the budget; returns the agent loaded from the final checkpoint."""
         ctx = self.ctx
         start, start_time = self.step, time.monotonic()
-        next_checkpoint = next_multiple(start, ctx.checkpoint_every)
-        next_hook = [next_multiple(start, p.every) for p in ctx.periodic]
-        saved_at, final = -1, None
-        ran_at = [-1] * len(ctx.periodic)
+        extra = []
+        if ctx.game is not None:
+            extra.append(Periodic(ctx.game.snapshot_every, self._snapshot, at_end=False))
+        schedule = Schedule(ctx, start, extra)
         while self.step < ctx.total_steps:
             result = self.algo.train()
             # Lifetime counters come back with restore_from_path, so they count the whole run.
@@ -165,30 +165,31 @@ class Trainer:
             metrics.update(exploration_metrics(self.algo.config, self.step))
             ctx.logger.log(self.step, metrics)
             ctx.logger.progress(self.step)
-            for i, periodic in enumerate(ctx.periodic):
-                if next_hook[i] and self.step >= next_hook[i]:
-                    next_hook[i] = next_multiple(self.step, periodic.every)
-                    self._call_hook(periodic.hook)
-                    ran_at[i] = self.step
-            if next_checkpoint and self.step >= next_checkpoint:
-                next_checkpoint = next_multiple(self.step, ctx.checkpoint_every)
-                final = ctx.save_checkpoint(self.step, self._write)
-                saved_at = self.step
-        for i, periodic in enumerate(ctx.periodic):
-            if periodic.at_end and periodic.every and ran_at[i] != self.step:
-                self._call_hook(periodic.hook)
-        if final is None or saved_at != self.step:
-            final = ctx.save_checkpoint(self.step, self._write)
-        return load_agent(final)
+            schedule.advance(self.step, self.agent, self._write)
+        return load_agent(schedule.finish(self.step, self.agent, self._write))
 
-    def _call_hook(self, hook: Callable) -> None:
-        metrics = hook(self.step, self.agent())
-        if metrics:
-            self.ctx.logger.log(self.step, metrics)
+    def _snapshot(self, step: int, agent: Agent) -> dict[str, float]:
+        return {"charts/pool_size": float(self.add_snapshot(f"step_{step}"))}
 
     def stop(self) -> None:
         """Stop the env runners and learners (the Ray instance stays)."""
         self.algo.stop()
+
+
+class SeatsCreator:
+    """``index -> SelfPlayMultiAgentEnv`` for a two-player game (picklable for env runners)."""
+
+    def __init__(self, game: TwoPlayerGame, seed: int) -> None:
+        self.game, self.seed = game, seed
+
+    def __call__(self, index: int) -> Any:
+        from agents.backends.rllib_selfplay import SelfPlayMultiAgentEnv
+
+        game = self.game
+        return SelfPlayMultiAgentEnv(
+            game.make_game, game.obs_transform, dict(game.opponents), game.fixed_share,
+            game.max_snapshots, seed=self.seed * 1000 + index,
+        )  # fmt: skip
 
 
 def flattens_boxes(ctx: TrainContext, env: Any) -> bool:

@@ -15,7 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import Agent, Backend, TrainContext, resolve_device
+from agents.base import (
+    Agent,
+    Backend,
+    Periodic,
+    Player,
+    TrainContext,
+    TwoPlayerGame,
+    resolve_device,
+)
+from agents.schedule import Schedule
 
 MODEL_FILE = "model.zip"
 REPLAY_FILE = "replay_buffer.pkl"
@@ -92,15 +101,34 @@ def _policy_name(algo_policy: str, observation_space: Any) -> str:
     return "MultiInputPolicy" if isinstance(observation_space, spaces.Dict) else "MlpPolicy"
 
 
-def make_vec_env(ctx: TrainContext) -> Any:
-    """``n_envs`` envs from ``ctx.make_env`` in a DummyVecEnv or SubprocVecEnv, with VecMonitor."""
+def make_vec_env(ctx: TrainContext, pool: Any = None) -> Any:
+    """``n_envs`` envs in a DummyVecEnv or SubprocVecEnv, with VecMonitor: ``ctx.make_env``'s,
+    or for a two-player game one seat each against ``pool`` (in this process, since the pool
+    grows during training)."""
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
 
-    factories = [functools.partial(ctx.make_env, i) for i in range(ctx.algo.n_envs)]
-    vec_cls = SubprocVecEnv if ctx.algo.vec_env == "subproc" else DummyVecEnv
+    make_env = ctx.make_env
+    if ctx.game is not None:
+        make_env = functools.partial(_seat_env, ctx.game, pool)
+    factories = [functools.partial(make_env, i) for i in range(ctx.algo.n_envs)]
+    subproc = ctx.algo.vec_env == "subproc" and ctx.game is None
+    vec_cls = SubprocVecEnv if subproc else DummyVecEnv
     vec_env = VecMonitor(vec_cls(factories))
     vec_env.seed(ctx.seed)
     return vec_env
+
+
+def _seat_env(game: TwoPlayerGame, pool: Any, index: int) -> Any:
+    from agents.selfplay import SelfPlayEnv
+
+    return SelfPlayEnv(game.make_game, pool, game.obs_transform)
+
+
+def opponent_pool(game: TwoPlayerGame, seed: int) -> Any:
+    """The self-play pool of a two-player game: its fixed players, no snapshots yet."""
+    from agents.selfplay import OpponentPool
+
+    return OpponentPool(dict(game.opponents), game.fixed_share, game.max_snapshots, seed=seed)
 
 
 class SB3Agent(Agent):
@@ -142,6 +170,23 @@ class SB3Agent(Agent):
             raise ValueError(f"{type(self.model).__name__}'s policy is not categorical")
         return dist.probs.cpu().numpy()
 
+    def policy_value(
+        self, observations: np.ndarray, masks: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        from agents.networks import sb3_policy_value
+
+        return sb3_policy_value(self.model.policy)(observations, masks)
+
+    def player(self, deterministic: bool = True, seed: int = 0) -> Player:
+        from agents.players import NetworkPlayer
+
+        return NetworkPlayer(self.model.policy, deterministic, seed)
+
+    def snapshot(self) -> Player:
+        from agents.players import NetworkPlayer
+
+        return NetworkPlayer.frozen_copy(self.model.policy)
+
     def save(self, path: Path) -> None:
         self.model.save(path / MODEL_FILE)
         if hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:
@@ -157,28 +202,44 @@ class SB3Backend(Backend):
         from stable_baselines3.common.logger import Logger
 
         device = resolve_device(ctx.device)
-        vec_env = self.make_vec_env(ctx)
+        pool = opponent_pool(ctx.game, ctx.seed) if ctx.game is not None else None
+        vec_env = make_vec_env(ctx, pool) if pool is not None else self.make_vec_env(ctx)
         cls = algorithm_class(ctx.algo.name)
         if ctx.resume_from is not None:
             model = self._load_model(ctx.resume_from, cls, vec_env, device)
+            if pool is not None:
+                self._refill_pool(pool, ctx)
         else:
             model = self._new_model(ctx, cls, vec_env, device)
         model.set_logger(Logger(folder=None, output_formats=[_metric_writer(ctx.logger)]))
         agent = SB3Agent(model)
-        callback = _make_callback(ctx, agent)
+        extra = []
+        if pool is not None:
+            extra.append(Periodic(ctx.game.snapshot_every, _snapshotter(pool), at_end=False))
+        schedule = Schedule(ctx, int(model.num_timesteps), extra)
         remaining = max(0, ctx.total_steps - model.num_timesteps)
         model.learn(
             total_timesteps=remaining,
-            callback=callback,
+            callback=_make_callback(ctx, agent, schedule),
             reset_num_timesteps=ctx.resume_from is None,
             log_interval=1,
         )
-        ctx.save_checkpoint(int(model.num_timesteps), agent.save)
+        schedule.finish(int(model.num_timesteps), lambda: agent, agent.save)
         vec_env.close()
         return agent
 
+    def _refill_pool(self, pool: Any, ctx: TrainContext) -> None:
+        """A resumed run's pool gets the snapshots of its kept checkpoints back: snapshots live
+        in memory only, and a learner facing no past selves would train against the fixed
+        players alone until the next snapshots."""
+        kept = sorted(ctx.resume_from.parent.glob("step_*"), key=lambda p: int(p.name[5:]))
+        for checkpoint in kept[-ctx.game.max_snapshots :]:
+            if (checkpoint / MODEL_FILE).is_file():
+                pool.add_snapshot(checkpoint.name, self.load(checkpoint, ctx).snapshot())
+
     def make_vec_env(self, ctx: TrainContext) -> Any:
-        """The vectorised training env (subclasses with their own VecEnv override this)."""
+        """The vectorised training env of a single-agent task (subclasses with their own VecEnv
+        override this)."""
         return make_vec_env(ctx)
 
     def _new_model(self, ctx: TrainContext, cls: type, vec_env: Any, device: str) -> Any:
@@ -238,45 +299,27 @@ def _metric_writer(sink: Any) -> Any:
     return MetricWriter()
 
 
-def _make_callback(ctx: TrainContext, agent: SB3Agent) -> Any:
+def _snapshotter(pool: Any) -> Any:
+    def snapshot(step: int, agent: Agent) -> dict[str, float]:
+        pool.add_snapshot(f"step_{step}", agent.snapshot())
+        return {"charts/pool_size": float(len(pool.snapshots))}
+
+    return snapshot
+
+
+def _make_callback(ctx: TrainContext, agent: SB3Agent, schedule: Schedule) -> Any:
     from stable_baselines3.common.callbacks import BaseCallback
 
     class LoopCallback(BaseCallback):
         """Progress, periodic hooks and checkpoints at environment-step boundaries."""
 
-        def _on_training_start(self) -> None:
-            start = self.model.num_timesteps
-            self.next_checkpoint = _next_multiple(start, ctx.checkpoint_every)
-            self.next_hook = [_next_multiple(start, p.every) for p in ctx.periodic]
-
         def _on_step(self) -> bool:
             step = int(self.model.num_timesteps)
             ctx.logger.progress(step)
-            for i, periodic in enumerate(ctx.periodic):
-                if self.next_hook[i] and step >= self.next_hook[i]:
-                    self.next_hook[i] = _next_multiple(step, periodic.every)
-                    metrics = periodic.hook(step, agent)
-                    if metrics:
-                        ctx.logger.log(step, metrics)
-            if self.next_checkpoint and step >= self.next_checkpoint:
-                self.next_checkpoint = _next_multiple(step, ctx.checkpoint_every)
-                ctx.save_checkpoint(step, agent.save)
+            schedule.advance(step, lambda: agent, agent.save)
             return True
 
-        def _on_training_end(self) -> None:
-            step = int(self.model.num_timesteps)
-            for periodic in ctx.periodic:
-                if periodic.at_end and periodic.every:
-                    metrics = periodic.hook(step, agent)
-                    if metrics:
-                        ctx.logger.log(step, metrics)
-
     return LoopCallback()
-
-
-def _next_multiple(step: int, every: int) -> int:
-    """The first multiple of ``every`` above ``step`` (0 when ``every`` is 0: never)."""
-    return (step // every + 1) * every if every > 0 else 0
 
 
 BACKEND = SB3Backend()

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.base import Player
 from envs.go.game import BLACK, EMPTY, GoGame, action_to_gtp, gtp_to_action
 from envs.go.gtp import own_eye_mask
 
@@ -21,7 +22,7 @@ GNUGO_PATHS = ("gnugo", "/usr/games/gnugo", "/usr/bin/gnugo")
 INSTALL_HINT = "GNU Go is not installed; install it with: sudo apt-get install gnugo"
 
 
-class GamePlayer:
+class GamePlayer(Player):
     """A player that follows the game on its own GoGame."""
 
     def __init__(self, board_size: int, komi: float, max_moves: int | None = None) -> None:
@@ -189,10 +190,9 @@ class GnuGoPlayer(GamePlayer):
     def reset(self) -> None:
         super().reset()
         self._played: int | None = None
-        if hasattr(self, "process"):
-            self.command(f"boardsize {self.board_size}")
-            self.command("clear_board")
-            self.command(f"komi {self.komi}")
+        self.command(f"boardsize {self.board_size}")
+        self.command("clear_board")
+        self.command(f"komi {self.komi}")
 
     def _color(self) -> str:
         return "black" if self.game.to_play == BLACK else "white"

@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from agents.base import Player
 from agents.zero.game import Positions
 
 
-class MinimaxPlayer:
+class MinimaxPlayer(Player):
     """Perfect play within ``depth`` moves (``None``: to the end of the game).
 
     It follows the game through ``reset()`` and ``observe(action)`` on its own row.

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.base import Agent, Backend, TrainContext, resolve_device
+from agents.base import Agent, Backend, Player, TrainContext, resolve_device
 from agents.zero.loop import ZeroLoop
 from agents.zero.network import NetworkShape, ZeroNet, make_evaluate
 
@@ -49,19 +49,11 @@ class ZeroAgent(Agent):
         logits, values = self.evaluate(observations, masks)
         return np.exp(logits), values
 
-    def player(self, deterministic: bool = True, seed: int = 0) -> Any:
-        """The network alone as a board-game player ``(planes, mask) -> action``: its most
-        probable legal move, or a move sampled from its policy."""
-        rng = np.random.default_rng(seed)
+    def snapshot(self) -> Player:
+        """A sampling player on a copy of the network, which later training does not change."""
+        import copy
 
-        def play(planes: Any, mask: Any) -> int:
-            logits, _ = self.evaluate(np.asarray(planes)[None], np.asarray(mask, bool)[None])
-            if deterministic:
-                return int(np.argmax(logits[0]))
-            probs = np.exp(logits[0].astype(np.float64))
-            return int(rng.choice(len(probs), p=probs / probs.sum()))
-
-        return play
+        return ZeroAgent(copy.deepcopy(self.net), self.device).player(deterministic=False)
 
     def act(
         self, obs: Any, action_mask: np.ndarray | None = None, deterministic: bool = True

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from agents.base import Player
 from agents.zero.game import Positions
 from agents.zero.search import BatchedSearch, Evaluate
 from agents.zero.tree import SearchSettings
@@ -42,7 +43,7 @@ def as_evaluate(policy_value: PolicyValue, prior_mix: float = 0.0) -> Evaluate:
     return evaluate
 
 
-class SearchPlayer:
+class SearchPlayer(Player):
     """Plays by searching from the game's current position (see the module docstring)."""
 
     def __init__(

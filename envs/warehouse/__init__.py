@@ -2,8 +2,11 @@
 
 - ``parallel_env(**kwargs)`` / ``env(**kwargs)`` / ``raw_env``: robots fetching requested
   shelves (PettingZoo ParallelEnv / AEC; ``envs.warehouse.robots``), RWARE's task with
-  ``rules="rware"`` matching rware 2.0 step for step.
+  ``rules="rware"`` matching rware 2.0 step for step. Job masks and reward shaping
+  (``job_masks``, ``shaping``) are options of the env, so every trainer sees the same problem.
 - ``envs.warehouse.vector.RobotsVectorEnv``: many warehouses stepped in one call.
+- ``envs.warehouse.kernels``: the state layout and compiled path functions for planners
+  outside ``envs`` (the private ``_*`` modules are the engine's own).
 - ``learnloop/Inventory-v0``: a serial multi-echelon supply chain (Gymnasium;
   ``envs.warehouse.inventory``), with one agent per stage in ``InventoryStagesEnv``.
 

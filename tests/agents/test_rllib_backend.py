@@ -18,10 +18,12 @@ import pytest
 pytest.importorskip("ray.rllib")
 
 from agents.backends.rllib import BACKEND, build_config  # noqa: E402
+from agents.backends.rllib_trainer import SeatsCreator  # noqa: E402
 from agents.base import Periodic, TrainContext  # noqa: E402
 from tasks.config import load_config  # noqa: E402
 from tasks.registry import load_task  # noqa: E402
 from tasks.run import main  # noqa: E402
+from tasks.session import train_context  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_BOARD = [
@@ -59,12 +61,12 @@ def context(task_name: str, overrides: list[str], folder: Path, **kwargs: Any) -
         write(target)
         return target
 
-    return TrainContext(
-        make_env=task.make_env_factory(cfg), total_steps=cfg.train.total_steps, seed=cfg.seed,
-        device="cpu", algo=cfg.algo, logger=Recorder(), save_checkpoint=save,
-        checkpoint_every=cfg.train.checkpoint_every, policy_kwargs=task.policy_kwargs(cfg),
-        options={"config": cfg}, **kwargs,
-    )  # fmt: skip
+    ctx = train_context(task, cfg, Recorder(), save)
+    ctx.device = "cpu"
+    for name, value in kwargs.items():
+        setattr(ctx, name, value)
+    ctx.config = cfg  # for the tests below that need the task's own config
+    return ctx
 
 
 def metric_lines(run: Path) -> list[dict[str, Any]]:
@@ -203,15 +205,20 @@ def test_other_single_agent_families_train_under_rllib(
 
 @pytest.mark.slow
 def test_snapshots_reach_env_runners_and_training_survives_a_killed_runner(
-    ray_session: Any, tmp_path: Path
+    ray_session: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One remote env runner: a snapshot's weights arrive there; then it is killed mid-run."""
+    from agents.backends.rllib_trainer import Trainer
+
     overrides = [*TINY_BOARD, "ray.num_env_runners=1", "train.total_steps=1400",
                  "train.checkpoint_every=0", "eval.every=0"]  # fmt: skip
     seen: dict[str, Any] = {}
+    trainers: list[Trainer] = []  # the trainer behind the hooks' agents, to look inside
+    agent_of = Trainer.agent
+    monkeypatch.setattr(Trainer, "agent", lambda self: trainers.append(self) or agent_of(self))
 
     def remote_snapshot(agent: Any) -> tuple[dict[str, Any], int, int]:
-        ((state,),) = [agent.trainer.algo.env_runner_group.foreach_env_runner(
+        ((state,),) = [trainers[-1].algo.env_runner_group.foreach_env_runner(
             lambda r: (r.module["snapshot_0"].get_state(), _active(r), os.getpid()),
             local_env_runner=False,
         )]  # fmt: skip
@@ -223,7 +230,7 @@ def test_snapshots_reach_env_runners_and_training_survives_a_killed_runner(
     def check_then_kill(step: int, agent: Any) -> None:
         if "killed_at" in seen:
             return
-        expected = agent.trainer.algo.learner_group.get_weights(["snapshot_0"])["snapshot_0"]
+        expected = trainers[-1].algo.learner_group.get_weights(["snapshot_0"])["snapshot_0"]
         weights, active, pid = remote_snapshot(agent)
         seen.update(active=active, match=_same(weights, expected))
         seen["changed"] = not _same(weights, seen["initial"])
@@ -231,7 +238,7 @@ def test_snapshots_reach_env_runners_and_training_survives_a_killed_runner(
         seen["killed_at"] = step
 
     ctx = context("tictactoe", overrides, tmp_path)
-    task_hooks = load_task("tictactoe").periodic(ctx.options["config"], None)
+    task_hooks = load_task("tictactoe").periodic(ctx.config, None)
     ctx.periodic = [Periodic(1, before, at_end=False), *task_hooks,
                     Periodic(600, check_then_kill, at_end=False)]  # fmt: skip
     agent = BACKEND.train(ctx)
@@ -263,10 +270,9 @@ def test_cluster_configs_build_an_rllib_config(path: Path, tmp_path: Path) -> No
     task_name = read_yaml(path)["task"]
     task = load_task(task_name)
     cfg = load_config(task.config_cls, task_name, path, [])
-    ctx = context(task_name, [], tmp_path)
-    ctx.options["config"], ctx.algo, ctx.policy_kwargs = cfg, cfg.algo, task.policy_kwargs(cfg)
-    ctx.total_steps, ctx.device = cfg.train.total_steps, cfg.device
-    config = build_config(ctx, task.make_env(cfg, 0), "unused")
+    ctx = train_context(task, cfg)
+    probe = SeatsCreator(ctx.game, 0)(0) if ctx.game is not None else ctx.make_env(0)
+    config = build_config(ctx, probe, "unused")
     assert cfg.backend == "rllib" and cfg.ray.address == "auto"
     assert config.num_env_runners == cfg.ray.num_env_runners > 0
     assert config.num_learners == cfg.ray.num_learners

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, run_cli
+from tests.envs.warehouse import require
 
 # A short scenario keeps every episode under 10 actions (highway-fast runs ~40 steps/s here).
 SHORT = ["env.duration=8"]
@@ -28,14 +29,14 @@ def test_missing_highway_env_prints_one_line_and_makes_no_run_folder(
 
 
 def test_baselines_are_deterministic_at_fixed_seeds() -> None:
-    pytest.importorskip("highway_env")
+    require("highway_env")
     from tasks.config import load_config
     from tasks.drive import DriveConfig, baseline_rows
 
     cfg = load_config(DriveConfig, "drive_highway", None, SHORT)
     first = baseline_rows(cfg, episodes=3)
     assert first == baseline_rows(cfg, episodes=3)
-    assert [row["policy"] for row in first] == ["random", "idle"]
+    assert [row["policy"] for row in first] == ["random", "keep_lane"]
     for row in first:
         assert 0.0 <= row["crash_rate"] <= 1.0
         assert 15.0 <= row["mean_speed"] <= 30.0  # m/s; cars start near 25
@@ -66,7 +67,7 @@ def test_shipped_configs_build_their_algorithm(yaml_name: str, algorithm: str) -
 
 @pytest.mark.slow
 def test_tiny_run_writes_metrics_results_report_and_frames(runs_dir: Path) -> None:
-    pytest.importorskip("highway_env")
+    require("highway_env")
     result = run_cli(
         "drive_highway",
         f"runs_dir={runs_dir}",
@@ -87,13 +88,14 @@ def test_tiny_run_writes_metrics_results_report_and_frames(runs_dir: Path) -> No
     assert all(r["charts/mean_speed"] > 0 for r in driving)
     results = json.loads((run / "eval" / "results.json").read_text())
     assert results["step"] == 200
-    for prefix in ("", "random_", "idle_"):
+    for prefix in ("", "baseline/random/", "baseline/keep_lane/"):
         for name in ("crash_rate", "mean_speed", "episode_return"):
             assert prefix + name in results["metrics"]
+    assert "beats_keep_lane" in results["metrics"]
     policies = json.loads((run / "eval" / "policies.json").read_text())
-    assert [row["policy"] for row in policies] == ["trained", "random", "idle"]
+    assert [row["policy"] for row in policies] == ["trained", "random", "keep_lane"]
     report = (run / "report.md").read_text()
-    assert "![frames](eval/frames.png)" in report and "| idle |" in report
+    assert "![frames](eval/frames.png)" in report and "| keep_lane |" in report
 
     import matplotlib.image
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from agents.base import Player
 from agents.baselines.go import find_gnugo
 from envs.go.game import GoGame, gtp_to_action
 from tasks.run import main
@@ -116,10 +117,12 @@ def test_unknown_opponent_is_a_config_error() -> None:
 
 @pytest.mark.slow
 def test_resumed_run_refills_the_opponent_pool_from_its_checkpoints(tmp_path: Path) -> None:
+    from agents.backends.sb3 import BACKEND, opponent_pool
     from tasks.config import load_config
     from tasks.registry import load_task
     from tasks.run import task_yaml
-    from tasks.runs import Run
+    from tasks.runs import newest_checkpoint
+    from tasks.session import load_context
 
     tiny = [*TINY, "eval.every=0", "eval.opponents=[random]", "eval.with_search=false"]
     assert main(["go_small", f"runs_dir={tmp_path}", *tiny]) == 0
@@ -128,10 +131,13 @@ def test_resumed_run_refills_the_opponent_pool_from_its_checkpoints(tmp_path: Pa
         task.config_cls, "go_small", task_yaml("go_small"),
         [f"runs_dir={tmp_path}", *tiny, "resume=latest", "train.total_steps=4096"],
     )  # fmt: skip
-    task.periodic(cfg, Run(the_run(tmp_path)))
-    assert [name for name, _ in task.pool.snapshots] == ["step_1024", "step_2048"]
+    ctx = load_context(task, cfg, device="cpu")
+    ctx.resume_from = newest_checkpoint(the_run(tmp_path) / "checkpoints")
+    pool = opponent_pool(ctx.game, seed=0)
+    BACKEND._refill_pool(pool, ctx)
+    assert [name for name, _ in pool.snapshots] == ["step_1024", "step_2048"]
     name, opponent = next(
-        (n, p) for n, p in (task.pool.sample(np.random.default_rng(s)) for s in range(50))
+        (n, p) for n, p in (pool.sample(np.random.default_rng(s)) for s in range(50))
         if n.startswith("step_")
     )  # fmt: skip
     obs = task.make_game(cfg)
@@ -176,9 +182,13 @@ def test_gtp_searches_with_the_komi_the_controller_sets(monkeypatch: pytest.Monk
     cfg = load_config(task.config_cls, "go_small", task_yaml("go_small"), [])
     searched_with = []
 
+    class FirstLegal(Player):
+        def __call__(self, planes: object, mask: np.ndarray) -> int:
+            return int(np.flatnonzero(mask)[0])
+
     def search_player(cfg: object, agent: object, seed: int = 0) -> object:
         searched_with.append(cfg.env.komi)
-        return lambda planes, mask: int(np.flatnonzero(mask)[0])
+        return FirstLegal()
 
     monkeypatch.setattr(task, "search_player", search_player)
     genmove = _gtp_genmove(task, cfg, agent=object())

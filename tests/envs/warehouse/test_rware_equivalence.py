@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-rware = pytest.importorskip("rware")
-nx = pytest.importorskip("networkx")
+from tests.envs.warehouse import require
+
+rware = require("rware")
+nx = require("networkx")
 
 from rware.warehouse import RewardType, Warehouse  # noqa: E402
 
