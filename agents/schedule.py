@@ -43,14 +43,20 @@ class Schedule:
             self.save(step, write)
         self.previous = step
 
-    def finish(self, step: int, agent: Callable[[], Agent], write: Callable[[Path], None]) -> Path:
-        """The end of training: the ``at_end`` hooks, then the final checkpoint (its path)."""
+    def finish(
+        self,
+        step: int,
+        agent: Callable[[], Agent],
+        write: Callable[[Path], None],
+        checkpoint: bool = True,
+    ) -> Path | None:
+        """The end of training: the ``at_end`` hooks, then (unless the backend writes its own
+        last one) the final checkpoint; returns the newest checkpoint's path."""
         for i, periodic in enumerate(self.hooks):
             if periodic.at_end and periodic.every and self.ran_at[i] != step:
                 self._run(i, step, agent)
-        if self.saved_at != step or self.checkpoint is None:
+        if checkpoint and (self.saved_at != step or self.checkpoint is None):
             self.save(step, write)
-        assert self.checkpoint is not None
         return self.checkpoint
 
     def save(self, step: int, write: Callable[[Path], None]) -> None:

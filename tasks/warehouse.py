@@ -6,7 +6,7 @@ of the warehouse. The problem is a :class:`ParallelAgents`: the robots env with 
 (job masks, shaping) set from the config, which RLlib wraps as a multi-agent env and SB3 trains
 as one slot per robot (``tasks.warehouse_sb3``); both train exactly the env the config describes.
 
-``warehouse_inventory``: SB3 PPO on ``learnloop/Inventory-v0``; evaluated on discounted profit
+``warehouse_inventory``: PPO on ``learnloop/Inventory-v0``; evaluated on discounted profit
 and service level against base-stock (static, time-aware, and time-aware with orders capped at
 what the supplier can ship) and (s, S) policies tuned by simulation with common random numbers.
 With ``env.action=residual`` the agent learns adjustments to the time-aware base-stock policy

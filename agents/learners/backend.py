@@ -19,6 +19,7 @@ import torch
 
 from agents.base import Backend, TrainContext, resolve_device
 from agents.learners.base import Learner, load_learner
+from agents.schedule import Schedule
 
 LOOP_FILE = "loop.pt"
 MakeLearner = Callable[[Any, Any, int, str], Learner]  # (obs space, action space, seed, device)
@@ -145,6 +146,7 @@ class _Loop:
         self.reward_sum, self.reward_count = 0.0, 0
         self.started, self.start_step = time.monotonic(), step
         self.validated_at = -1
+        self.schedule = Schedule(ctx, step)
 
     def due(self, every: int, previous: int) -> bool:
         """Whether a multiple of ``every`` lies in (previous, step]."""
@@ -162,27 +164,26 @@ class _Loop:
             ctx.logger.progress(self.step)
             if self.due(self.backend.log_every, previous):
                 self.flush()
-            for periodic in ctx.periodic:
-                if self.due(periodic.every, previous):
-                    self.call(periodic.hook)
+            self.schedule.advance(self.step, self.evaluating, self.write)
+            learner.train_mode(True)
             if stopping is not None and self.due(stopping.every, previous):
                 self.validated_at = self.step
                 if self.validate(stopping):
                     break
-            if self.due(ctx.checkpoint_every, previous):
-                self.checkpoint()
         self.flush()
-        for periodic in ctx.periodic:
-            if periodic.at_end and periodic.every:
-                self.call(periodic.hook)
+        self.schedule.finish(self.step, self.evaluating, self.write, checkpoint=False)
+        learner.train_mode(True)
         if stopping is not None and self.validated_at != self.step:
             self.validate(stopping)  # the last steps since the previous validation count too
 
-    def checkpoint(self) -> None:
-        step = self.step
-        self.ctx.save_checkpoint(
-            step, lambda folder: self.backend.write(folder, self.learner, self.tracker, step)
-        )
+    def evaluating(self) -> Learner:
+        """The learner, in evaluation mode for a periodic hook (training mode comes back after)."""
+        self.learner.train_mode(False)
+        return self.learner
+
+    def write(self, folder: Path) -> None:
+        """Fill a checkpoint folder at the current step."""
+        self.backend.write(folder, self.learner, self.tracker, self.step)
 
     def record(self, metrics: dict[str, float], rewards: np.ndarray, info: dict[str, Any]) -> None:
         for name, value in metrics.items():
@@ -202,13 +203,6 @@ class _Loop:
         self.ctx.logger.log(self.step, metrics)
         self.sums, self.counts = {}, {}
         self.reward_sum, self.reward_count = 0.0, 0
-
-    def call(self, hook: Callable[[int, Any], dict[str, float] | None]) -> None:
-        self.learner.train_mode(False)
-        metrics = hook(self.step, self.learner)
-        self.learner.train_mode(True)
-        if metrics:
-            self.ctx.logger.log(self.step, metrics)
 
     def validate(self, stopping: EarlyStopping) -> bool:
         """Validate, keep the best weights; True when patience has run out."""

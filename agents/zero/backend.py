@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from agents.base import Agent, Backend, Player, TrainContext, resolve_device
+from agents.schedule import Schedule, crossed
 from agents.zero.loop import ZeroLoop
 from agents.zero.network import NetworkShape, ZeroNet, make_evaluate
 
@@ -117,7 +118,7 @@ class ZeroBackend(Backend):
         if ctx.resume_from is not None:
             self._resume(loop, ctx.resume_from)
         agent = ZeroAgent(loop.net, device)
-        _Schedule(ctx, loop, agent).run()
+        _Training(ctx, loop, agent).run()
         return agent
 
     def _resume(self, loop: ZeroLoop, checkpoint: Path) -> None:
@@ -158,7 +159,7 @@ def write_checkpoint(folder: Path, loop: ZeroLoop, agent: ZeroAgent) -> None:
     loop.buffer.save(folder / REPLAY_FILE)
 
 
-class _Schedule:
+class _Training:
     """Self-play, learning, logging, periodic hooks and checkpoints until the step budget.
 
     With ``ray.num_selfplay_workers`` > 0, Ray actors play too; this process still plays
@@ -179,6 +180,7 @@ class _Schedule:
             )  # fmt: skip
             self.push()
         self.local = self.remote is None or loop.config.learner_selfplay
+        self.refresh = loop.config.refresh_every
 
     def push(self) -> None:
         """The newest weights to the workers."""
@@ -195,9 +197,8 @@ class _Schedule:
 
     def _run(self) -> None:
         ctx, loop = self.ctx, self.loop
-        log_every = loop.config.log_every
-        start = loop.step
         started = time.monotonic()
+        schedule = Schedule(ctx, loop.step)
         while loop.step < ctx.total_steps:
             previous = loop.step
             if self.remote is not None:
@@ -206,42 +207,24 @@ class _Schedule:
             if self.local:
                 loop.play()
             loop.train(loop.step / ctx.total_steps)
-            if (
-                self.remote is not None
-                and loop.learner.steps - self.pushed >= loop.config.refresh_every
-            ):
+            if self.remote is not None and loop.learner.steps - self.pushed >= self.refresh:
                 self.push()
             ctx.logger.progress(loop.step)
-            if _crossed(previous, loop.step, log_every):
+            if crossed(previous, loop.step, loop.config.log_every):
                 ctx.logger.log(loop.step, loop.metrics())
-            for periodic in ctx.periodic:
-                if _crossed(previous, loop.step, periodic.every):
-                    self._hook(periodic.hook)
-            if _crossed(previous, loop.step, ctx.checkpoint_every):
-                self.checkpoint()
+            schedule.advance(loop.step, self.current, self.write)
         ctx.logger.log(loop.step, loop.metrics())
         ctx.logger.log(loop.step, {"time/train_minutes": (time.monotonic() - started) / 60})
-        for periodic in ctx.periodic:
-            if periodic.at_end and periodic.every and loop.step > start:
-                self._hook(periodic.hook)
-        self.checkpoint()
+        schedule.finish(loop.step, self.current, self.write)
 
-    def _hook(self, hook: Any) -> None:
+    def current(self) -> ZeroAgent:
+        """The agent on the newest weights."""
         self.agent.refresh()
-        metrics = hook(self.loop.step, self.agent)
-        if metrics:
-            self.ctx.logger.log(self.loop.step, metrics)
+        return self.agent
 
-    def checkpoint(self) -> None:
-        self.agent.refresh()
-        self.ctx.save_checkpoint(
-            self.loop.step, lambda folder: write_checkpoint(folder, self.loop, self.agent)
-        )
-
-
-def _crossed(previous: int, step: int, every: int) -> bool:
-    """Whether a multiple of ``every`` lies in (previous, step]."""
-    return every > 0 and step // every > previous // every
+    def write(self, folder: Path) -> None:
+        """Fill a checkpoint folder with the newest state."""
+        write_checkpoint(folder, self.loop, self.current())
 
 
 BACKEND = ZeroBackend()
