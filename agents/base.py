@@ -162,6 +162,20 @@ class TwoPlayerGame:
 
 
 @dataclass
+class ParallelAgents:
+    """A cooperative multi-agent problem, in the two forms backends adapt.
+
+    ``make_env(index)`` is a PettingZoo ParallelEnv (RLlib wraps it as a multi-agent env);
+    ``make_batched_env(copies)`` steps that many copies of the same env in one call, arrays
+    (copies, agents, ...) (SB3 trains one shared policy on its agent slots). Both carry every
+    option of the config, so each backend trains the same problem.
+    """
+
+    make_env: Callable[[int], Any]
+    make_batched_env: Callable[[int], Any]
+
+
+@dataclass
 class TrainContext:
     """Everything a backend needs to train one agent."""
 
@@ -177,6 +191,7 @@ class TrainContext:
     periodic: list[Periodic] = field(default_factory=list)
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
     game: TwoPlayerGame | None = None  # two-player board games
+    parallel: ParallelAgents | None = None  # cooperative multi-agent envs (warehouse robots)
     settings: Any = None  # the algorithm's own typed section (alphazero: ZeroConfig)
     network: Any = None  # the task's network section (channels, blocks, value_hidden)
     ray: RayConfig = field(default_factory=RayConfig)  # where and how wide under Ray

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agents.base import Agent, Backend, Periodic, TwoPlayerGame
+    from agents.base import Agent, Backend, ParallelAgents, Periodic, TwoPlayerGame
     from tasks.runs import Run
 
 
@@ -69,6 +69,10 @@ class Task:
 
     def game(self, cfg: Any) -> TwoPlayerGame | None:
         """What a two-player board game gives self-play backends (None for other tasks)."""
+        return None
+
+    def parallel_agents(self, cfg: Any) -> ParallelAgents | None:
+        """What a cooperative multi-agent task gives backends (None for other tasks)."""
         return None
 
     def algorithm_settings(self, cfg: Any) -> Any:

@@ -165,6 +165,7 @@ def train_context(
         periodic=list(periodic or []),
         policy_kwargs=task.policy_kwargs(cfg),
         game=task.game(cfg),
+        parallel=task.parallel_agents(cfg),
         settings=task.algorithm_settings(cfg),
         network=task.network(cfg),
         ray=cfg.ray,

@@ -2,9 +2,10 @@
 
 ``warehouse_robots``: PPO with one policy shared by every robot; evaluated on deliveries per
 episode and pick rate against the greedy planning controller and random robots, with a picture
-of the warehouse. The problem is a :class:`ParallelAgents`: the robots env with its options
-(job masks, shaping) set from the config, which RLlib wraps as a multi-agent env and SB3 trains
-as one slot per robot (``tasks.warehouse_sb3``); both train exactly the env the config describes.
+of the warehouse. The problem is an :class:`agents.base.ParallelAgents`: the robots env with
+its options (job masks, shaping) set from the config, which RLlib wraps as a multi-agent env
+and SB3 trains as one slot per robot (``agents.backends.sb3_slots``); both train exactly the
+env the config describes.
 
 ``warehouse_inventory``: PPO on ``learnloop/Inventory-v0``; evaluated on discounted profit
 and service level against base-stock (static, time-aware, and time-aware with orders capped at
@@ -16,7 +17,6 @@ With ``env.action=residual`` the agent learns adjustments to the time-aware base
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,20 +111,6 @@ def robots_env_kwargs(cfg: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@dataclass
-class ParallelAgents:
-    """A cooperative multi-agent problem, in the two forms backends adapt.
-
-    ``make_env(index)`` is a PettingZoo ParallelEnv (RLlib wraps it as a multi-agent env);
-    ``make_batched_env(copies)`` steps that many copies of the same env in one call, arrays
-    (copies, agents, ...) (SB3 trains one policy on its agent slots). Both carry every option
-    of the config, so each backend trains the same problem.
-    """
-
-    make_env: Callable[[int], Any]
-    make_batched_env: Callable[[int], Any]
-
-
 class WarehouseRobotsTask(Task):
     """Robots fetching requested shelves; one PPO policy shared by all robots."""
 
@@ -138,19 +124,14 @@ class WarehouseRobotsTask(Task):
 
         return RobotsEnv(**robots_env_kwargs(cfg))
 
-    def parallel_agents(self, cfg: Any) -> ParallelAgents:
+    def parallel_agents(self, cfg: Any) -> Any:
         """The problem: the robots env of the config, one and batched."""
         from envs.warehouse.vector import RobotsVectorEnv
 
         batched = functools.partial(RobotsVectorEnv, **robots_env_kwargs(cfg))
+        from agents.base import ParallelAgents
+
         return ParallelAgents(self.make_env_factory(cfg), batched)
-
-    def backend(self, cfg: Any, name: str | None = None) -> Any:
-        from tasks.warehouse_sb3 import with_agent_slots
-
-        return with_agent_slots(
-            super().backend(cfg, name), self.parallel_agents(cfg).make_batched_env
-        )
 
     def periodic(self, cfg: Any, run: Any) -> list[Any]:
         from agents.base import Periodic

@@ -190,7 +190,6 @@ def build_config(ctx: TrainContext, probe: Any, env_name: str) -> Any:
 def ppo_config(ctx: TrainContext, probe: Any, fragment: int) -> Any:
     """PPOConfig with the knobs and the module: ours, one per multi-agent role, or RLlib's."""
     from ray.rllib.algorithms.ppo import PPOConfig
-    from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
     from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
     from ray.rllib.env.multi_agent_env import MultiAgentEnv
@@ -232,13 +231,10 @@ def ppo_config(ctx: TrainContext, probe: Any, fragment: int) -> Any:
     elif uses_actor_critic_module(probe, ctx.policy_kwargs):
         config = config.rl_module(rl_module_spec=RLModuleSpec(
             module_class=ActorCriticModule, model_config=_module_config(ctx)))  # fmt: skip
-    else:
-        arch = ctx.policy_kwargs.get("net_arch", ctx.algo.net_arch)
-        if isinstance(arch, dict):  # SB3's {"pi": [...], "vf": [...]}: RLlib has one size list
-            arch = arch["pi"]
-        config = config.rl_module(model_config=DefaultModelConfig(
-            fcnet_hiddens=list(arch), fcnet_activation="tanh",
-            head_fcnet_hiddens=[], vf_share_layers=False))  # fmt: skip
+    else:  # RLlib's default MLPs (SB3's Gaussian for boxes, log_std_init included)
+        from agents.backends.rllib_algorithms import default_ppo_module
+
+        config = config.rl_module(**default_ppo_module(ctx, probe))
     return config
 
 

@@ -238,9 +238,17 @@ class SB3Backend(Backend):
                 pool.add_snapshot(checkpoint.name, self.load(checkpoint, ctx).snapshot())
 
     def make_vec_env(self, ctx: TrainContext) -> Any:
-        """The vectorised training env of a single-agent task (subclasses with their own VecEnv
-        override this)."""
-        return make_vec_env(ctx)
+        """The vectorised training env: ``ctx.make_env``'s, or for a parallel multi-agent
+        problem one slot per agent of ``n_envs`` copies (one policy shared by the agents)."""
+        if ctx.parallel is None:
+            return make_vec_env(ctx)
+        from stable_baselines3.common.vec_env import VecMonitor
+
+        from agents.backends.sb3_slots import make_agent_slots
+
+        vec_env = VecMonitor(make_agent_slots(ctx.parallel.make_batched_env(ctx.algo.n_envs)))
+        vec_env.seed(ctx.seed)
+        return vec_env
 
     def _new_model(self, ctx: TrainContext, cls: type, vec_env: Any, device: str) -> Any:
         policy_kwargs = {"net_arch": list(ctx.algo.net_arch), **ctx.policy_kwargs}

@@ -127,12 +127,6 @@ def test_inventory_policy_settings_reach_rllib_s_default_module() -> None:
     assert module.pi.log_std.tolist() == [cfg.policy.log_std_init] * 3 == [-2.0] * 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="agents/backends/rllib.py's ppo_config still builds RLlib's default Gaussian; it "
-    "should take its module from rllib_algorithms.default_ppo_module (issue 15)",
-)
 def test_inventory_policy_settings_reach_the_module_rllib_trains() -> None:
     require("ray.rllib")
     from agents.backends.rllib import build_config
@@ -146,8 +140,8 @@ def test_inventory_policy_settings_reach_the_module_rllib_trains() -> None:
 
 
 def test_agent_slots_present_every_robot_as_one_env() -> None:
+    from agents.backends.sb3_slots import make_agent_slots
     from envs.warehouse.vector import RobotsVectorEnv
-    from tasks.warehouse_sb3 import make_agent_slots
 
     kwargs = {"n_robots": 3, "max_steps": 4, "observe_targets": True, "shaping": 1.0}
     slots = make_agent_slots(RobotsVectorEnv(2, **kwargs))
@@ -208,8 +202,8 @@ def test_trained_robots_sample_from_sharpened_probabilities() -> None:
     from stable_baselines3 import PPO
 
     from agents.backends.sb3 import SB3Agent
+    from agents.backends.sb3_slots import make_agent_slots
     from envs.warehouse.vector import RobotsVectorEnv
-    from tasks.warehouse_sb3 import make_agent_slots
 
     slots = make_agent_slots(RobotsVectorEnv(1, n_robots=2, observe_paths=True, job_masks=True))
     agent = SB3Agent(MaskablePPO("MlpPolicy", slots, n_steps=16, batch_size=16, seed=0))

@@ -7,23 +7,15 @@ with arrays (B, N, ...) (``envs.warehouse.vector.RobotsVectorEnv`` is one: ``n_a
 :func:`make_agent_slots` presents it as an SB3 ``VecEnv`` of ``B * N`` slots, one per agent, so
 that a single policy acts for, and learns from, every agent; SB3 then counts steps per slot
 (agent-steps, as RLlib counts them on the same problem). The env applies its own options
-(masks, shaping); the slots only reshape. :class:`AgentSlotsBackend` is SB3's backend training
-on the slots of a :class:`~tasks.warehouse.ParallelAgents` problem.
-
-This is SB3's adapter of a parallel problem, kept beside the one task that has such a problem
-until ``TrainContext`` carries it: then it belongs to ``agents/backends`` and
-``SB3Backend.make_vec_env`` chooses it from the context (see :func:`with_agent_slots`).
+(masks, shaping); the slots only reshape. ``SB3Backend`` uses them for a
+:class:`~agents.base.ParallelAgents` problem.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-from agents.backends.sb3 import SB3Backend
-from agents.base import Backend, TrainContext
 
 
 def _vec_env_base() -> type:
@@ -113,30 +105,3 @@ def make_agent_slots(batched: Any) -> Any:
             return [indices] if isinstance(indices, int) else list(indices)
 
     return AgentSlots()
-
-
-class AgentSlotsBackend(SB3Backend):
-    """SB3 training on agent slots (parameter sharing); all but the vector env is SB3Backend's."""
-
-    def __init__(self, make_batched_env: Callable[[int], Any]) -> None:
-        self.make_batched_env = make_batched_env
-
-    def make_vec_env(self, ctx: TrainContext) -> Any:
-        """The agent slots of ``ctx.algo.n_envs`` copies of the env, under a VecMonitor."""
-        from stable_baselines3.common.vec_env import VecMonitor
-
-        vec_env = VecMonitor(make_agent_slots(self.make_batched_env(ctx.algo.n_envs)))
-        vec_env.seed(ctx.seed)
-        return vec_env
-
-
-def with_agent_slots(backend: Backend, make_batched_env: Callable[[int], Any]) -> Backend:
-    """``backend``, or for SB3 (whose learners take a single-agent VecEnv, where RLlib adapts
-    the task's ParallelEnv itself) the backend that trains on agent slots.
-
-    The one place a parallel problem meets SB3 today; with a ``TrainContext`` that carries the
-    problem, ``SB3Backend.make_vec_env`` makes this choice and this function goes.
-    """
-    if isinstance(backend, SB3Backend):
-        return AgentSlotsBackend(make_batched_env)
-    return backend
