@@ -29,7 +29,6 @@ from tasks.config import EvalConfig, TaskConfig, describe, section
 PICTURE_FILE = "warehouse.png"
 INVENTORY_PLOT = "inventory.png"
 TUNING_SEED = 20_000  # first demand path the inventory baselines are tuned on
-_TUNED_LEVELS: dict[tuple, list[float]] = {}  # residual base levels, tuned once per setting
 
 
 @dataclass
@@ -353,13 +352,14 @@ class WarehouseInventoryTask(Task):
         if cfg.env.base_levels:
             return list(cfg.env.base_levels)
         key = (cfg.env.preset, cfg.eval.tuning_seeds, cfg.env.cap_orders)
-        if key not in _TUNED_LEVELS:
+        tuned = self.__dict__.setdefault("tuned_levels", {})  # tuned once per setting
+        if key not in tuned:
             seeds = range(TUNING_SEED, TUNING_SEED + cfg.eval.tuning_seeds)
             policy = baselines.tune_base_stock(
                 PRESETS[cfg.env.preset], seeds, time_aware=True, capped=cfg.env.cap_orders
             )
-            _TUNED_LEVELS[key] = policy.levels.tolist()
-        return _TUNED_LEVELS[key]
+            tuned[key] = policy.levels.tolist()
+        return tuned[key]
 
     def policy_kwargs(self, cfg: Any) -> dict[str, Any]:
         return {"log_std_init": cfg.policy.log_std_init}

@@ -1,0 +1,212 @@
+"""AlphaZero on go_small: strength on held-out openings, compute against strength, speed.
+
+    python benchmarks/zero_go.py strength RUN [--games 40] [--rave-games 100] [--write]
+    python benchmarks/zero_go.py headtohead RUN_A RUN_B [--games 100] [--write]
+    python benchmarks/zero_go.py curve RUN [RUN ...] [--write]
+    python benchmarks/zero_go.py speed [--seconds 60] [--openspiel-python PATH] [--write]
+
+``strength``: the network alone (argmax of its policy) and network + its search against random,
+the heuristic and GNU Go levels 1 and 10, both colours, paired random 2-move openings from seed
+``--seed`` (held out: the default runs evaluate from seed 10,000, periodic evaluations from the
+step number, and tuning used seeds 100 and 10,000); then the search against today's RAVE search
+without a network, at the same wall time per move (``rave``). Wilson 95% intervals.
+``headtohead``: two runs' agents (network + search each) against each other. ``curve``: a
+run's periodic scores against wall time (from metrics.jsonl). ``speed``: self-play moves and
+recorded positions per second with 0, 1 and 2 Ray self-play workers, and beside OpenSpiel's
+AlphaZero actor on the same board, network and simulations when ``--openspiel-python`` names a
+Python with open_spiel, jax and flax installed. ``--write`` puts the table in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.sections import write_section  # noqa: E402
+
+
+def _load(run: str, overrides: list[str]) -> tuple[Any, Any, Any, Path]:
+    """(task, cfg, agent, checkpoint) of a go_small run folder or checkpoint, under the run's
+    own config plus ``overrides``."""
+    from tasks.config import load_config
+    from tasks.registry import load_task
+    from tasks.runs import resolve_checkpoint
+    from tasks.session import Session
+
+    task = load_task("go_small")
+    checkpoint = resolve_checkpoint(Path(run))
+    saved = checkpoint.parent.parent / "config.yaml"
+    cfg = load_config(task.config_cls, "go_small", saved, ["device=cpu", *overrides])
+    cfg.checkpoint = str(checkpoint)
+    agent, _ = Session(task, cfg, []).load_agent()
+    return task, cfg, agent, checkpoint
+
+
+def _row(task: Any, label: str, opponent: str, result: dict[str, float], seconds: float) -> dict:
+    from tasks.evaluation import wilson_interval
+
+    games = int(result["games"])
+    low, high = wilson_interval(result["wins"], games)
+    nl_low, nl_high = wilson_interval(result["wins"] + result["draws"], games)
+    return {
+        **task._row(label, opponent, result),
+        "win_rate": result["wins"] / games,
+        "wins_ci95": f"{low:.2f}-{high:.2f}",
+        "non_loss_ci95": f"{nl_low:.2f}-{nl_high:.2f}",
+        "s": round(seconds),
+    }
+
+
+def strength(args: argparse.Namespace) -> str:
+    """Markdown: every pairing of the run's agent over ``--games`` held-out games."""
+    task, cfg, agent, checkpoint = _load(args.run, args.overrides)
+    players = {"policy": agent.player(deterministic=True),
+               "search": task.search_player(cfg, agent, seed=args.seed)}  # fmt: skip
+    rows = []
+    for opponent in ("random", "heuristic", "gnugo1", "gnugo10"):
+        for label, player in players.items():
+            start = time.perf_counter()
+            result = task.match(cfg, player, opponent, args.games, seed=args.seed)
+            rows.append(_row(task, label, opponent, result, time.perf_counter() - start))
+            print(json.dumps(rows[-1]), file=sys.stderr)
+    search = players["search"]
+    per_move = search.time_per_move()
+    start = time.perf_counter()
+    result = task.match(cfg, search, "rave", args.rave_games, seed=args.seed,
+                        seconds_per_move=per_move)  # fmt: skip
+    rows.append(_row(task, "search", "rave", result, time.perf_counter() - start))
+    from tasks.report import markdown_table
+
+    note = (
+        f"Checkpoint `{checkpoint.parent.parent.name}/{checkpoint.name}`; "
+        f"{task.describe_search(cfg)}; {per_move * 1000:.0f} ms a move on average, which the RAVE "
+        f"opponent (default settings, no network, 2 threads) also gets; openings from seed "
+        f"{args.seed}."
+    )
+    return note + "\n\n" + markdown_table(rows)
+
+
+def headtohead(args: argparse.Namespace) -> str:
+    """Markdown: run A's agent with search against run B's, both colours."""
+    from agents.selfplay import play_match
+    from tasks.evaluation import wilson_interval
+
+    task, cfg, agent_a, ckpt_a = _load(args.run_a, args.overrides)
+    _, cfg_b, agent_b, ckpt_b = _load(args.run_b, args.overrides)
+    a = task.search_player(cfg, agent_a, seed=1)
+    b = task.search_player(cfg_b, agent_b, seed=2)
+    result = play_match(lambda: task.make_game(cfg), a, b, args.games, seed=args.seed,
+                        names=("a", "b"), opening_moves=cfg.eval.opening_moves,
+                        obs_transform=task.obs_transform)  # fmt: skip
+    low, high = wilson_interval(result["wins"] + 0.5 * result["draws"], args.games)
+    return (
+        f"| A | B | games | A wins | draws | B wins | A score | 95% CI |\n|---|---|---|---|---|---|---|---|\n"
+        f"| `{ckpt_a.parent.parent.name}` | `{ckpt_b.parent.parent.name}` | {args.games} | "
+        f"{result['wins']} | {result['draws']} | {result['losses']} | {result['score']:.3f} | "
+        f"{low:.2f}-{high:.2f} |\n"
+    )
+
+
+def curve(args: argparse.Namespace) -> str:
+    """Markdown: periodic scores of each run against wall minutes."""
+    from tasks.runs import read_metrics
+
+    lines = ["| run | minutes | step | opponent | score |", "|---|---|---|---|---|"]
+    for run in args.runs:
+        records = read_metrics(Path(run) / "metrics.jsonl")
+        start = min(r["time"] for r in records if "time" in r)
+        for r in records:
+            for key, value in r.items():
+                if key.startswith("charts/win_rate/"):
+                    lines.append(f"| `{Path(run).name}` | {(r['time'] - start) / 60:.1f} | "
+                                 f"{r['step']:,} | {key[16:]} | {value:.2f} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _selfplay_rate(workers: int, seconds: float, extra: list[str]) -> dict[str, float]:
+    from tasks.run import main
+    from tasks.runs import read_metrics
+
+    steps = int(seconds * 1100 * max(1, workers))
+    with tempfile.TemporaryDirectory() as runs_dir:
+        args = ["go_small", "algo.name=alphazero", "network.kind=cnn", f"runs_dir={runs_dir}",
+                f"train.total_steps={steps}", "train.checkpoint_every=0", "eval.every=0",
+                "eval.opponents=[random]", "eval.episodes=2", "eval.with_search=false",
+                f"ray.num_selfplay_workers={workers}", "zero.log_every=20000", *extra]  # fmt: skip
+        if main(args) != 0:
+            raise SystemExit("go_small alphazero failed")
+        (run,) = (Path(runs_dir) / "go_small").iterdir()
+        records = [r for r in read_metrics(run / "metrics.jsonl") if "time/fps" in r]
+    steady = records[1:] or records
+    return {
+        "moves_per_s": sum(r["time/fps"] for r in steady) / len(steady),
+        "positions_per_s": sum(r["charts/positions_per_s"] for r in steady) / len(steady),
+    }
+
+
+def speed(args: argparse.Namespace) -> str:
+    """Markdown: self-play rates by number of workers, and the peer's."""
+    rows = ["| self-play | moves/s | recorded positions/s |", "|---|---|---|"]
+    for workers in (0, 1, 2):
+        rate = _selfplay_rate(workers, args.seconds, args.overrides)
+        rows.append(f"| learnloop, {workers} Ray workers (+ the learner's own self-play) | "
+                    f"{rate['moves_per_s']:,.0f} | {rate['positions_per_s']:,.0f} |")  # fmt: skip
+        print(rows[-1], file=sys.stderr)
+    same = ["zero.full_share=1.0", "zero.simulations=32", "zero.train_ratio=0", *args.overrides]
+    rate = _selfplay_rate(0, args.seconds, same)
+    rows.append(f"| learnloop, one process, 32 simulations every move, no training | "
+                f"{rate['moves_per_s']:,.0f} | {rate['positions_per_s']:,.0f} |")  # fmt: skip
+    if args.openspiel_python:
+        peer = subprocess.run(
+            [args.openspiel_python, str(REPO / "benchmarks" / "openspiel_selfplay.py"),
+             "--seconds", str(args.seconds)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        result = json.loads(peer.stdout.strip().splitlines()[-1])
+        rows.append(f"| OpenSpiel {result['version']} AlphaZero actor, one process, 32 "
+                    f"simulations every move | {result['moves_per_s']:,.1f} | "
+                    f"{result['moves_per_s']:,.1f} |")  # fmt: skip
+    return "\n".join(rows) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("strength")
+    s.add_argument("run")
+    s.add_argument("--games", type=int, default=40)
+    s.add_argument("--rave-games", type=int, default=100)
+    s.add_argument("--seed", type=int, default=90_000)
+    h = sub.add_parser("headtohead")
+    h.add_argument("run_a")
+    h.add_argument("run_b")
+    h.add_argument("--games", type=int, default=100)
+    h.add_argument("--seed", type=int, default=90_000)
+    c = sub.add_parser("curve")
+    c.add_argument("runs", nargs="+")
+    p = sub.add_parser("speed")
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--openspiel-python", default="")
+    for each in (s, h, c, p):
+        each.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+        each.add_argument("--section", default="", help="section name (default: the command)")
+        each.add_argument("--overrides", nargs="*", default=[], help="config key=value")
+    args = parser.parse_args()
+    markdown = {"strength": strength, "headtohead": headtohead, "curve": curve,
+                "speed": speed}[args.command](args)  # fmt: skip
+    print(markdown)
+    if args.write:
+        write_section(args.section or f"zero_go_{args.command}", markdown)
+
+
+if __name__ == "__main__":
+    main()
