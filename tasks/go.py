@@ -106,19 +106,8 @@ def _go_selfplay() -> SelfPlayConfig:
     return SelfPlayConfig(fixed_opponents=["random", "heuristic"])
 
 
-@dataclass
-class GoEvalConfig(BoardEvalConfig):
-    """Evaluation against fixed opponents (Go adds GNU Go and today's RAVE search)."""
-
-    rave_seconds: float = describe(
-        "Seconds a move for the 'rave' opponent when no search of ours has played yet in this "
-        "evaluation (otherwise it gets the same time per move as our search).",
-        0.3, min=0.001,
-    )  # fmt: skip
-
-
-def _go_eval() -> GoEvalConfig:
-    return GoEvalConfig(
+def _go_eval() -> BoardEvalConfig:
+    return BoardEvalConfig(
         opponents=["random", "heuristic", "gnugo1", "gnugo10"],
         periodic_opponents=["random", "heuristic"],
         opening_moves=2,
@@ -131,7 +120,7 @@ class GoSmallConfig(BoardGameConfig):
 
     env: GoEnvConfig = section(GoEnvConfig, "The board and rules.")
     selfplay: SelfPlayConfig = section(_go_selfplay, "Self-play opponent pool.")
-    eval: GoEvalConfig = section(_go_eval, "Evaluation.")
+    eval: BoardEvalConfig = section(_go_eval, "Evaluation.")
     search: GoSearchConfig = section(GoSearchConfig, "Tree search.")
     play: PlayConfig = section(PlayConfig, "Playing against the agent in the terminal.")
 
@@ -189,7 +178,7 @@ class GoSmallTask(BoardGameTask):
         if name.startswith("gnugo"):
             return GnuGoPlayer(size, komi, level=int(name[5:]), max_moves=cap)
         if name == "rave":
-            return self.rave_player(cfg, seed, seconds_per_move or cfg.eval.rave_seconds)
+            return self.rave_player(cfg, seed, seconds_per_move or cfg.eval.search_seconds)
         return super().player(cfg, name, seed)
 
     def rave_config(self, cfg: Any, **changes: Any) -> Any:

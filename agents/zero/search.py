@@ -16,6 +16,7 @@ import numpy as np
 from agents.zero.game import Positions
 from agents.zero.tree import (
     EVALUATE,
+    IDLE,
     SearchSettings,
     Trees,
     _expand,
@@ -65,10 +66,10 @@ class BatchedSearch:
         self.targets = np.zeros(games, dtype=np.int32)
         self._buf = np.zeros((2, a), dtype=np.float64)
         self._tables: dict[int, np.ndarray] = {}
-        shape = (games, *positions.obs_shape)
-        self._obs = np.zeros(shape, dtype=np.float32)
-        self._masks = np.zeros((games, a), dtype=np.bool_)
-        self._terminal = np.zeros(games, dtype=np.float32)
+        slots = games * max(1, settings.leaves)  # leaves evaluated together at most
+        self._obs = np.zeros((slots, *positions.obs_shape), dtype=np.float32)
+        self._masks = np.zeros((slots, a), dtype=np.bool_)
+        self._terminal = np.zeros(slots, dtype=np.float32)
         self._out = [np.zeros(games, dtype=np.int32) for _ in range(4)]
 
     # -- following games ------------------------------------------------------------------------
@@ -125,9 +126,9 @@ class BatchedSearch:
         k, zeros = len(todo), np.zeros(len(todo), dtype=np.int64)
         self.positions.observe(trees.states, todo, zeros, self._obs[:k], self._masks[:k])
         logits, values = self.evaluate(self._obs[:k], self._masks[:k])
-        _expand(trees.parent, trees.logits, trees.n, trees.w, trees.value, trees.terminal,
-                trees.expanded, todo, zeros.astype(np.int32), logits, values,
-                np.full(k, np.nan, np.float32))  # fmt: skip
+        _expand(trees.parent, trees.logits, trees.n, trees.w, trees.pending, trees.value,
+                trees.terminal, trees.expanded, todo, zeros.astype(np.int32), logits, values,
+                np.full(k, np.nan, np.float32), False)  # fmt: skip
         return k
 
     def _prepare(self, games: np.ndarray, simulations: int, self_play: bool) -> None:
@@ -155,6 +156,29 @@ class BatchedSearch:
         else:
             self.noise[games] = -1.0
 
+    def _evaluate_leaves(
+        self, games: np.ndarray, found: list[tuple[np.ndarray, ...]], virtual: bool
+    ) -> int:
+        """Fill, evaluate and back up the leaves of one step; returns network evaluations."""
+        k = len(games)
+        if k == 0:
+            return 0
+        trees = self.trees
+        parents, leaves, actions = (np.concatenate(column) for column in zip(*found, strict=True))
+        obs, masks, terminal = self._obs[:k], self._masks[:k], self._terminal[:k]
+        self.positions.expand(trees.states, games, parents.astype(np.int64),
+                              leaves.astype(np.int64), actions.astype(np.int64), obs, masks,
+                              terminal)  # fmt: skip
+        logits = np.full((k, self.positions.num_actions), -np.inf, dtype=np.float32)
+        values = np.zeros(k, dtype=np.float32)
+        live = np.flatnonzero(np.isnan(terminal))
+        if len(live):
+            logits[live], values[live] = self.evaluate(obs[live], masks[live])
+        _expand(trees.parent, trees.logits, trees.n, trees.w, trees.pending, trees.value,
+                trees.terminal, trees.expanded, games, leaves, logits, values, terminal,
+                virtual)  # fmt: skip
+        return len(live)
+
     def run(
         self, games: np.ndarray, simulations: int | None = None, self_play: bool = False
     ) -> SearchResult:
@@ -170,37 +194,40 @@ class BatchedSearch:
         puct = settings.kind == "puct"
         table = self._table(max(simulations, 1))
         out_parent, out_action, out_leaf, out_kind = self._out
-        for sim in range(simulations):
-            if not puct:
-                self.targets[games] = table[self._considered[games], sim]
-            _select(trees.parent, trees.action_in, trees.children, trees.logits, trees.n,
-                    trees.w, trees.value, trees.terminal, trees.expanded, trees.num_nodes,
-                    active, self.gumbel, self.start, self.noise, self.targets, puct,
-                    settings.c_visit, settings.c_scale, settings.c_puct, settings.fpu,
-                    out_parent, out_action, out_leaf, out_kind, self._buf)  # fmt: skip
-            todo = np.flatnonzero(out_kind == EVALUATE)
-            if len(todo) == 0:
-                continue
-            k = len(todo)
-            obs, masks, terminal = self._obs[:k], self._masks[:k], self._terminal[:k]
-            leaves = out_leaf[todo]
-            self.positions.expand(trees.states, todo, out_parent[todo].astype(np.int64),
-                                  leaves.astype(np.int64), out_action[todo].astype(np.int64),
-                                  obs, masks, terminal)  # fmt: skip
-            logits = np.full((k, self.positions.num_actions), -np.inf, dtype=np.float32)
-            values = np.zeros(k, dtype=np.float32)
-            live = np.flatnonzero(np.isnan(terminal))
-            if len(live):
-                logits[live], values[live] = self.evaluate(obs[live], masks[live])
-                evaluations += len(live)
-            _expand(trees.parent, trees.logits, trees.n, trees.w, trees.value, trees.terminal,
-                    trees.expanded, todo, leaves, logits, values, terminal)  # fmt: skip
+        leaves_per_step = max(1, settings.leaves)
+        virtual = leaves_per_step > 1
+        done = np.zeros(trees.games, dtype=np.int64)  # simulations made, per tree
+        while (done[games] < simulations).any():
+            found_games, found = [], []
+            for _ in range(leaves_per_step):  # each sees the virtual losses of those before
+                active[:] = False
+                active[games] = done[games] < simulations
+                if not active.any():
+                    break
+                if not puct:
+                    self.targets[games] = table[
+                        self._considered[games], np.minimum(done[games], simulations - 1)
+                    ]
+                _select(trees.parent, trees.action_in, trees.children, trees.logits, trees.n,
+                        trees.w, trees.pending, trees.value, trees.terminal, trees.expanded,
+                        trees.num_nodes, active, self.gumbel, self.start, self.noise,
+                        self.targets, puct, settings.c_visit, settings.c_scale,
+                        settings.c_puct, settings.fpu, virtual, out_parent, out_action,
+                        out_leaf, out_kind, self._buf)  # fmt: skip
+                # A selection that met a leaf still waiting for the network (IDLE) did not
+                # happen: its tree tries again, so the halving schedule stays exact.
+                done += out_kind != IDLE
+                todo = np.flatnonzero(out_kind == EVALUATE)
+                found_games.append(todo)
+                found.append((out_parent[todo].copy(), out_leaf[todo].copy(),
+                              out_action[todo].copy()))  # fmt: skip
+            evaluations += self._evaluate_leaves(np.concatenate(found_games), found, virtual)
         k = len(games)
         chosen = np.zeros(k, dtype=np.int64)
         policy = np.zeros((k, self.positions.num_actions), dtype=np.float64)
         root_values = np.zeros(k, dtype=np.float64)
-        _results(trees.children, trees.logits, trees.n, trees.w, trees.value, games,
-                 self.gumbel, self.start, puct, settings.c_visit, settings.c_scale, chosen,
+        _results(trees.children, trees.logits, trees.n, trees.w, trees.pending, trees.value,
+                 games, self.gumbel, self.start, puct, settings.c_visit, settings.c_scale, chosen,
                  policy, root_values, self._buf)  # fmt: skip
         return SearchResult(games, chosen, policy.astype(np.float32), root_values, prior_values,
                             evaluations)  # fmt: skip

@@ -54,6 +54,7 @@ class SearchSettings:
     fpu: float = 0.2  # puct: unvisited moves are valued at the node's value minus this
     dirichlet_alpha: float = 0.3  # puct: root noise in self-play
     noise_fraction: float = 0.25  # puct: share of the noise in the root priors (self-play)
+    leaves: int = 1  # leaves per tree sent to the network together (virtual loss when > 1)
 
     def __post_init__(self) -> None:
         if self.kind not in ("gumbel", "puct"):
@@ -92,22 +93,28 @@ def halving_table(considered: int, simulations: int) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
-def _child_q(children, n, w, b, node, a):
+def _child_q(children, n, w, pending, real, b, node, a):
+    """(Q, visits) of a move; ``real`` leaves out the virtual losses still pending on it."""
     child = children[b, node, a]
-    if child >= 0 and n[b, child] > 0:
-        return w[b, child] / n[b, child], n[b, child]
+    if child < 0:
+        return 0.0, 0
+    visits, total = n[b, child], w[b, child]
+    if real:
+        visits, total = visits - pending[b, child], total + pending[b, child]
+    if visits > 0:
+        return total / visits, visits
     return 0.0, 0
 
 
 @njit(cache=True)
-def _sigma(children, logits, n, w, value, b, node, c_visit, c_scale, out):
+def _sigma(children, logits, n, w, pending, real, value, b, node, c_visit, c_scale, out):
     """sigma(completed q) for every legal move of ``node`` into ``out`` (A,); returns max N."""
     actions = logits.shape[2]
     total_n, max_n, prob_sum, weighted = 0, 0, 0.0, 0.0
     for a in range(actions):
         if logits[b, node, a] == -np.inf:
             continue
-        q, visits = _child_q(children, n, w, b, node, a)
+        q, visits = _child_q(children, n, w, pending, real, b, node, a)
         if visits > 0:
             p = math.exp(logits[b, node, a])
             total_n += visits
@@ -122,7 +129,7 @@ def _sigma(children, logits, n, w, value, b, node, c_visit, c_scale, out):
         if logits[b, node, a] == -np.inf:
             out[a] = 0.0
             continue
-        q, visits = _child_q(children, n, w, b, node, a)
+        q, visits = _child_q(children, n, w, pending, real, b, node, a)
         out[a] = q if visits > 0 else mixed
         low, high = min(low, out[a]), max(high, out[a])
     scale = (c_visit + max_n) * c_scale
@@ -134,9 +141,10 @@ def _sigma(children, logits, n, w, value, b, node, c_visit, c_scale, out):
 
 
 @njit(cache=True)
-def _improved_policy(children, logits, n, w, value, b, node, c_visit, c_scale, sigma, out):
+def _improved_policy(children, logits, n, w, pending, value, b, node, c_visit, c_scale, sigma,
+                     out):  # fmt: skip
     """softmax(logits + sigma(completed q)) over the legal moves into ``out``."""
-    _sigma(children, logits, n, w, value, b, node, c_visit, c_scale, sigma)
+    _sigma(children, logits, n, w, pending, False, value, b, node, c_visit, c_scale, sigma)
     top = -np.inf
     for a in range(out.shape[0]):
         if logits[b, node, a] != -np.inf:
@@ -154,9 +162,11 @@ def _improved_policy(children, logits, n, w, value, b, node, c_visit, c_scale, s
 
 
 @njit(cache=True)
-def _select_gumbel_interior(children, logits, n, w, value, b, node, c_visit, c_scale, buf):
+def _select_gumbel_interior(children, logits, n, w, pending, value, b, node, c_visit, c_scale,
+                            buf):  # fmt: skip
     policy, sigma = buf[0], buf[1]
-    _improved_policy(children, logits, n, w, value, b, node, c_visit, c_scale, sigma, policy)
+    _improved_policy(children, logits, n, w, pending, value, b, node, c_visit, c_scale, sigma,
+                     policy)  # fmt: skip
     total = 0
     for a in range(policy.shape[0]):
         child = children[b, node, a]
@@ -175,10 +185,11 @@ def _select_gumbel_interior(children, logits, n, w, value, b, node, c_visit, c_s
 
 
 @njit(cache=True)
-def _select_gumbel_root(children, logits, n, w, value, b, gumbel, start, target, c_visit,
-                        c_scale, buf):  # fmt: skip
+def _select_gumbel_root(children, logits, n, w, pending, value, b, gumbel, start, target,
+                        c_visit, c_scale, buf):  # fmt: skip
+    # Halving's schedule counts pending visits; its ranking only what the network has judged.
     sigma = buf[1]
-    _sigma(children, logits, n, w, value, b, 0, c_visit, c_scale, sigma)
+    _sigma(children, logits, n, w, pending, True, value, b, 0, c_visit, c_scale, sigma)
     best, best_score, fallback, fallback_score = -1, -np.inf, -1, -np.inf
     for a in range(sigma.shape[0]):
         if logits[b, 0, a] == -np.inf:
@@ -194,7 +205,7 @@ def _select_gumbel_root(children, logits, n, w, value, b, gumbel, start, target,
 
 
 @njit(cache=True)
-def _select_puct(children, logits, n, w, value, b, node, noise, c_puct, fpu):
+def _select_puct(children, logits, n, w, pending, value, b, node, noise, c_puct, fpu):
     total = 0
     for a in range(logits.shape[2]):
         child = children[b, node, a]
@@ -208,7 +219,7 @@ def _select_puct(children, logits, n, w, value, b, node, noise, c_puct, fpu):
         prior = math.exp(logits[b, node, a])
         if node == 0:
             prior = noise[b, a] if noise[b, a] >= 0 else prior
-        q, visits = _child_q(children, n, w, b, node, a)
+        q, visits = _child_q(children, n, w, pending, False, b, node, a)
         if visits == 0:
             q = value[b, node] - fpu
         score = q + c_puct * prior * root_scale / (1 + visits)
@@ -229,11 +240,17 @@ def _backup(parent, n, w, b, leaf, leaf_value):
 
 
 @njit(cache=True)
-def _select(parent, action_in, children, logits, n, w, value, terminal, expanded, num_nodes,
+def _select(parent, action_in, children, logits, n, w, pending, value, terminal, expanded,
+            num_nodes,
             active, gumbel, start, noise, targets, puct, c_visit, c_scale, c_puct, fpu,
-            out_parent, out_action, out_leaf, out_kind, buf):  # fmt: skip
+            virtual, out_parent, out_action, out_leaf, out_kind, buf):  # fmt: skip
     """One leaf per active tree: walk down to a move never tried (a new node is allocated for
-    it: EVALUATE) or to a finished game (its result is backed up here: DONE)."""
+    it: EVALUATE) or to a finished game (its result is backed up here: DONE).
+
+    With ``virtual``, several leaves of one tree wait for the network together: each EVALUATE
+    path carries a virtual loss (a visit that counts as a loss for every mover on it) until
+    :func:`_expand` takes it back, so the next selection looks elsewhere; reaching a node that
+    another selection of this step made (not evaluated yet) gives up (IDLE)."""
     for b in range(parent.shape[0]):
         out_kind[b] = IDLE
         if not active[b]:
@@ -241,37 +258,70 @@ def _select(parent, action_in, children, logits, n, w, value, terminal, expanded
         node = 0
         while True:
             if puct:
-                a = _select_puct(children, logits, n, w, value, b, node, noise, c_puct, fpu)
+                a = _select_puct(children, logits, n, w, pending, value, b, node, noise, c_puct,
+                                 fpu)  # fmt: skip
             elif node == 0:
-                a = _select_gumbel_root(children, logits, n, w, value, b, gumbel, start,
+                a = _select_gumbel_root(children, logits, n, w, pending, value, b, gumbel, start,
                                         targets[b], c_visit, c_scale, buf)  # fmt: skip
             else:
-                a = _select_gumbel_interior(children, logits, n, w, value, b, node, c_visit,
-                                            c_scale, buf)  # fmt: skip
+                a = _select_gumbel_interior(children, logits, n, w, pending, value, b, node,
+                                            c_visit, c_scale, buf)  # fmt: skip
             child = children[b, node, a]
             if child < 0:
                 child = num_nodes[b]
                 num_nodes[b] += 1
                 children[b, node, a] = child
                 parent[b, child], action_in[b, child] = node, a
-                n[b, child], w[b, child] = 0, 0.0
+                n[b, child], w[b, child], pending[b, child] = 0, 0.0, 0
                 expanded[b, child], terminal[b, child] = False, np.nan
                 children[b, child, :] = UNUSED
                 out_parent[b], out_action[b], out_leaf[b], out_kind[b] = node, a, child, EVALUATE
+                if virtual:
+                    _backup(parent, n, w, b, child, 1.0)  # +1 for the leaf's mover: -1 above
+                    _flip_losses(parent, w, pending, b, child)
                 break
             if not np.isnan(terminal[b, child]):
                 _backup(parent, n, w, b, child, terminal[b, child])
                 out_kind[b] = DONE
                 break
+            if not expanded[b, child]:  # waiting for the network in this step
+                break
             node = child
 
 
 @njit(cache=True)
-def _expand(parent, logits, n, w, value, terminal, expanded, games, leaves, leaf_logits,
-            leaf_values, leaf_terminal):  # fmt: skip
-    """Give evaluated leaves their priors and values (or results) and back them up."""
+def _flip_losses(parent, w, pending, b, leaf):
+    """Turn the alternating +-1 that ``_backup`` added along a path into -1 everywhere (a
+    virtual loss for every mover on it): add -2 where it added +1. Count them as pending."""
+    node, sign = leaf, -1.0
+    while node != UNUSED:
+        pending[b, node] += 1
+        if sign > 0:
+            w[b, node] -= 2.0
+        sign = -sign
+        node = parent[b, node]
+
+
+@njit(cache=True)
+def _take_back_losses(parent, n, w, pending, b, leaf):
+    """Remove the virtual loss that :func:`_select` put on the path to ``leaf``."""
+    node = leaf
+    while node != UNUSED:
+        pending[b, node] -= 1
+        n[b, node] -= 1
+        w[b, node] += 1.0
+        node = parent[b, node]
+
+
+@njit(cache=True)
+def _expand(parent, logits, n, w, pending, value, terminal, expanded, games, leaves, leaf_logits,
+            leaf_values, leaf_terminal, virtual):  # fmt: skip
+    """Give evaluated leaves their priors and values (or results) and back them up (taking
+    back their virtual losses first, with ``virtual``)."""
     for i in range(games.shape[0]):
         b, leaf = games[i], leaves[i]
+        if virtual:
+            _take_back_losses(parent, n, w, pending, b, leaf)
         expanded[b, leaf] = True
         if not np.isnan(leaf_terminal[i]):
             terminal[b, leaf] = leaf_terminal[i]
@@ -284,7 +334,7 @@ def _expand(parent, logits, n, w, value, terminal, expanded, games, leaves, leaf
 
 
 @njit(cache=True)
-def _results(children, logits, n, w, value, games, gumbel, start, puct, c_visit, c_scale,
+def _results(children, logits, n, w, pending, value, games, gumbel, start, puct, c_visit, c_scale,
              chosen, policy, root_values, buf):  # fmt: skip
     """For each listed tree: the move to play (gumbel: the survivor of sequential halving with
     the best score; puct: the most visited) and the policy target, and the root's mean value."""
@@ -313,7 +363,7 @@ def _results(children, logits, n, w, value, games, gumbel, start, puct, c_visit,
             if logits[b, 0, a] != -np.inf and child >= 0:
                 most = max(most, n[b, child] - start[b, a])
         sigma = buf[1]
-        _sigma(children, logits, n, w, value, b, 0, c_visit, c_scale, sigma)
+        _sigma(children, logits, n, w, pending, False, value, b, 0, c_visit, c_scale, sigma)
         best, best_score = -1, -np.inf
         for a in range(actions):
             if logits[b, 0, a] == -np.inf:
@@ -324,7 +374,7 @@ def _results(children, logits, n, w, value, games, gumbel, start, puct, c_visit,
             if since == most and score > best_score:
                 best, best_score = a, score
         chosen[i] = best
-        _improved_policy(children, logits, n, w, value, b, 0, c_visit, c_scale, sigma,
+        _improved_policy(children, logits, n, w, pending, value, b, 0, c_visit, c_scale, sigma,
                          policy[i])  # fmt: skip
 
 
@@ -388,6 +438,7 @@ class Trees:
         self.logits = np.full((b, m, a), -np.inf, dtype=np.float32)
         self.n = np.zeros((b, m), dtype=np.int32)
         self.w = np.zeros((b, m), dtype=np.float32)
+        self.pending = np.zeros((b, m), dtype=np.int32)  # virtual losses waiting for the network
         self.value = np.zeros((b, m), dtype=np.float32)
         self.terminal = np.full((b, m), np.nan, dtype=np.float32)
         self.expanded = np.zeros((b, m), dtype=np.bool_)

@@ -75,7 +75,7 @@ def test_go_small_alphazero_runs_end_to_end_and_serves_gtp(runs_dir: Path) -> No
         "train.total_steps=3000", "train.checkpoint_every=1500", "zero.games=16",
         "zero.simulations=8", "zero.fast_simulations=4", "zero.min_replay=100",
         "search.kind=gumbel", "search.simulations=8", "eval.episodes=2", "eval.every=1500",
-        "eval.periodic_episodes=2", "eval.opponents=[random,rave]", "eval.rave_seconds=0.01",
+        "eval.periodic_episodes=2", "eval.opponents=[random,rave]", "eval.search_seconds=0.01",
         "eval.periodic_opponents=[random]", "env.features=liberties", f"runs_dir={runs_dir}",
     ]  # fmt: skip
     assert main(["go_small", *tiny]) == 0

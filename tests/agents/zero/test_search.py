@@ -44,11 +44,14 @@ WIN_AT_2 = [0, 3, 1, 4]
 BLOCK_AT_6 = [0, 4, 8, 2]
 
 
+@pytest.mark.parametrize("leaves", [1, 8])
 @pytest.mark.parametrize("kind", ["gumbel", "puct"])
 @pytest.mark.parametrize(("moves", "best"), [(WIN_AT_2, 2), (BLOCK_AT_6, 6)])
-def test_search_finds_the_win_and_the_block(kind: str, moves: list[int], best: int) -> None:
+def test_search_finds_the_win_and_the_block(
+    kind: str, moves: list[int], best: int, leaves: int
+) -> None:
     positions = TicTacToePositions()
-    settings = SearchSettings(kind=kind, simulations=200, considered=9)
+    settings = SearchSettings(kind=kind, simulations=200, considered=9, leaves=leaves)
     search = BatchedSearch(positions, uniform, settings, games=3, seed=0)
     for game in range(3):
         search.reset(game, row_after(positions, moves))
@@ -67,11 +70,12 @@ def test_connect_four_search_takes_the_column_that_wins() -> None:
     assert search.run(np.zeros(1, np.int64)).actions[0] == 3
 
 
+@pytest.mark.parametrize("leaves", [1, 4])
 @pytest.mark.parametrize("kind", ["gumbel", "puct"])
-def test_advance_keeps_the_subtree_and_its_statistics(kind: str) -> None:
+def test_advance_keeps_the_subtree_and_its_statistics(kind: str, leaves: int) -> None:
     positions = TicTacToePositions()
-    search = BatchedSearch(positions, uniform, SearchSettings(kind=kind, simulations=60,
-                                                               considered=9), games=2)  # fmt: skip
+    settings = SearchSettings(kind=kind, simulations=60, considered=9, leaves=leaves)
+    search = BatchedSearch(positions, uniform, settings, games=2)
     for game in range(2):
         search.reset(game)
     result = search.run(np.arange(2), self_play=True)
@@ -82,6 +86,7 @@ def test_advance_keeps_the_subtree_and_its_statistics(kind: str) -> None:
     search.advance(np.arange(2), result.actions)
     assert trees.n[0, 0] == kept_visits and trees.w[0, 0] == pytest.approx(kept_value)
     np.testing.assert_array_equal(search.row(0), row_after(positions, [chosen]))
+    assert (trees.n >= 0).all()
     for game in range(2):  # every node's visits = 1 + its children's, after compaction too
         for node in range(trees.num_nodes[game]):
             kids = trees.children[game, node]
