@@ -107,6 +107,12 @@ class ZeroBackend(Backend):
         if ctx.game is None or ctx.game.positions is None:
             raise ValueError("alphazero trains two-player board games with compiled positions")
         device = resolve_device(ctx.device)
+        if ctx.ray.num_gpus_per_learner > 0 and not device.startswith("cuda"):
+            raise ValueError(
+                f"ray.num_gpus_per_learner={ctx.ray.num_gpus_per_learner:g}: alphazero's "
+                f"learner is this process, which sees no GPU (device={ctx.device}); on a "
+                "cluster submit with `ray job submit --entrypoint-num-gpus 1 ...`"
+            )
         torch.manual_seed(ctx.seed)
         positions = ctx.game.positions()
         settings = ctx.settings

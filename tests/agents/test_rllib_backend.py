@@ -263,7 +263,34 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return set(a) == set(b) and all(np.allclose(np.asarray(a[k]), np.asarray(b[k])) for k in a)
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "configs" / "cluster").glob("*.yaml")), ids=str)
+def _cluster_configs(algorithm: str) -> list[Path]:
+    from tasks.config import read_yaml
+
+    paths = sorted((REPO / "configs" / "cluster").glob("*.yaml"))
+    return [p for p in paths if read_yaml(p).get("algo", {}).get("name") == algorithm
+            or (algorithm != "alphazero" and read_yaml(p).get("backend") == "rllib")]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", _cluster_configs("alphazero"), ids=str)
+def test_alphazero_cluster_configs_build_their_network_and_search(path: Path) -> None:
+    import torch
+
+    from agents.zero.backend import network_shape
+    from agents.zero.network import ZeroNet
+    from tasks.config import read_yaml
+
+    task_name = read_yaml(path)["task"]
+    task = load_task(task_name)
+    cfg = load_config(task.config_cls, task_name, path, [])
+    assert cfg.backend == "zero" and cfg.ray.num_selfplay_workers > 0
+    positions = task.game(cfg).positions()
+    net = ZeroNet(network_shape(positions, cfg.network))
+    out = net(torch.zeros((2, *positions.obs_shape)))
+    assert out["logits"].shape == (2, positions.num_actions)
+    assert task.search_settings(cfg).simulations == cfg.search.simulations
+
+
+@pytest.mark.parametrize("path", _cluster_configs("rllib"), ids=str)
 def test_cluster_configs_build_an_rllib_config(path: Path, tmp_path: Path) -> None:
     from tasks.config import read_yaml
 
