@@ -35,12 +35,19 @@ class Task:
     """Base class of every task; subclasses fill in the hooks."""
 
     name: str = ""
-    description: str = ""
     config_cls: type = object
     headline: str = "charts/episode_return"  # shown on the progress bar
     actions: tuple[str, ...] = ("train", "eval")
     # Metrics drawn in report.md's curves, beside the headline.
     curves: tuple[str, ...] = ("charts/episode_return", "charts/episode_length")
+
+    @property
+    def description(self) -> str:
+        """One line on what the task does: its entry in the task registry (one place)."""
+        from tasks.registry import TASKS
+
+        entry = TASKS.get(self.name)
+        return entry.description if entry is not None else ""
 
     def validate(self, cfg: Any) -> None:
         """Check values the field types cannot (names in lists, say); raise ConfigError."""

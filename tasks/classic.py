@@ -61,7 +61,6 @@ class TicTacToeTask(_ClassicTask):
     """Tic-tac-toe: self-play PPO, evaluated against random and perfect minimax play."""
 
     name = "tictactoe"
-    description = "Self-play on tic-tac-toe (AlphaZero or MaskablePPO), evaluated against random and perfect minimax"
     config_cls = TicTacToeConfig
 
     def make_game(self, cfg: Any) -> Any:
@@ -79,7 +78,6 @@ class ConnectFourTask(_ClassicTask):
     """Connect four: self-play PPO, evaluated against random and a shallow minimax."""
 
     name = "connect_four"
-    description = "Self-play MaskablePPO on connect four, evaluated against random and minimax"
     config_cls = ConnectFourConfig
 
     def make_game(self, cfg: Any) -> Any:

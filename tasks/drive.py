@@ -317,7 +317,6 @@ class DriveTask(Task):
     """Drive fast without crashing; the trained agent against random and keep-lane driving."""
 
     name = "drive_highway"
-    description = "DQN (or PPO) on highway-env's highway-fast-v0, against random and keep-lane"
     config_cls = DriveConfig
     curves = (
         "charts/episode_return",

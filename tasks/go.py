@@ -129,7 +129,6 @@ class GoSmallTask(BoardGameTask):
     """Self-play MaskablePPO on small-board Go, with MCTS at evaluation, play and gtp time."""
 
     name = "go_small"
-    description = "Self-play Go on 7x7 (komi 9), evaluated against random, a heuristic and GNU Go"
     config_cls = GoSmallConfig
     actions = ("train", "eval", "play", "gtp")
 

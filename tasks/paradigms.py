@@ -288,7 +288,6 @@ class DigitsSupervisedTask(ClassifyTask):
     """Supervised: every training sample comes with its label in ``info``."""
 
     name = "digits_supervised"
-    description = "Supervised CNN on digits: labels in info (Classify-v0, feedback=label)"
     config_cls = DigitsSupervisedConfig
 
 
@@ -304,9 +303,6 @@ class DigitsBanditTask(ClassifyTask):
     """Reward only: 1 for the right class, 0 otherwise; never a label."""
 
     name = "digits_bandit"
-    description = (
-        "Reward-only policy gradient on digits: 1 if right, never a label (feedback=reward)"
-    )
     config_cls = DigitsBanditConfig
 
     def learner_hyper(self, cfg: Any) -> dict[str, Any]:
@@ -328,7 +324,6 @@ class DigitsSemiTask(ClassifyTask):
     """Semi-supervised: labels for 10% of the samples, the rest unlabelled."""
 
     name = "digits_semi"
-    description = "Semi-supervised on digits: 10% labelled, pseudo-labels on the unlabelled stream"
     config_cls = DigitsSemiConfig
 
 
@@ -361,9 +356,6 @@ class DiabetesRegressionTask(ParadigmTask):
     """Regression on diabetes: from the target (MSE) or from the reward -(a - y)^2 alone."""
 
     name = "diabetes_regression"
-    description = (
-        "Regression on diabetes from targets (MSE) or from reward -(a-y)^2 only (Regress-v0)"
-    )
     env_id = "learnloop/Regress-v0"
     config_cls = DiabetesRegressionConfig
     monitor = "r2"

@@ -234,9 +234,6 @@ class ParadigmsTask(Task):
     """Every paradigm on one split: a table and plots of what each feedback buys."""
 
     name = "paradigms"
-    description = (
-        "Every paradigm on one digits split: one table and plots (feedback, labels, score)"
-    )
     config_cls = ParadigmsConfig
     headline = "supervised/eval_periodic/val_accuracy"
     curves = ()

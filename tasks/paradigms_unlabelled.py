@@ -61,7 +61,6 @@ class DigitsSelfSupTask(ParadigmTask):
     """Self-supervised: reconstruct corrupted digits, then probe the features with few labels."""
 
     name = "digits_selfsup"
-    description = "Denoising autoencoder on digits (Reconstruct-v0), linear probe at 10% labels"
     env_id = "learnloop/Reconstruct-v0"
     config_cls = DigitsSelfSupConfig
     monitor = "mse"
@@ -204,7 +203,6 @@ class DigitsClusterTask(ParadigmTask):
     """Unsupervised: cluster digits; ARI and NMI against the hidden classes on the test part."""
 
     name = "digits_cluster"
-    description = "Clustering digits without labels (Cluster-v0); ARI/NMI against hidden classes"
     env_id = "learnloop/Cluster-v0"
     config_cls = DigitsClusterConfig
     monitor = "nmi"
@@ -263,7 +261,6 @@ class DigitsAnomalyTask(ParadigmTask):
     """Anomaly detection: flag the held-out class in a stream; investigations give feedback."""
 
     name = "digits_anomaly"
-    description = "Flag a held-out digit class in a stream (Anomaly-v0); ROC-AUC of the scores"
     env_id = "learnloop/Anomaly-v0"
     config_cls = DigitsAnomalyConfig
     monitor = "roc_auc"

@@ -25,7 +25,12 @@ class TaskEntry:
 TASKS: dict[str, TaskEntry] = {
     "go_small": TaskEntry(
         "tasks.go:GoSmallTask",
-        "Self-play Go on 7x7 (komi 9), evaluated against random, a heuristic and GNU Go",
+        "Self-play Go on 7x7 (komi 9), AlphaZero by default; against random, a heuristic, "
+        "GNU Go and the RAVE search",
+    ),
+    "gym": TaskEntry(
+        "tasks.gym_env:GymTask",
+        "Any registered Gymnasium id (env.id=...), as RL Zoo's --env; against a random policy",
     ),
     "cartpole": TaskEntry(
         "tasks.cartpole:CartPoleTask",
@@ -33,11 +38,13 @@ TASKS: dict[str, TaskEntry] = {
     ),
     "tictactoe": TaskEntry(
         "tasks.classic:TicTacToeTask",
-        "Self-play MaskablePPO on tic-tac-toe, evaluated against random and perfect minimax",
+        "Self-play on tic-tac-toe (MaskablePPO, or algo.name=alphazero), against random and "
+        "perfect minimax",
     ),
     "connect_four": TaskEntry(
         "tasks.classic:ConnectFourTask",
-        "Self-play MaskablePPO on connect four, evaluated against random and minimax",
+        "Self-play on connect four (MaskablePPO, or algo.name=alphazero), against random and "
+        "minimax",
     ),
     "drive_highway": TaskEntry(
         "tasks.drive:DriveTask",

@@ -114,7 +114,6 @@ class WarehouseRobotsTask(Task):
     """Robots fetching requested shelves; one PPO policy shared by all robots."""
 
     name = "warehouse_robots"
-    description = "PPO shared by all robots of a warehouse (RWARE's task), against a greedy planner"
     config_cls = RobotsConfig
     headline = "charts/episode_return"
 
@@ -318,7 +317,6 @@ class WarehouseInventoryTask(Task):
     """Order stock along a 4-stage supply chain; PPO against tuned base-stock policies."""
 
     name = "warehouse_inventory"
-    description = "PPO ordering stock along a supply chain, against tuned base-stock policies"
     config_cls = InventoryConfig
 
     def make_env(self, cfg: Any, index: int) -> Any:

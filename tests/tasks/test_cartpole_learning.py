@@ -16,4 +16,4 @@ def test_default_cartpole_run_solves_the_task(runs_dir: Path) -> None:
     (run,) = (runs_dir / "cartpole").iterdir()
     metrics = json.loads((run / "eval" / "results.json").read_text())["metrics"]
     assert metrics["episode_return"] >= 475
-    assert metrics["random_episode_return"] < 100
+    assert metrics["baseline/random/episode_return"] < 100

@@ -46,7 +46,7 @@ def test_tiny_run_writes_the_whole_run_folder(runs_dir: Path) -> None:
     assert not list(checkpoints.glob(".tmp-*")), "no temporary checkpoint may be left behind"
     results = json.loads((run / "eval" / "results.json").read_text())
     assert results["task"] == "cartpole" and results["step"] == meta["step"]
-    assert {"episode_return", "random_episode_return"} <= set(results["metrics"])
+    assert {"episode_return", "baseline/random/episode_return"} <= set(results["metrics"])
     assert (run / "eval" / "policies.json").is_file()
     report = (run / "report.md").read_text()
     assert "![learning curves](curves.png)" in report and "| trained |" in report
