@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from agents.baselines.go import HeuristicGoPlayer
-from agents.search.rave import SHAPE_TABLE, RaveConfig, RaveGoPlayer, _answer, _neighbourhood
+from agents.search.playouts import SHAPE_TABLE, _answer, _neighbourhood
+from agents.search.rave import RaveConfig, RaveGoPlayer
 from agents.selfplay import play_match
 from envs.go import env as go_env
 from envs.go._kernels import POINTS, WIDTH, _grid, _point

@@ -1,0 +1,233 @@
+"""Playout policies of Monte Carlo Go (the RAVE search's, agents/search/rave.py), in numba.
+
+"light" plays uniformly among the moves that fill none of the mover's one-point eyes.
+"tactics" first answers the last move (captures a chain next to it that is in atari, or
+extends its own chain in atari when that gives two liberties or more), and refuses, 7 times
+in 8, random moves that leave the mover's chain one liberty. "shapes" then tries the empty
+points next to the last move whose 3x3 neighbourhood is one of michi's / MoGo's shapes (hane,
+cuts, edge moves) before a random move.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from numba import njit
+
+from envs.go.kernels import (
+    BLACK,
+    BORDER,
+    COLOR,
+    EMPTY,
+    HEAD,
+    LIB_SUM,
+    LIBS,
+    NEXT,
+    OVER,
+    SIZE,
+    TO_PLAY,
+    WHITE,
+    WIDTH,
+    empty_point_legal,
+    grid,
+    in_atari,
+    non_eye_points,
+    play,
+    point,
+)
+
+# 3x3 shapes worth playing next to the last move: michi's playout patterns (after MoGo's
+# hane, cut and edge patterns). The centre is the move; X and O are the two colours either way
+# round, "x" is anything but X (empty, O or off the board), "o" anything but O, "." empty,
+# " " off the board, "?" anything.
+SHAPES = (
+    ("XOX", "...", "???"),  # hane: enclosing
+    ("XO.", "...", "?.?"),  # hane: non-cutting
+    ("XO?", "X..", "x.?"),  # hane: magari
+    (".O.", "X..", "..."),  # katatsuke or diagonal attachment
+    ("XO?", "O.o", "?o?"),  # cut: unprotected
+    ("XO?", "O.X", "???"),  # cut: peeped
+    ("?X?", "O.O", "ooo"),  # cut: de
+    ("OX?", "o.O", "???"),  # cut: keima
+    ("X.?", "O.?", "   "),  # edge: chase
+    ("OX?", "X.O", "   "),  # edge: block the side cut
+    ("?X?", "x.O", "   "),  # edge: block the side connection
+    ("?XO", "x.x", "   "),  # edge: sagari
+    ("?OX", "X.O", "   "),  # edge: cut
+)
+
+
+def shape_table() -> np.ndarray:
+    """A bool per 3x3 neighbourhood code (see ``_neighbourhood``): does it match a shape?
+
+    Every shape is taken in its 8 rotations and reflections and with the colours swapped.
+    """
+    wild = {"?": ".XO ", "x": ".O ", "o": ".X ", ".": ".", "X": "X", "O": "O", " ": " "}
+    swap = str.maketrans("XOxo", "OXox")
+    code = {".": EMPTY, "X": BLACK, "O": WHITE, " ": BORDER}
+    table = np.zeros(1 << 16, dtype=np.bool_)
+    for rows in SHAPES:
+        grid = np.array([list(row) for row in rows])
+        for turns in range(4):
+            for flipped in (grid, grid[:, ::-1]):
+                cells = "".join(np.rot90(flipped, turns).ravel())
+                for text in (cells, cells.translate(swap)):
+                    around = text[:4] + text[5:]  # without the centre
+                    for fill in itertools.product(*(wild[c] for c in around)):
+                        table[sum(code[c] << 2 * i for i, c in enumerate(fill))] = True
+    return table
+
+
+SHAPE_TABLE = shape_table()
+PLAYOUTS = ("light", "tactics", "shapes")
+
+
+@njit(cache=True, inline="always")
+def _next_random(x):
+    """One step of a 64-bit LCG: (new state, 31 random bits)."""
+    x = x * 6364136223846793005 + 1442695040888963407  # wraps around: fine for an LCG
+    return x, (x >> 33) & 0x7FFFFFFF
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _neighbourhood(g, p, width):
+    """The colours of the 8 points around padded point ``p``, 2 bits each, row by row."""
+    above, below = p - width, p + width
+    return (
+        g[COLOR, above - 1] | g[COLOR, above] << 2 | g[COLOR, above + 1] << 4
+        | g[COLOR, p - 1] << 6 | g[COLOR, p + 1] << 8
+        | g[COLOR, below - 1] << 10 | g[COLOR, below] << 12 | g[COLOR, below + 1] << 14
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _liberties_after(s, g, p, color, mark, stamp):
+    """Liberties of ``color``'s chain after a stone on empty ``p`` (9 when the stone captures).
+
+    Counts distinct empty points next to the new stone or to the chains it joins; ``mark``
+    (per padded point) holds ``stamp`` for the points counted so far.
+    """
+    width = s[WIDTH]
+    count = 0
+    mark[p] = stamp
+    for nb in (p - width, p - 1, p + 1, p + width):
+        c = g[COLOR, nb]
+        if c == EMPTY:
+            if mark[nb] != stamp:
+                mark[nb] = stamp
+                count += 1
+        elif c == 3 - color and in_atari(g, g[HEAD, nb]):
+            return 9
+    for nb in (p - width, p - 1, p + 1, p + width):
+        if g[COLOR, nb] != color:
+            continue
+        head = g[HEAD, nb]
+        q = head
+        while True:
+            for nn in (q - width, q - 1, q + 1, q + width):
+                if g[COLOR, nn] == EMPTY and mark[nn] != stamp:
+                    mark[nn] = stamp
+                    count += 1
+            q = g[NEXT, q]
+            if q == head:
+                break
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _answer(s, g, zob, last, color, mark, stamp):
+    """A move answering the stone at padded point ``last``: the liberty of a chain in atari on
+    or next to it, if playing there captures or leaves ``color`` two liberties; else -1."""
+    if last < 0:
+        return -1
+    width = s[WIDTH]
+    for nb in (last, last - width, last - 1, last + 1, last + width):
+        c = g[COLOR, nb]
+        if c != BLACK and c != WHITE:
+            continue
+        head = g[HEAD, nb]
+        if not in_atari(g, head):
+            continue
+        liberty = g[LIB_SUM, head] // g[LIBS, head]
+        if not empty_point_legal(s, g, zob, liberty, color):
+            continue
+        if _liberties_after(s, g, liberty, color, mark, stamp + 1) >= 2:
+            return liberty
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _shape_move(s, g, zob, last, color, shapes, x, mark, stamp):
+    """A random empty point next to padded point ``last`` whose 3x3 neighbourhood is one of
+    the shapes, legal and, 9 times in 10, no self-atari; -1 if none. Returns (point, x,
+    stamp)."""
+    width = s[WIDTH]
+    around = np.empty(8, dtype=np.int64)
+    k = 0
+    for q in (last - width - 1, last - width, last - width + 1, last - 1, last + 1,
+              last + width - 1, last + width, last + width + 1):  # fmt: skip
+        if g[COLOR, q] == EMPTY and shapes[_neighbourhood(g, q, width)]:
+            around[k] = q
+            k += 1
+    while k > 0:
+        x, r = _next_random(x)
+        i = r % k
+        q = around[i]
+        if empty_point_legal(s, g, zob, q, color):
+            stamp += 1
+            if _liberties_after(s, g, q, color, mark, stamp) != 1:
+                return q, x, stamp
+            x, r = _next_random(x)
+            if r % 10 == 0:
+                return q, x, stamp
+        k -= 1
+        around[i] = around[k]
+    return -1, x, stamp
+
+
+@njit(cache=True, nogil=True)
+def _playout(s, zob, x, moves, colors, count, heavy, shapes, mark, stamp):
+    """Play ``s`` out to the end (see the module docstring), appending the moves and their
+    colours to ``moves`` / ``colors`` from ``count``; returns (count, x, stamp). ``heavy``:
+    0 light, 1 answer ataris and shun self-atari, 2 also play shapes next to the last move."""
+    n = s[SIZE]
+    width = s[WIDTH]
+    g = grid(s)
+    candidates = np.empty(n * n, dtype=np.int64)
+    last = -1
+    if count > 0 and moves[count - 1] < n * n:
+        last = point(s, moves[count - 1])
+    while not s[OVER]:
+        color = s[TO_PLAY]
+        p = -1
+        if heavy and last >= 0:
+            stamp += 2
+            p = _answer(s, g, zob, last, color, mark, stamp)
+            if p < 0 and heavy > 1:
+                p, x, stamp = _shape_move(s, g, zob, last, color, shapes, x, mark, stamp)
+        chosen = -1 if p < 0 else (p // width - 1) * n + p % width - 1
+        if chosen < 0:
+            k = non_eye_points(s, g, color, candidates)
+            chosen = n * n  # pass when nothing is left
+            while k > 0:  # draw without replacement until an acceptable move turns up
+                x, r = _next_random(x)
+                i = r % k
+                p = point(s, candidates[i])
+                ok = empty_point_legal(s, g, zob, p, color)
+                if ok and heavy:
+                    stamp += 1
+                    if _liberties_after(s, g, p, color, mark, stamp) == 1:
+                        x, r = _next_random(x)
+                        ok = r % 8 == 0  # self-atari: allowed once in 8 (throw-ins)
+                if ok:
+                    chosen = candidates[i]
+                    break
+                k -= 1
+                candidates[i] = candidates[k]
+        play(s, zob, chosen)
+        moves[count] = chosen
+        colors[count] = color
+        count += 1
+        last = point(s, chosen) if chosen < n * n else -1
+    return count, x, stamp
