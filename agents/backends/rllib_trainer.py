@@ -17,7 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agents.backends.rllib import (
+from agents.backends.rllib_agent import ALGORITHM_DIR, MODULE_FILE, RLlibAgent, load_agent
+from agents.backends.rllib_algorithms import (
+    OFF_POLICY_METRICS,
+    FlatBoxes,
+    exploration_metrics,
+    needs_flat_boxes,
+)
+from agents.backends.rllib_config import (
     LEARNER_METRICS,
     PPO_FAMILY,
     SINGLE_MODULE,
@@ -27,13 +34,6 @@ from agents.backends.rllib import (
     result_metrics,
     sampled_steps,
     uses_actor_critic_module,
-)
-from agents.backends.rllib_agent import ALGORITHM_DIR, MODULE_FILE, RLlibAgent, load_agent
-from agents.backends.rllib_algorithms import (
-    OFF_POLICY_METRICS,
-    FlatBoxes,
-    exploration_metrics,
-    needs_flat_boxes,
 )
 from agents.base import Agent, Periodic, TrainContext, TwoPlayerGame
 from agents.schedule import Schedule

@@ -15,8 +15,9 @@ import pytest
 
 pytest.importorskip("ray.rllib")
 
-from agents.backends.rllib import BACKEND, build_config  # noqa: E402
+from agents.backends.rllib import BACKEND  # noqa: E402
 from agents.backends.rllib_algorithms import FlatBoxes, knob_values  # noqa: E402
+from agents.backends.rllib_config import build_config  # noqa: E402
 from tasks.run import main  # noqa: E402
 from tests.agents.test_rllib_backend import context, metric_lines  # noqa: E402
 

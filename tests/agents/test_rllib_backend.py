@@ -17,7 +17,8 @@ import pytest
 
 pytest.importorskip("ray.rllib")
 
-from agents.backends.rllib import BACKEND, build_config  # noqa: E402
+from agents.backends.rllib import BACKEND  # noqa: E402
+from agents.backends.rllib_config import build_config  # noqa: E402
 from agents.backends.rllib_trainer import SeatsCreator  # noqa: E402
 from agents.base import Periodic, TrainContext  # noqa: E402
 from tasks.config import load_config  # noqa: E402
@@ -136,7 +137,11 @@ def test_cartpole_trains_logs_checkpoints_resumes_and_evaluates(
     results = json.loads((run / "eval" / "results.json").read_text())
     assert results["step"] >= 6000
     # A learning check at a tiny budget: the greedy policy clearly beats random.
-    assert results["metrics"]["episode_return"] >= 150 > results["metrics"]["baseline/random/episode_return"]
+    assert (
+        results["metrics"]["episode_return"]
+        >= 150
+        > results["metrics"]["baseline/random/episode_return"]
+    )
     checkpoint = run / "checkpoints" / (run / "checkpoints" / "latest").read_text().strip()
     assert (checkpoint / "meta.json").is_file() and (checkpoint / "algorithm").is_dir()
 

@@ -43,8 +43,8 @@ def sb3_training_env(task: Any, cfg: Any) -> Any:
 def rllib_training_env(task: Any, cfg: Any) -> Any:
     """Env 0 of RLlib's env runners, wrapped as the RLlib backend's Trainer wraps it."""
     require("ray.rllib")
-    from agents.backends.rllib import EnvCreator
     from agents.backends.rllib_algorithms import FlatBoxes
+    from agents.backends.rllib_config import EnvCreator
     from agents.backends.rllib_parallel import ParallelEnvCreator, is_parallel_env
     from agents.backends.rllib_trainer import flattens_boxes
 
@@ -129,7 +129,7 @@ def test_inventory_policy_settings_reach_rllib_s_default_module() -> None:
 
 def test_inventory_policy_settings_reach_the_module_rllib_trains() -> None:
     require("ray.rllib")
-    from agents.backends.rllib import build_config
+    from agents.backends.rllib_config import build_config
 
     task, cfg = task_config("warehouse_inventory", ["backend=rllib", "eval.tuning_seeds=3"])
     ctx = dataclasses.replace(load_context(task, cfg), policy_kwargs=task.policy_kwargs(cfg))
