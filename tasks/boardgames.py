@@ -275,7 +275,9 @@ class BoardGameTask(Task):
         labels = ["policy"]
         if cfg.eval.with_search and cfg.search.simulations > 0:
             labels.append("search")
-        pairs = [(label, opponent) for label in labels for opponent in cfg.eval.opponents]
+        # Opponents that search (Go's 'rave') meet our search only: same time a move.
+        pairs = [(label, opponent) for label in labels for opponent in cfg.eval.opponents
+                 if opponent != "rave" or label == "search"]  # fmt: skip
         # Opponents that search for our search's time per move play last, alone, once it is
         # known (measured while other matches shared the cores: if anything, more time).
         timed = [pair for pair in pairs if pair[1] == "rave"]
