@@ -26,11 +26,10 @@ sys.path.insert(0, str(REPO))
 
 def strength(args: argparse.Namespace) -> None:
     """Print a Markdown table of matches for a checkpoint."""
+    from tasks.boardgames.go import GoSmallTask
     from tasks.config import load_config
-    from tasks.go import GoSmallTask
-    from tasks.registry import load_task
-    from tasks.run import task_yaml
-    from tasks.session import Session
+    from tasks.registry import load_task, task_yaml
+    from tasks.runner.session import Session
 
     task: GoSmallTask = load_task("go_small")  # type: ignore[assignment]
     overrides = ["device=cpu", *args.overrides]
@@ -53,14 +52,14 @@ def strength(args: argparse.Namespace) -> None:
             result = task.match(cfg, player, opponent, args.games, seed=args.seed)
             rows.append(task._row(label, opponent, result) | {"s": time.perf_counter() - start})
             print(json.dumps(rows[-1]), file=sys.stderr)
-    from tasks.report import markdown_table
+    from tasks.runner.report import markdown_table
 
     print(markdown_table(rows))
 
 
 def _fps(task: str, steps: int, extra: list[str]) -> float:
     from tasks.run import main
-    from tasks.runs import read_metrics
+    from tasks.runner.runs import read_metrics
 
     with tempfile.TemporaryDirectory() as runs_dir:
         args = [task, f"runs_dir={runs_dir}", f"train.total_steps={steps}", "eval.episodes=1",

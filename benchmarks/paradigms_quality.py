@@ -47,8 +47,8 @@ ANOMALY_CLASSES = list(range(10))
 
 def ridge_r2() -> float:
     """Test R^2 of scikit-learn's Ridge on the diabetes task's split."""
-    from tasks.paradigm_baselines import regression_baselines
-    from tasks.paradigms import DiabetesRegressionTask
+    from tasks.paradigms.baselines import regression_baselines
+    from tasks.paradigms.labelled import DiabetesRegressionTask
 
     rows = regression_baselines(DiabetesRegressionTask.config_cls())
     return next(r["r2"] for r in rows if r["model"].startswith("Ridge"))

@@ -55,7 +55,7 @@ def train_once(
     from agents.backends import get_backend
     from tasks.config import load_config
     from tasks.registry import load_task
-    from tasks.session import train_context
+    from tasks.runner.session import train_context
 
     task = load_task("go_small")
     args = [f"backend={backend_name}", f"train.total_steps={steps}", "eval.every=0",

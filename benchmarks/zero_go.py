@@ -39,8 +39,8 @@ def _load(run: str, overrides: list[str]) -> tuple[Any, Any, Any, Path]:
     own config plus ``overrides``."""
     from tasks.config import load_config
     from tasks.registry import load_task
-    from tasks.runs import resolve_checkpoint
-    from tasks.session import Session
+    from tasks.runner.runs import resolve_checkpoint
+    from tasks.runner.session import Session
 
     task = load_task("go_small")
     checkpoint = resolve_checkpoint(Path(run))
@@ -52,7 +52,7 @@ def _load(run: str, overrides: list[str]) -> tuple[Any, Any, Any, Path]:
 
 
 def _row(task: Any, label: str, opponent: str, result: dict[str, float], seconds: float) -> dict:
-    from tasks.evaluation import wilson_interval
+    from tasks.runner.evaluation import wilson_interval
 
     games = int(result["games"])
     low, high = wilson_interval(result["wins"], games)
@@ -84,7 +84,7 @@ def strength(args: argparse.Namespace) -> str:
     result = task.match(cfg, search, "rave", args.rave_games, seed=args.seed,
                         seconds_per_move=per_move)  # fmt: skip
     rows.append(_row(task, "search", "rave", result, time.perf_counter() - start))
-    from tasks.report import markdown_table
+    from tasks.runner.report import markdown_table
 
     note = (
         f"Checkpoint `{checkpoint.parent.parent.name}/{checkpoint.name}`; "
@@ -98,7 +98,7 @@ def strength(args: argparse.Namespace) -> str:
 def headtohead(args: argparse.Namespace) -> str:
     """Markdown: run A's agent with search against run B's, both colours."""
     from agents.selfplay import play_match
-    from tasks.evaluation import wilson_interval
+    from tasks.runner.evaluation import wilson_interval
 
     task, cfg, agent_a, ckpt_a = _load(args.run_a, args.overrides)
     _, cfg_b, agent_b, ckpt_b = _load(args.run_b, args.overrides)
@@ -118,7 +118,7 @@ def headtohead(args: argparse.Namespace) -> str:
 
 def curve(args: argparse.Namespace) -> str:
     """Markdown: periodic scores of each run against wall minutes."""
-    from tasks.runs import read_metrics
+    from tasks.runner.runs import read_metrics
 
     lines = ["| run | minutes | step | opponent | score |", "|---|---|---|---|---|"]
     for run in args.runs:
@@ -134,7 +134,7 @@ def curve(args: argparse.Namespace) -> str:
 
 def _selfplay_rate(workers: int, seconds: float, extra: list[str]) -> dict[str, float]:
     from tasks.run import main
-    from tasks.runs import read_metrics
+    from tasks.runner.runs import read_metrics
 
     steps = int(seconds * 1100 * max(1, workers))
     with tempfile.TemporaryDirectory() as runs_dir:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.base import EvalResult
 from tasks.config import describe, section
 from tasks.gym_env import GymConfig, GymEnvConfig, GymTask
+from tasks.runner.base import EvalResult
 
 SOLVED_RETURN = 475.0
 

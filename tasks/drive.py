@@ -24,9 +24,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from tasks.base import EvalResult, Task
 from tasks.config import AlgoConfig, ConfigError, TaskConfig, describe, section
-from tasks.evaluation import run_episodes, summarize, wilson_interval
+from tasks.runner.base import EvalResult, Task
+from tasks.runner.evaluation import run_episodes, summarize, wilson_interval
 
 INSTALL_HINT = "pip install learnloop[drive]"
 FRAMES_FILE = "frames.png"
@@ -219,7 +219,7 @@ def driving_metrics(episodes: list[EpisodeDrive]) -> dict[str, float]:
 # Evaluation
 # ---------------------------------------------------------------------------------------------
 
-# policy(obs, env) -> action, as in tasks.evaluation.run_episodes
+# policy(obs, env) -> action, as in tasks.runner.evaluation.run_episodes
 Policy = Callable[[Any, Any], Any]
 
 

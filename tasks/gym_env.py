@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from tasks.base import EvalResult, Task
 from tasks.config import ConfigError, TaskConfig, describe, section
-from tasks.evaluation import run_episodes, summarize
+from tasks.runner.base import EvalResult, Task
+from tasks.runner.evaluation import run_episodes, summarize
 
 
 @dataclass

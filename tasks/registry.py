@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tasks.base import Task
+    from tasks.runner.base import Task
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class TaskEntry:
 
 TASKS: dict[str, TaskEntry] = {
     "go_small": TaskEntry(
-        "tasks.go:GoSmallTask",
+        "tasks.boardgames.go:GoSmallTask",
         "Self-play Go on 7x7 (komi 9), AlphaZero by default; against random, a heuristic, "
         "GNU Go and the RAVE search",
     ),
@@ -37,12 +39,12 @@ TASKS: dict[str, TaskEntry] = {
         "PPO on CartPole-v1; the smallest loop, evaluated against a random policy",
     ),
     "tictactoe": TaskEntry(
-        "tasks.classic:TicTacToeTask",
+        "tasks.boardgames.classic:TicTacToeTask",
         "Self-play on tic-tac-toe (MaskablePPO, or algo.name=alphazero), against random and "
         "perfect minimax",
     ),
     "connect_four": TaskEntry(
-        "tasks.classic:ConnectFourTask",
+        "tasks.boardgames.classic:ConnectFourTask",
         "Self-play on connect four (MaskablePPO, or algo.name=alphazero), against random and "
         "minimax",
     ),
@@ -51,46 +53,52 @@ TASKS: dict[str, TaskEntry] = {
         "DQN (or PPO) on highway-env's highway-fast-v0, against random and keep-lane",
     ),
     "warehouse_robots": TaskEntry(
-        "tasks.warehouse:WarehouseRobotsTask",
+        "tasks.warehouse.robots:WarehouseRobotsTask",
         "PPO shared by all robots of a warehouse (RWARE's task), against a greedy planner",
     ),
     "warehouse_inventory": TaskEntry(
-        "tasks.warehouse:WarehouseInventoryTask",
+        "tasks.warehouse.inventory:WarehouseInventoryTask",
         "PPO ordering stock along a supply chain, against tuned base-stock policies",
     ),
     "digits_supervised": TaskEntry(
-        "tasks.paradigms:DigitsSupervisedTask",
+        "tasks.paradigms.labelled:DigitsSupervisedTask",
         "Supervised CNN on digits: labels in info (Classify-v0, feedback=label)",
     ),
     "digits_bandit": TaskEntry(
-        "tasks.paradigms:DigitsBanditTask",
+        "tasks.paradigms.labelled:DigitsBanditTask",
         "Reward-only policy gradient on digits: 1 if right, never a label",
     ),
     "digits_semi": TaskEntry(
-        "tasks.paradigms:DigitsSemiTask",
+        "tasks.paradigms.labelled:DigitsSemiTask",
         "Semi-supervised on digits: 10% labelled, pseudo-labels on the rest",
     ),
     "digits_selfsup": TaskEntry(
-        "tasks.paradigms_unlabelled:DigitsSelfSupTask",
+        "tasks.paradigms.unlabelled:DigitsSelfSupTask",
         "Denoising autoencoder on digits (Reconstruct-v0), linear probe at 10% labels",
     ),
     "digits_cluster": TaskEntry(
-        "tasks.paradigms_unlabelled:DigitsClusterTask",
+        "tasks.paradigms.unlabelled:DigitsClusterTask",
         "Clustering digits without labels (Cluster-v0); ARI/NMI against hidden classes",
     ),
     "digits_anomaly": TaskEntry(
-        "tasks.paradigms_unlabelled:DigitsAnomalyTask",
+        "tasks.paradigms.unlabelled:DigitsAnomalyTask",
         "Flag a held-out digit class in a stream (Anomaly-v0); ROC-AUC of the scores",
     ),
     "diabetes_regression": TaskEntry(
-        "tasks.paradigms:DiabetesRegressionTask",
+        "tasks.paradigms.labelled:DiabetesRegressionTask",
         "Regression on diabetes from targets (MSE) or from reward -(a-y)^2 only",
     ),
     "paradigms": TaskEntry(
-        "tasks.paradigms_suite:ParadigmsTask",
+        "tasks.paradigms.suite:ParadigmsTask",
         "Every paradigm on one digits split: one table and plots (feedback, labels, score)",
     ),
 }
+
+
+def task_yaml(task: str) -> Path | None:
+    """The packaged ``configs/<task>.yaml``, if there is one."""
+    path = Path(str(resources.files("configs"))) / f"{task}.yaml"
+    return path if path.is_file() else None
 
 
 def load_task(name: str) -> Task:

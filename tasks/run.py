@@ -16,11 +16,10 @@ from __future__ import annotations
 import difflib
 import sys
 import traceback
-from importlib import resources
 from pathlib import Path
 
 from tasks.config import ConfigError, help_rows, load_config, read_yaml
-from tasks.registry import TASKS
+from tasks.registry import TASKS, task_yaml
 
 ACTIONS = ("train", "eval", "play", "gtp")
 USAGE = "usage: python -m tasks.run TASK [train|eval|play|gtp] [key=value ...] | --list"
@@ -34,12 +33,6 @@ def list_tasks() -> str:
     """One line per task: its name and description."""
     width = max(len(name) for name in TASKS)
     return "\n".join(f"{name:<{width}}  {entry.description}" for name, entry in TASKS.items())
-
-
-def task_yaml(task: str) -> Path | None:
-    """The packaged ``configs/<task>.yaml``, if there is one."""
-    path = Path(str(resources.files("configs"))) / f"{task}.yaml"
-    return path if path.is_file() else None
 
 
 def resolve_task(name_or_path: str) -> tuple[str, Path | None]:
@@ -112,7 +105,7 @@ def execute(argv: list[str]) -> int:
         print(format_help(task_name))
         return 0
     from tasks.registry import load_task
-    from tasks.session import Session, find_resume_run
+    from tasks.runner.session import Session, find_resume_run
 
     task = load_task(task_name)
     if action not in task.actions:
@@ -149,7 +142,7 @@ def execute(argv: list[str]) -> int:
 
 def _checkpoint_run_config(cfg: object, task: str) -> Path | None:
     """config.yaml of the run that holds the checkpoint an eval/play/gtp command will load."""
-    from tasks.runs import latest_run, resolve_checkpoint
+    from tasks.runner.runs import latest_run, resolve_checkpoint
 
     if cfg.checkpoint:  # type: ignore[attr-defined]
         path = Path(cfg.checkpoint)  # type: ignore[attr-defined]
@@ -164,7 +157,7 @@ def _checkpoint_run_config(cfg: object, task: str) -> Path | None:
 
 
 def _is_checkpoint_error(error: BaseException) -> bool:
-    from tasks.runs import CheckpointError
+    from tasks.runner.runs import CheckpointError
 
     return isinstance(error, CheckpointError)
 

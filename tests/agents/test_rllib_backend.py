@@ -24,7 +24,7 @@ from agents.base import Periodic, TrainContext  # noqa: E402
 from tasks.config import load_config  # noqa: E402
 from tasks.registry import load_task  # noqa: E402
 from tasks.run import main  # noqa: E402
-from tasks.session import train_context  # noqa: E402
+from tasks.runner.session import train_context  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_BOARD = [

@@ -8,7 +8,7 @@ import pytest
 
 from tasks.cartpole import CartPoleConfig
 from tasks.config import ConfigError, help_rows, load_config
-from tasks.run import task_yaml
+from tasks.registry import task_yaml
 
 
 def load(overrides: list[str], yaml_path: Path | None = None) -> CartPoleConfig:
@@ -97,7 +97,7 @@ def test_help_rows_cover_every_field() -> None:
 def test_a_removed_key_in_an_old_config_is_ignored_with_a_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tasks.go import GoSmallConfig
+    from tasks.boardgames.go import GoSmallConfig
 
     old = tmp_path / "config.yaml"
     old.write_text("search:\n  rollout_weight: 1.0\n  simulations: 7\nexpert:\n  every: 100\n")

@@ -19,7 +19,9 @@ TINY = [
     "train.total_steps=2048", "train.checkpoint_every=1024", "algo.n_envs=4", "algo.n_steps=64",
     "algo.batch_size=128", "algo.n_epochs=1", "selfplay.snapshot_every=512", "eval.every=1024",
     "eval.periodic_episodes=2", "eval.episodes=2", "search.simulations=8",
-    "network.channels=8", "network.blocks=1",
+    "network.channels=8", "network.blocks=1", "zero.games=16", "zero.simulations=8",
+    "zero.fast_simulations=4", "zero.min_replay=100", "ray.num_selfplay_workers=0",
+    "eval.periodic_opponents=[random,heuristic]",
 ]  # fmt: skip
 
 
@@ -119,12 +121,12 @@ def test_unknown_opponent_is_a_config_error() -> None:
 def test_resumed_run_refills_the_opponent_pool_from_its_checkpoints(tmp_path: Path) -> None:
     from agents.backends.sb3 import BACKEND, opponent_pool
     from tasks.config import load_config
-    from tasks.registry import load_task
-    from tasks.run import task_yaml
-    from tasks.runs import newest_checkpoint
-    from tasks.session import load_context
+    from tasks.registry import load_task, task_yaml
+    from tasks.runner.runs import newest_checkpoint
+    from tasks.runner.session import load_context
 
-    tiny = [*TINY, "eval.every=0", "eval.opponents=[random]", "eval.with_search=false"]
+    tiny = [*TINY, "eval.every=0", "eval.opponents=[random]", "eval.with_search=false",
+            "algo.name=maskable_ppo"]  # PPO's pool (AlphaZero, the default, plays itself)
     assert main(["go_small", f"runs_dir={tmp_path}", *tiny]) == 0
     task = load_task("go_small")
     cfg = load_config(
@@ -152,9 +154,8 @@ def test_every_search_kind_play_the_trained_agent_against_random(trained: Path, 
     from agents.search.rave import RaveGoPlayer
     from agents.zero.player import SearchPlayer
     from tasks.config import load_config
-    from tasks.registry import load_task
-    from tasks.run import task_yaml
-    from tasks.session import Session
+    from tasks.registry import load_task, task_yaml
+    from tasks.runner.session import Session
 
     task = load_task("go_small")
     overrides = [f"runs_dir={trained}", f"search.kind={kind}", "search.simulations=200"]
@@ -175,10 +176,9 @@ def test_unknown_search_kind_is_a_config_error() -> None:
 
 
 def test_gtp_searches_with_the_komi_the_controller_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tasks.boardgames.go_play import _gtp_genmove
     from tasks.config import load_config
-    from tasks.go_play import _gtp_genmove
-    from tasks.registry import load_task
-    from tasks.run import task_yaml
+    from tasks.registry import load_task, task_yaml
 
     task = load_task("go_small")
     cfg = load_config(task.config_cls, "go_small", task_yaml("go_small"), [])

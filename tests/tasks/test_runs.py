@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.runs import (
+from tasks.runner.runs import (
     CheckpointError,
     Checkpoints,
     new_run,
@@ -69,7 +69,7 @@ def test_progress_lines_give_the_rate_or_seconds_each() -> None:
     import re
     import time
 
-    from tasks.logging import ProgressDisplay
+    from tasks.runner.logging import ProgressDisplay
 
     out = io.StringIO()
     slow = ProgressDisplay(4, "evaluation", log_every_s=0, stream=out, unit="matches")

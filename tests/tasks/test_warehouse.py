@@ -19,7 +19,7 @@ import pytest
 from tasks.config import load_config
 from tasks.registry import load_task
 from tasks.run import main
-from tasks.session import load_context
+from tasks.runner.session import load_context
 from tests.conftest import REPO
 from tests.envs.warehouse import require
 

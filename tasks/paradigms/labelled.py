@@ -4,7 +4,7 @@
 ``digits_cluster``, ``digits_anomaly`` and ``diabetes_regression``. Each trains either one of
 learnloop's torch learners (``backend=learnloop``, the default: batched env, early stopping on
 the validation part) or an SB3 algorithm on the single env (``backend=sb3 algo.name=ppo``), and
-evaluates on the test part, which training never sees. ``tasks.paradigms_suite`` runs them
+evaluates on the test part, which training never sees. ``tasks.paradigms.suite`` runs them
 all and compares.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.backends import BACKENDS
-from tasks.base import EvalResult, Task
 from tasks.config import ConfigError, EvalConfig, TaskConfig, TrainConfig, describe, section
+from tasks.runner.base import EvalResult, Task
 
 # Learners that learn from info labels or targets: they need env.feedback=label.
 NEEDS_LABELS = ("supervised", "semi", "autoencoder")
@@ -272,7 +272,7 @@ class ClassifyTask(ParadigmTask):
     env_id = "learnloop/Classify-v0"
 
     def baselines(self, cfg: Any) -> list[dict[str, Any]]:
-        from tasks.paradigm_baselines import classification_baselines
+        from tasks.paradigms.baselines import classification_baselines
 
         return classification_baselines(cfg)
 
@@ -376,6 +376,6 @@ class DiabetesRegressionTask(ParadigmTask):
         return {"r2": summary["r2"], "mse": summary["mse"]}
 
     def baselines(self, cfg: Any) -> list[dict[str, Any]]:
-        from tasks.paradigm_baselines import regression_baselines
+        from tasks.paradigms.baselines import regression_baselines
 
         return regression_baselines(cfg)

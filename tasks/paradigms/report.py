@@ -5,17 +5,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tasks.base import EvalResult
-from tasks.runs import Run, atomic_write_text, read_metrics
+from tasks.runner.base import EvalResult
+from tasks.runner.runs import Run, atomic_write_text, read_metrics
 
 STEPS_PLOT = "accuracy_vs_steps.png"
 LABELS_PLOT = "accuracy_vs_labels.png"
 
+# The headline test metric of each task, as results.json names it.
+HEADLINE = {
+    "digits_supervised": "test_accuracy", "digits_bandit": "test_accuracy",
+    "digits_semi": "test_accuracy", "digits_selfsup": "test_accuracy", "digits_cluster": "ari",
+    "digits_anomaly": "roc_auc", "diabetes_regression": "r2",
+}  # fmt: skip
+FEEDBACK_USED = {
+    "supervised": "labels", "reward": "reward only", "semi": "labels + unlabelled samples",
+    "autoencoder": "clean samples (from the data)", "cluster": "observations only",
+    "anomaly": "investigation outcomes",
+}  # fmt: skip
+
 
 def feedback_used(member: Any) -> str:
     """What reached the member's agent, in words."""
-    from tasks.paradigms_suite import FEEDBACK_USED
-
     cfg = member.cfg
     if cfg.backend != "learnloop":
         return f"reward only ({cfg.backend} {cfg.algo.name})"
@@ -29,8 +39,6 @@ def feedback_used(member: Any) -> str:
 
 def evaluate_members(cfg: Any, members: list[Any], run: Run) -> EvalResult:
     """Evaluate every member on the test part; rows, references, plots and notes."""
-    from tasks.paradigms_suite import HEADLINE
-
     rows, references, metrics, notes = [], [], {}, []
     for member in members:
         member_run = Run(run.path / "members" / member.name)

@@ -29,10 +29,10 @@ import numpy as np
 
 from agents.base import Periodic, TwoPlayerGame
 from agents.zero.config import ZeroConfig
-from tasks.base import EvalResult, Task
 from tasks.config import AlgoConfig, ConfigError, EvalConfig, TaskConfig, describe, section
-from tasks.evaluation import wilson_interval
-from tasks.report import plot_strength
+from tasks.runner.base import EvalResult, Task
+from tasks.runner.evaluation import wilson_interval
+from tasks.runner.report import plot_strength
 
 
 @dataclass
@@ -316,7 +316,7 @@ class BoardGameTask(Task):
         with its own players; results by pair, and under "seconds" the search's time a move."""
         from concurrent.futures import ThreadPoolExecutor
 
-        from tasks.logging import ProgressDisplay
+        from tasks.runner.logging import ProgressDisplay
 
         lock = threading.Lock()  # saving games (pictures use matplotlib) one at a time
         searched = [0.0, 0]

@@ -1,7 +1,7 @@
 """The task interface: what one task supplies to the runner.
 
 A task names its config class, builds its env, and evaluates an agent. The runner
-(:mod:`tasks.session`) does everything else the same way for every task: run folders,
+(:mod:`tasks.runner.session`) does everything else the same way for every task: run folders,
 logging, checkpoints, resume, training through a backend, evaluation files and the report.
 """
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agents.base import Agent, Backend, ParallelAgents, Periodic, TwoPlayerGame
-    from tasks.runs import Run
+    from tasks.runner.runs import Run
 
 
 @dataclass

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from tasks.runs import Run, atomic_write_text, read_metrics
+from tasks.runner.runs import Run, atomic_write_text, read_metrics
 
 if TYPE_CHECKING:
-    from tasks.base import EvalResult, Task
+    from tasks.runner.base import EvalResult, Task
 
 CURVES_FILE = "curves.png"
 STRENGTH_FILE = "strength.png"

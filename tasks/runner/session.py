@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from agents.base import Agent, TrainContext
-from tasks.base import EvalResult, Task
 from tasks.config import ConfigError, to_dict
-from tasks.logging import MetricLogger, ProgressDisplay
-from tasks.report import write_report
-from tasks.runs import (
+from tasks.runner.base import EvalResult, Task
+from tasks.runner.logging import MetricLogger, ProgressDisplay
+from tasks.runner.report import write_report
+from tasks.runner.runs import (
     CheckpointError,
     Checkpoints,
     Run,

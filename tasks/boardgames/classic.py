@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tasks.boardgames import BoardEvalConfig, BoardGameConfig, BoardGameTask
+from tasks.boardgames.base import BoardEvalConfig, BoardGameConfig, BoardGameTask
 from tasks.config import describe, section
 
 

@@ -1,6 +1,6 @@
 """go_small: self-play Go on a small board, evaluated against random, a heuristic and GNU Go.
 
-The board-game pipeline (tasks/boardgames.py) does the training and the matches; this file
+The board-game pipeline (tasks/boardgames/base.py) does the training and the matches; this file
 says which game (learnloop's Go engine, area scoring, positional superko), which opponents
 (``random``, ``heuristic``, ``gnugo<level>``), which search (``search.kind``: Monte Carlo Go
 with RAVE, agents/search/rave.py, or the generic PUCT search over the network), saves
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tasks.boardgames import (
+from tasks.boardgames.base import (
     SEARCH_KINDS,
     BoardEvalConfig,
     BoardGameConfig,
@@ -281,7 +281,7 @@ class GoSmallTask(BoardGameTask):
     # -- interactive actions ------------------------------------------------------------------
 
     def run_action(self, action: str, cfg: Any, agent: Any, note: str) -> int:
-        from tasks.go_play import play_in_terminal, serve_gtp
+        from tasks.boardgames.go_play import play_in_terminal, serve_gtp
 
         print(f"{self.name} {action}: {note}", file=sys.stderr)
         if action == "play":

@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np
 
 from tasks.config import ConfigError, TrainConfig, describe, section
-from tasks.paradigms import DataEnvConfig, LearnerConfig, ParadigmConfig, ParadigmTask, train_budget
+from tasks.paradigms.labelled import (
+    DataEnvConfig,
+    LearnerConfig,
+    ParadigmConfig,
+    ParadigmTask,
+    train_budget,
+)
 
 # -- self-supervised ------------------------------------------------------------------------------
 
@@ -75,7 +81,7 @@ class DigitsSelfSupTask(ParadigmTask):
         return super().backend(cfg, name)
 
     def labels_used(self, cfg: Any) -> int:
-        from tasks.paradigm_baselines import task_split
+        from tasks.paradigms.baselines import task_split
 
         return int(task_split(cfg).labelled_mask(cfg.probe.label_fraction).sum())
 
@@ -99,7 +105,7 @@ class DigitsSelfSupTask(ParadigmTask):
         ``probe.pool`` windows; the L2 strength chosen on the validation part), and is scored
         by a pass over the test part.
         """
-        from tasks.paradigms import DigitsSupervisedTask
+        from tasks.paradigms.labelled import DigitsSupervisedTask
 
         probe_cfg = DigitsSupervisedTask.config_cls()
         probe_cfg.seed, probe_cfg.eval = cfg.seed, cfg.eval
@@ -119,7 +125,7 @@ class DigitsSelfSupTask(ParadigmTask):
         return task.score(probe_cfg, best[1], "test")["accuracy"]
 
     def baselines(self, cfg: Any) -> list[dict[str, Any]]:
-        from tasks.paradigm_baselines import probe_baselines
+        from tasks.paradigms.baselines import probe_baselines
 
         return probe_baselines(cfg, cfg.probe.label_fraction)
 
@@ -224,7 +230,7 @@ class DigitsClusterTask(ParadigmTask):
         }
 
     def baselines(self, cfg: Any) -> list[dict[str, Any]]:
-        from tasks.paradigm_baselines import cluster_baselines
+        from tasks.paradigms.baselines import cluster_baselines
 
         env = self.make_vector_env(cfg, "test", 1)
         return cluster_baselines(cfg, int(env.single_action_space.n))
@@ -291,7 +297,7 @@ class DigitsAnomalyTask(ParadigmTask):
         return metrics
 
     def baselines(self, cfg: Any) -> list[dict[str, Any]]:
-        from tasks.paradigm_baselines import anomaly_baselines
+        from tasks.paradigms.baselines import anomaly_baselines
 
         return anomaly_baselines(cfg, cfg.env.held_out)
 

@@ -18,21 +18,11 @@ from typing import Any
 
 from agents.backends import BACKENDS
 from agents.base import Agent, Backend, TrainContext
-from tasks.base import EvalResult, Task
 from tasks.config import ConfigError, TaskConfig, TrainConfig, describe, section, set_value, to_dict
+from tasks.paradigms.report import HEADLINE, evaluate_members
+from tasks.runner.base import EvalResult, Task
 
 MEMBER_FILE = "member.json"
-# The headline test metric of each task, as results.json names it.
-HEADLINE = {
-    "digits_supervised": "test_accuracy", "digits_bandit": "test_accuracy",
-    "digits_semi": "test_accuracy", "digits_selfsup": "test_accuracy", "digits_cluster": "ari",
-    "digits_anomaly": "roc_auc", "diabetes_regression": "r2",
-}  # fmt: skip
-FEEDBACK_USED = {
-    "supervised": "labels", "reward": "reward only", "semi": "labels + unlabelled samples",
-    "autoencoder": "clean samples (from the data)", "cluster": "observations only",
-    "anomaly": "investigation outcomes",
-}  # fmt: skip
 
 
 def default_members() -> dict[str, Any]:
@@ -97,8 +87,7 @@ def resolve_members(cfg: Any) -> list[Member]:
     """Every selected member with its config: task YAML, overrides, then the suite's seed,
     split and step scale."""
     from tasks.config import load_config
-    from tasks.registry import TASKS, load_task
-    from tasks.run import task_yaml
+    from tasks.registry import TASKS, load_task, task_yaml
 
     unknown = sorted(set(cfg.only) - set(cfg.members))
     if unknown:
@@ -249,6 +238,5 @@ class ParadigmsTask(Task):
         return SuiteBackend(cfg)
 
     def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
-        from tasks.paradigms_report import evaluate_members
 
         return evaluate_members(cfg, agent.members, run)
