@@ -42,6 +42,12 @@ class Player:
         """Release outside resources (an engine's process)."""
 
 
+class PlayerUnavailable(RuntimeError):
+    """A player cannot be built here (an outside engine is not installed); the message says
+    why and how to fix it. Evaluations skip such an opponent with a note; any other failure
+    during a match is an error."""
+
+
 class GreedyPlayer(Player):
     """The most probable legal move (or one sampled) of a batched policy function."""
 

@@ -14,13 +14,15 @@ from typing import Any
 
 import pytest
 
+from tests.optional import require
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
 def ray_session() -> Iterator[Any]:
     """The ``ray`` module, initialised for this session."""
-    ray = pytest.importorskip("ray")
+    ray = require("ray")
     # Env runner processes import learnloop; they inherit the environment Ray starts with.
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     if str(REPO) not in paths:

@@ -14,12 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import Player
+from agents.base import Player, PlayerUnavailable
 from envs.go.game import BLACK, EMPTY, GoGame, action_to_gtp, gtp_to_action
 from envs.go.gtp import own_eye_mask
 
 GNUGO_PATHS = ("gnugo", "/usr/games/gnugo", "/usr/bin/gnugo")
 INSTALL_HINT = "GNU Go is not installed; install it with: sudo apt-get install gnugo"
+
+
+class EngineMissing(PlayerUnavailable):
+    """GNU Go is not installed; the message says how to install it."""
 
 
 class GamePlayer(Player):
@@ -149,7 +153,7 @@ class GnuGoPlayer(GamePlayer):
         super().__init__(board_size, komi, max_moves)
         executable = find_gnugo()
         if executable is None:
-            raise RuntimeError(INSTALL_HINT)
+            raise EngineMissing(INSTALL_HINT)
         self.level = level
         self.process = subprocess.Popen(
             [
@@ -171,8 +175,12 @@ class GnuGoPlayer(GamePlayer):
     def command(self, text: str) -> str:
         """Send one GTP command; returns the answer without '= '; RuntimeError on '?'."""
         assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(text + "\n")
-        self.process.stdin.flush()
+        try:
+            self.process.stdin.write(text + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            code = self.process.poll()
+            raise RuntimeError(f"GNU Go exited (code {code}) before {text!r}") from None
         lines = []
         while True:
             line = self.process.stdout.readline()

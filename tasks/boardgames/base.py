@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import Periodic, TwoPlayerGame
+from agents.base import Periodic, PlayerUnavailable, TwoPlayerGame
 from agents.zero.config import ZeroConfig
 from tasks.config import AlgoConfig, ConfigError, EvalConfig, TaskConfig, describe, section
 from tasks.runner.base import EvalResult, Task
@@ -222,7 +222,10 @@ class BoardGameTask(Task):
             player = agent.player(deterministic=True)
             metrics = {}
             for name in cfg.eval.periodic_opponents:
-                result = self.match(cfg, player, name, cfg.eval.periodic_episodes, seed=step)
+                try:
+                    result = self.match(cfg, player, name, cfg.eval.periodic_episodes, seed=step)
+                except PlayerUnavailable:  # the final evaluation says how to install it
+                    continue
                 metrics[f"charts/win_rate/{name}"] = result["score"]
             return metrics
 
@@ -334,7 +337,7 @@ class BoardGameTask(Task):
                 result = self.match(cfg, player, opponent, cfg.eval.episodes,
                                     seed=10_000 + cfg.seed, on_game=save,
                                     seconds_per_move=seconds)  # fmt: skip
-            except RuntimeError as error:
+            except PlayerUnavailable as error:  # a missing engine; a crash mid-match raises
                 return str(error)
             if label == "search" and player.time_per_move() > 0:
                 with lock:

@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-pytest.importorskip("ray.rllib")
+from tests.optional import require
+
+require("ray.rllib")
 
 from agents.backends.rllib import BACKEND  # noqa: E402
 from agents.backends.rllib_algorithms import FlatBoxes, knob_values  # noqa: E402
@@ -30,7 +32,7 @@ def latest_checkpoint(run: Path) -> Path:
 
 
 def test_drive_highway_dqn_settings_reach_rllib_under_its_own_names(tmp_path: Path) -> None:
-    pytest.importorskip("highway_env")
+    require("highway_env")
     ctx = context("drive_highway", ["backend=rllib"], tmp_path)
     config = build_config(ctx, ctx.make_env(0), "unused")
     algo, kwargs = ctx.algo, ctx.algo.kwargs  # configs/drive_highway.yaml's tuned values

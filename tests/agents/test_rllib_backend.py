@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-pytest.importorskip("ray.rllib")
+from tests.optional import require
+
+require("ray.rllib")
 
 from agents.backends.rllib import BACKEND  # noqa: E402
 from agents.backends.rllib_config import build_config  # noqa: E402

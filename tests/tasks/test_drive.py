@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, run_cli
-from tests.envs.warehouse import require
+from tests.optional import require
 
 # A short scenario keeps every episode under 10 actions (highway-fast runs ~40 steps/s here).
 SHORT = ["env.duration=8"]

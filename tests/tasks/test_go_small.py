@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from agents.base import Player
-from agents.baselines.go import find_gnugo
 from envs.go.game import GoGame, gtp_to_action
 from tasks.run import main
 from tests.conftest import run_cli
+from tests.optional import require_gnugo
 
 TINY = [
     "train.total_steps=2048", "train.checkpoint_every=1024", "algo.n_envs=4", "algo.n_steps=64",
@@ -27,8 +26,7 @@ TINY = [
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if find_gnugo() is None and os.environ.get("CI") != "true":
-        pytest.skip("GNU Go is not installed (sudo apt-get install gnugo)")
+    require_gnugo()
     runs_dir = tmp_path_factory.mktemp("runs")
     assert (
         main(
@@ -125,8 +123,13 @@ def test_resumed_run_refills_the_opponent_pool_from_its_checkpoints(tmp_path: Pa
     from tasks.runner.runs import newest_checkpoint
     from tasks.runner.session import load_context
 
-    tiny = [*TINY, "eval.every=0", "eval.opponents=[random]", "eval.with_search=false",
-            "algo.name=maskable_ppo"]  # PPO's pool (AlphaZero, the default, plays itself)
+    tiny = [
+        *TINY,
+        "eval.every=0",
+        "eval.opponents=[random]",
+        "eval.with_search=false",
+        "algo.name=maskable_ppo",
+    ]  # PPO's pool (AlphaZero, the default, plays itself)
     assert main(["go_small", f"runs_dir={tmp_path}", *tiny]) == 0
     task = load_task("go_small")
     cfg = load_config(
@@ -197,3 +200,32 @@ def test_gtp_searches_with_the_komi_the_controller_sets(monkeypatch: pytest.Monk
     for komi in (5.5, 5.5, 9.0, 7.0):
         assert genmove(GoGame(7, komi=komi)) == 0
     assert searched_with == [9.0, 5.5, 7.0]  # one player per komi, built when first asked
+
+
+def test_without_gnu_go_the_evaluation_notes_it_and_evaluates_the_rest(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import agents.baselines.go as go_players
+
+    monkeypatch.setattr(go_players, "find_gnugo", lambda *args: None)
+    args = ["go_small", f"runs_dir={tmp_path}", *TINY, "eval.opponents=[random,gnugo1]",
+            "eval.periodic_opponents=[gnugo1]", "eval.with_search=false"]  # fmt: skip
+    assert main(args) == 0
+    results = json.loads((the_run(tmp_path) / "eval" / "results.json").read_text())
+    assert "policy/score/random" in results["metrics"]
+    assert any("gnugo1: not evaluated: GNU Go is not installed" in n for n in results["notes"])
+
+
+def test_a_gnu_go_that_dies_mid_match_is_an_error_not_a_note(tmp_path: Path) -> None:
+    from agents.baselines.go import GnuGoPlayer
+    from tasks.config import load_config
+    from tasks.registry import load_task, task_yaml
+
+    require_gnugo()
+    task = load_task("go_small")
+    cfg = load_config(task.config_cls, "go_small", task_yaml("go_small"), [])
+    player = GnuGoPlayer(7, 9.0, level=1)
+    player.process.kill()
+    player.process.wait()
+    with pytest.raises(RuntimeError, match="GNU Go exited"):  # not a note in the table
+        task.match(cfg, player, "random", 2, seed=0)

@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from tests.optional import require
+
 REPO = Path(__file__).resolve().parents[2]
 EXCLUDES = [".venv", "runs", ".git", "**/__pycache__", "*.egg-info"]
 
@@ -101,8 +103,8 @@ class Head:
 
 @pytest.fixture
 def head() -> Iterator[tuple[Head, str]]:
-    pytest.importorskip("ray.job_submission")
-    pytest.importorskip("aiohttp")  # ray[default]: the dashboard that serves jobs
+    require("ray.job_submission")
+    require("aiohttp")  # ray[default]: the dashboard that serves jobs
     token = secrets.token_hex(16)
     started = Head(token)
     try:

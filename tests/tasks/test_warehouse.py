@@ -21,7 +21,7 @@ from tasks.registry import load_task
 from tasks.run import main
 from tasks.runner.session import load_context
 from tests.conftest import REPO
-from tests.envs.warehouse import require
+from tests.optional import require
 
 
 def results(runs_dir: Path, task: str) -> dict:

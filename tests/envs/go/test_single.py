@@ -13,6 +13,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 import envs  # noqa: F401  (registers learnloop/Go-v0)
 from envs.go.game import IllegalMoveError, gtp_to_action
 from envs.go.single import GoSingleEnv
+from tests.optional import require
 
 
 def always_pass(obs: np.ndarray, mask: np.ndarray) -> int:
@@ -121,7 +122,7 @@ def test_a_callable_opponent_sees_its_own_side() -> None:
 
 
 def test_maskable_ppo_runs_on_it() -> None:
-    sb3_contrib = pytest.importorskip("sb3_contrib")
+    sb3_contrib = require("sb3_contrib")
     env = GoSingleEnv(board_size=5)
     model = sb3_contrib.MaskablePPO("MlpPolicy", env, n_steps=64, batch_size=32, n_epochs=1)
     model.learn(64)

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from envs.paradigms.metrics import adjusted_rand_index, normalized_mutual_info, r2_score, roc_auc
+from tests.optional import require
 
 
 def test_scores_match_scikit_learn():
-    metrics = pytest.importorskip("sklearn.metrics")
+    metrics = require("sklearn.metrics")
     rng = np.random.default_rng(0)
     truth, guess = rng.integers(0, 5, 300), rng.integers(0, 7, 300)
     guess[:200] = truth[:200]  # partly right, so the scores are not near 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.envs.warehouse import require
+from tests.optional import require
 
 rware = require("rware")
 nx = require("networkx")
