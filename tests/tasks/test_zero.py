@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tasks.run import main
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 TTT = [
     "algo.name=alphazero", "train.total_steps=30000", "train.checkpoint_every=10000",
@@ -123,3 +123,17 @@ def test_self_play_in_two_ray_workers_feeds_the_learner(ray_session: Any, runs_d
     assert max(r["step"] for r in records) >= 6000  # every move came from the workers
     assert max(r.get("charts/learner_steps", 0) for r in records) > 0
     assert (run / "checkpoints" / "latest").is_file()
+
+
+@pytest.mark.slow
+def test_connect_four_alphazero_learns_to_beat_random(runs_dir: Path) -> None:
+    args = [
+        str(REPO / "configs" / "connect_four_zero.yaml"), "train.total_steps=20000",
+        "train.checkpoint_every=10000", "zero.games=64", "zero.min_replay=500", "eval.every=0",
+        "eval.episodes=20", "eval.opponents=[random]", "search.simulations=32",
+        f"runs_dir={runs_dir}",
+    ]  # fmt: skip
+    assert main(args) == 0
+    found = results(only_run(runs_dir, "connect_four"))
+    assert found["policy/score/random"] >= 0.8, found
+    assert found["search/score/random"] >= 0.9, found
