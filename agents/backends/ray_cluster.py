@@ -48,7 +48,9 @@ def ensure_ray(address: str = "") -> bool:
     """Start or join Ray unless this process already has; True when this call started it.
 
     Empty ``address``: inside a Ray job (``RAY_ADDRESS`` set) join that cluster, else start a
-    local Ray with this machine's CPUs and no dashboard. ``auto`` or an address: join it.
+    fresh local Ray with this machine's CPUs and no dashboard, whatever a head killed earlier
+    left behind (Ray's ``ray_current_cluster`` file would otherwise make ``ray.init`` try to
+    join it). ``auto`` or an address: join it.
     """
     import ray
 
@@ -57,5 +59,6 @@ def ensure_ray(address: str = "") -> bool:
     kwargs: dict[str, Any] = {"include_dashboard": False}
     if not address and not os.environ.get("RAY_ADDRESS"):
         kwargs["num_cpus"] = os.cpu_count() or 1
+        address = "local"  # always a new instance, never a stale one
     ray.init(address=address or None, **kwargs)
     return True
