@@ -78,7 +78,15 @@ def env_runner_layout(algo: Any, ray_cfg: Any) -> tuple[int, int, int]:
     runners = ray_cfg.num_env_runners
     per_runner = ray_cfg.num_envs_per_env_runner or max(1, -(-algo.n_envs // max(runners, 1)))
     batch = algo.n_steps * algo.n_envs
-    return runners, per_runner, max(1, batch // (max(runners, 1) * per_runner))
+    envs = max(runners, 1) * per_runner
+    if batch % envs and algo.name in ("ppo", "maskable_ppo"):
+        # RLlib would reject it later with a traceback: every env samples the same fragment.
+        raise ValueError(
+            f"ray.num_env_runners={runners} x {per_runner} envs each = {envs} envs cannot share "
+            f"a batch of algo.n_steps x algo.n_envs = {batch} steps evenly; make algo.n_envs "
+            f"a multiple of the runners (or set ray.num_envs_per_env_runner)"
+        )
+    return runners, per_runner, max(1, batch // envs)
 
 
 def ppo_training_kwargs(algo: Any, total_steps: int) -> dict[str, Any]:

@@ -312,3 +312,9 @@ def test_cluster_configs_build_an_rllib_config(path: Path, tmp_path: Path) -> No
     assert config.num_learners == cfg.ray.num_learners
     assert config.num_gpus_per_learner == cfg.ray.num_gpus_per_learner
     assert config.train_batch_size_per_learner == cfg.algo.n_steps * cfg.algo.n_envs
+
+
+def test_env_runners_that_cannot_share_the_batch_are_a_clear_error(tmp_path: Path) -> None:
+    ctx = context("cartpole", ["backend=rllib", "ray.num_env_runners=3"], tmp_path)
+    with pytest.raises(ValueError, match=r"3 envs each = 9 envs cannot share a batch of .* = 256"):
+        build_config(ctx, ctx.make_env(0), "unused")
