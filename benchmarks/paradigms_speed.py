@@ -31,7 +31,7 @@ import gymnasium  # noqa: E402
 import envs  # noqa: E402, F401
 from agents.base import TrainContext  # noqa: E402
 from agents.learners import learner_class  # noqa: E402
-from agents.learners.backend import LearnerBackend  # noqa: E402
+from agents.learners.backend import LearnerBackend, LearnerSettings  # noqa: E402
 from envs.paradigms.datasets import get_split  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "paradigms_speed.md"
@@ -71,12 +71,14 @@ def env_loop(
             feedback=feedback,
         )  # fmt: skip
 
-    backend = LearnerBackend(
-        lambda o, a, s, d: make_learner(name, arch, batch_size, (o, a)), make_env, log_every=10**9
+    backend = LearnerBackend(log_every=10**9)
+    learner = LearnerSettings(
+        lambda o, a, s, d: make_learner(name, arch, batch_size, (o, a)), make_env
     )
     ctx = TrainContext(
         make_env=lambda i: None, total_steps=steps, seed=0, device="cpu", algo=None,
         logger=Quiet(), save_checkpoint=lambda step, write: Path("."), checkpoint_every=0,
+        settings=learner,
     )  # fmt: skip
     started = time.perf_counter()
     backend.train(ctx)

@@ -122,6 +122,12 @@ class TaskConfig:
         factory=dict,
     )
 
+    def algorithm(self) -> str | None:
+        """The algorithm this config trains, as the backend registry names it: ``algo.name``
+        unless the task's config names it elsewhere (the paradigm tasks' ``learner.name``);
+        None for a config that trains none itself (a suite of member tasks)."""
+        return self.algo.name
+
 
 # ---------------------------------------------------------------------------------------------
 # Walking, checking and setting values
@@ -331,8 +337,10 @@ def load_config(
             value = text.partition("=")[2]
         set_value(cfg, key, value)
     cfg.task = task
+    algorithm = cfg.algorithm()
     try:  # a native algorithm (alphazero) brings its own backend
-        cfg.backend = backend_for(cfg.backend, cfg.algo.name)
+        if algorithm is not None:
+            cfg.backend = backend_for(cfg.backend, algorithm)
     except ValueError as error:
         raise ConfigError(str(error)) from None
     return cfg

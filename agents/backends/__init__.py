@@ -13,6 +13,8 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from agents.learners import LEARNERS
+
 if TYPE_CHECKING:
     from agents.base import Backend
 
@@ -30,6 +32,8 @@ BACKENDS: dict[str, BackendEntry] = {
     "sb3": BackendEntry("agents.backends.sb3", ("ppo", "maskable_ppo", "a2c", "dqn", "sac")),
     "rllib": BackendEntry("agents.backends.rllib", ("ppo", "maskable_ppo", "dqn", "sac")),
     "zero": BackendEntry("agents.zero.backend", ("alphazero",), native=True),
+    # learnloop's own torch learners (the paradigm tasks name one in learner.name)
+    "learnloop": BackendEntry("agents.learners.backend", tuple(LEARNERS)),
 }
 ALGORITHMS: tuple[str, ...] = tuple(
     dict.fromkeys(name for entry in BACKENDS.values() for name in entry.algorithms)

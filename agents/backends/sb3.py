@@ -160,11 +160,14 @@ class SB3Agent(Agent):
         self, obs: np.ndarray, action_masks: np.ndarray | None = None
     ) -> np.ndarray:
         import torch
+        from stable_baselines3.dqn.policies import DQNPolicy
 
         policy = self.model.policy
         kwargs = {"action_masks": action_masks} if self.uses_masks else {}
         with torch.no_grad():
             tensor, _ = policy.obs_to_tensor(obs)
+            if isinstance(policy, DQNPolicy):  # greedy on Q; float64 keeps their order
+                return torch.softmax(policy.q_net(tensor).double(), dim=-1).cpu().numpy()
             dist = policy.get_distribution(tensor, **kwargs).distribution
         if not hasattr(dist, "probs"):
             raise ValueError(f"{type(self.model).__name__}'s policy is not categorical")

@@ -9,7 +9,9 @@
 | cluster       | ClusterLearner             | observations only                             |
 | anomaly       | AnomalyLearner             | the stream, and outcomes of investigations    |
 
-:class:`agents.learners.backend.LearnerBackend` trains any of them through the runner.
+They are the algorithms of the ``learnloop`` backend (:data:`agents.backends.BACKENDS`,
+:class:`agents.learners.backend.LearnerBackend`), which trains any of them through the runner;
+a paradigm task picks one with ``learner.name``.
 """
 
 from __future__ import annotations

@@ -94,10 +94,14 @@ class AnomalyLearner(Learner):
             z = (error - self.error_mean) / self.error_var.sqrt().clamp(min=1e-8)
         return self.head(torch.cat([features, z[:, None]], dim=1)).squeeze(1)
 
-    def scores(self, obs: Any) -> np.ndarray:
-        """Anomaly scores (higher: more anomalous), for ROC curves."""
+    def anomaly_scores(self, obs: Any) -> np.ndarray:
+        """The logits of :meth:`logits` (higher: more anomalous), for ROC curves."""
         with torch.no_grad():
             return self.logits(self.tensor(obs)).cpu().numpy()
+
+    def labels_received(self) -> int:
+        """Investigation outcomes received in training: labels, in effect."""
+        return self.investigated
 
     def threshold(self) -> float:
         """Flag when P(anomaly) exceeds this: c / (1 + c) for the observed false-alarm cost."""
@@ -107,7 +111,7 @@ class AnomalyLearner(Learner):
     def act_batch(
         self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True
     ) -> np.ndarray:
-        probs = torch.sigmoid(torch.as_tensor(self.scores(obs)))
+        probs = torch.sigmoid(torch.as_tensor(self.anomaly_scores(obs)))
         flags = (probs > self.threshold()).long()
         if not deterministic:
             explore = torch.rand(len(flags), generator=self.generator) < self.hyper["explore"]

@@ -1,5 +1,10 @@
 """The ``learnloop`` backend: trains a :class:`Learner` on a batched paradigm env.
 
+Registered in :data:`agents.backends.BACKENDS` like sb3 and rllib; its algorithms are the
+learners (:data:`agents.learners.LEARNERS`). What the task decides (which learner, the batched
+env on the training part, early stopping on the validation part) arrives as a
+:class:`LearnerSettings` in ``TrainContext.settings``.
+
 The loop is the collector and the trainer in one screen: act on the B observations of a
 ``VectorEnv``, step it, hand what came back to ``learner.observe``, and every so often log,
 validate (keeping the best weights: early stopping), call the task's periodic hooks and save a
@@ -70,27 +75,36 @@ class _Tracker:
         vars(self).update(state)
 
 
+@dataclass
+class LearnerSettings:
+    """What a task gives the learnloop backend (as ``TrainContext.settings``): the learner,
+    made for the env's spaces (``make_learner(obs space, action space, seed, device)``), the
+    batched env on the training part (``make_vector_env(seed)``), and early stopping (None:
+    train the whole budget, keep the last weights)."""
+
+    make_learner: MakeLearner
+    make_vector_env: MakeVectorEnv
+    early_stopping: EarlyStopping | None = None
+
+
 class LearnerBackend(Backend):
     """Trains learnloop's torch learners through the runner (checkpoints, resume, logging)."""
 
     name = "learnloop"
 
-    def __init__(
-        self,
-        make_learner: MakeLearner,
-        make_env: MakeVectorEnv,
-        early_stopping: EarlyStopping | None = None,
-        log_every: int = 2_000,
-    ) -> None:
-        self.make_learner = make_learner
-        self.make_env = make_env
-        self.early_stopping = early_stopping
+    def __init__(self, log_every: int = 2_000) -> None:
         self.log_every = log_every
 
     def train(self, ctx: TrainContext) -> Learner:
+        settings = ctx.settings
+        if not isinstance(settings, LearnerSettings):
+            raise ValueError(
+                "backend=learnloop trains learnloop's learners, which a task describes with "
+                "LearnerSettings (the paradigm tasks do); this task gives none"
+            )
         device = resolve_device(ctx.device)
-        env = self.make_env(ctx.seed)
-        learner = self.make_learner(
+        env = settings.make_vector_env(ctx.seed)
+        learner = settings.make_learner(
             env.single_observation_space, env.single_action_space, ctx.seed, device
         )
         tracker, step = _Tracker(), 0
@@ -98,7 +112,7 @@ class LearnerBackend(Backend):
             step = self._resume(ctx.resume_from, learner, tracker)
         # A resumed run restarts the stream with a new seed rather than replaying the old one.
         obs, _ = env.reset(seed=ctx.seed + step)
-        loop = _Loop(self, ctx, learner, tracker, step)
+        loop = _Loop(self, ctx, learner, tracker, step, settings.early_stopping)
         try:
             loop.run(env, obs)
         finally:
@@ -128,6 +142,9 @@ class LearnerBackend(Backend):
         return learner
 
 
+BACKEND = LearnerBackend()
+
+
 class _Loop:
     """One training run's loop state (kept apart so ``train`` reads top to bottom)."""
 
@@ -138,9 +155,10 @@ class _Loop:
         learner: Learner,
         tracker: _Tracker,
         step: int,
+        stopping: EarlyStopping | None,
     ) -> None:
         self.backend, self.ctx, self.learner, self.tracker = backend, ctx, learner, tracker
-        self.step = step
+        self.step, self.stopping = step, stopping
         self.sums: dict[str, float] = {}
         self.counts: dict[str, int] = {}
         self.reward_sum, self.reward_count = 0.0, 0
@@ -153,7 +171,7 @@ class _Loop:
         return every > 0 and self.step // every > previous // every
 
     def run(self, env: Any, obs: np.ndarray) -> None:
-        ctx, learner, stopping = self.ctx, self.learner, self.backend.early_stopping
+        ctx, learner, stopping = self.ctx, self.learner, self.stopping
         learner.train_mode(True)
         while self.step < ctx.total_steps:
             actions = learner.act_batch(obs, None, deterministic=False)

@@ -30,7 +30,9 @@ class Learner(Agent):
     """Base class: holds the networks, the optimiser and the hyperparameters it was built with.
 
     Subclasses set ``paradigm`` and ``uses`` (the feedback they read), make their modules in
-    :meth:`build` and implement :meth:`act_batch` and :meth:`observe`.
+    :meth:`build` and implement :meth:`act_batch` and :meth:`observe`. Evaluations ask every
+    learner for :meth:`clean_encoder`, :meth:`anomaly_scores` and :meth:`labels_received`;
+    the defaults say it has none of its own.
     """
 
     paradigm = ""
@@ -97,6 +99,32 @@ class Learner(Agent):
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`extra_state` returned."""
+
+    # -- what evaluations ask of a learner (defaults for learners that lack one) ------------------
+
+    def clean_encoder(self, trunk: bool = False, pool: int = 0) -> torch.nn.Module | None:
+        """The encoder of clean observations that a linear probe (or another learner) reuses;
+        None by default: only learners whose features are meant for reuse offer one
+        (:class:`~agents.learners.autoencoder.AutoencoderLearner`)."""
+        return None
+
+    def anomaly_scores(self, obs: Any) -> np.ndarray:
+        """Scores for ROC curves, higher for more anomalous items (binary flag envs). The
+        default is the greedy flag itself: a learner without a score ranks only by decision."""
+        return np.asarray(self.act_batch(obs, None, True), dtype=np.float64)
+
+    def labels_received(self) -> int | None:
+        """Labels that reached the learner in training, for learners whose feedback arrives as
+        it acts (the anomaly learner's investigation outcomes); None where the task's labelled
+        pool already says it."""
+        return None
+
+    def untrained(self) -> Learner:
+        """A new learner with the same spaces, seed and hyperparameters, before any training
+        (what training added is measured against it)."""
+        return type(self)(
+            self.observation_space, self.action_space, self.seed, str(self.device), **self.hyper
+        )
 
     # -- acting ---------------------------------------------------------------------------------
 

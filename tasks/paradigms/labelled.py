@@ -2,19 +2,21 @@
 
 ``digits_supervised``, ``digits_bandit`` (reward only), ``digits_semi``, ``digits_selfsup``,
 ``digits_cluster``, ``digits_anomaly`` and ``diabetes_regression``. Each trains either one of
-learnloop's torch learners (``backend=learnloop``, the default: batched env, early stopping on
-the validation part) or an SB3 algorithm on the single env (``backend=sb3 algo.name=ppo``), and
-evaluates on the test part, which training never sees. ``tasks.paradigms.suite`` runs them
-all and compares.
+learnloop's torch learners (``backend=learnloop``, the default, whose algorithms are the
+learners: ``learner.name`` on the batched env, early stopping on the validation part) or an RL
+algorithm on the single env (``backend=sb3 algo.name=ppo``), and evaluates on the test part,
+which training never sees. ``tasks.paradigms.suite`` runs them all and compares.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from agents.backends import BACKENDS
+from agents.learners import LEARNERS
 from tasks.config import ConfigError, EvalConfig, TaskConfig, TrainConfig, describe, section
 from tasks.runner.base import EvalResult, Task
 
@@ -58,11 +60,7 @@ class DataEnvConfig:
 class LearnerConfig:
     """learnloop's own learner (backend=learnloop)."""
 
-    name: str = describe(
-        "Learner.",
-        "supervised",
-        choices=("supervised", "reward", "semi", "autoencoder", "cluster", "anomaly"),
-    )
+    name: str = describe("Learner.", "supervised", choices=tuple(LEARNERS))
     arch: str = describe(
         "Network: 'cnn' for images, 'mlp', 'linear' (no hidden layer), or 'auto'.",
         "auto",
@@ -101,14 +99,23 @@ class ParadigmConfig(TaskConfig):
     """Config shared by the paradigm tasks."""
 
     backend: str = describe(
-        "'learnloop' (learnloop's torch learners) or an RL backend (sb3).",
+        "'learnloop' (its torch learners: learner.name) or an RL backend (sb3: algo.name).",
         "learnloop",
-        choices=("learnloop", *BACKENDS),
+        choices=tuple(BACKENDS),
     )
     env: DataEnvConfig = section(DataEnvConfig, "The env.")
     learner: LearnerConfig = section(LearnerConfig, "learnloop's learner (backend=learnloop).")
     eval: ParadigmEvalConfig = section(ParadigmEvalConfig, "Evaluation and validation.")
     train: TrainConfig = section(lambda: train_budget(30_000), "Training budget and checkpoints.")
+
+    def trains_learner(self) -> bool:
+        """Whether the backend's algorithms (in the registry) include ``learner.name``: then the
+        learner trains, else the RL algorithm ``algo.name``."""
+        return self.learner.name in BACKENDS[self.backend].algorithms
+
+    def algorithm(self) -> str:
+        """The algorithm this config trains, as the backend registry names it."""
+        return self.learner.name if self.trains_learner() else self.algo.name
 
 
 class ParadigmTask(Task):
@@ -155,10 +162,22 @@ class ParadigmTask(Task):
 
     # -- training -------------------------------------------------------------------------------
 
-    def backend(self, cfg: Any, name: str | None = None) -> Any:
-        if (name or cfg.backend) != "learnloop":
-            return super().backend(cfg, name)
-        from agents.learners.backend import EarlyStopping, LearnerBackend
+    def continuous_actions(self, cfg: Any) -> str | None:
+        """Why the env's actions are continuous, in words (None: they are discrete)."""
+        return None
+
+    def validate(self, cfg: Any) -> None:
+        why = self.continuous_actions(cfg)
+        if cfg.algorithm() == "dqn" and why:  # a problem's action space, whatever the backend
+            raise ConfigError(f"algo.name=dqn needs discrete actions; {why}")
+
+    def algorithm_settings(self, cfg: Any) -> Any:
+        """What learnloop's backend needs when the learner trains (None for an RL algorithm):
+        the learner, the batched env on the training part, early stopping on the validation
+        part."""
+        if not cfg.trains_learner():
+            return None
+        from agents.learners.backend import EarlyStopping, LearnerSettings
 
         stopping = None
         if cfg.eval.every:
@@ -166,10 +185,8 @@ class ParadigmTask(Task):
                 lambda learner: self.score(cfg, learner, "val"),
                 self.monitor, cfg.eval.every, cfg.eval.patience, self.monitor_mode,
             )  # fmt: skip
-        return LearnerBackend(
-            lambda obs_space, action_space, seed, device: self.make_learner(
-                cfg, obs_space, action_space, seed, device
-            ),
+        return LearnerSettings(
+            functools.partial(self.make_learner, cfg),
             lambda seed: self.make_vector_env(cfg, "train", cfg.env.num_envs),
             stopping,
         )
@@ -202,8 +219,9 @@ class ParadigmTask(Task):
             raise ConfigError(f"learner: {error}") from None
 
     def periodic(self, cfg: Any, run: Any) -> list[Any]:
-        """Under RL backends, validation curves (learnloop's backend validates by itself)."""
-        if cfg.backend == "learnloop" or not cfg.eval.every:
+        """Validation curves for an RL algorithm (a learner validates itself: its early stopping
+        logs the same curves and keeps the best weights)."""
+        if cfg.trains_learner() or not cfg.eval.every:
             return []
         from agents.base import Periodic
 
@@ -232,9 +250,6 @@ class ParadigmTask(Task):
 
         split = get_split(cfg.env.dataset, cfg.env.split_seed, data_dir=cfg.env.data_dir or None)
         return int(split.labelled_mask(cfg.env.label_fraction).sum())
-
-    def algorithm(self, cfg: Any) -> str:
-        return cfg.learner.name if cfg.backend == "learnloop" else cfg.algo.name
 
     def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
         summary = self.score(cfg, agent, "test")
@@ -361,10 +376,10 @@ class DiabetesRegressionTask(ParadigmTask):
     monitor = "r2"
     headline = "eval_periodic/val_r2"
 
-    def backend(self, cfg: Any, name: str | None = None) -> Any:
-        if (name or cfg.backend) == "sb3" and cfg.algo.name == "dqn" and not cfg.env.action_bins:
-            raise ConfigError("algo.name=dqn needs discrete actions: set env.action_bins (e.g. 41)")
-        return super().backend(cfg, name)
+    def continuous_actions(self, cfg: Any) -> str | None:
+        if cfg.env.action_bins:
+            return None
+        return "predictions are continuous: set env.action_bins (e.g. 41)"
 
     def learner_hyper(self, cfg: Any) -> dict[str, Any]:
         hyper = super().learner_hyper(cfg)

@@ -17,6 +17,7 @@ HEADLINE = {
     "digits_semi": "test_accuracy", "digits_selfsup": "test_accuracy", "digits_cluster": "ari",
     "digits_anomaly": "roc_auc", "diabetes_regression": "r2",
 }  # fmt: skip
+# What each of learnloop's learners reads; any other algorithm learns from the env's reward.
 FEEDBACK_USED = {
     "supervised": "labels", "reward": "reward only", "semi": "labels + unlabelled samples",
     "autoencoder": "clean samples (from the data)", "cluster": "observations only",
@@ -25,12 +26,13 @@ FEEDBACK_USED = {
 
 
 def feedback_used(member: Any) -> str:
-    """What reached the member's agent, in words."""
+    """What reached the member's agent, in words, from the algorithm that trained it."""
     cfg = member.cfg
-    if cfg.backend != "learnloop":
-        return f"reward only ({cfg.backend} {cfg.algo.name})"
-    text = FEEDBACK_USED[cfg.learner.name]
-    if cfg.learner.name == "supervised" and cfg.task == "diabetes_regression":
+    algorithm = member.task.algorithm(cfg)
+    if algorithm not in FEEDBACK_USED:  # an RL algorithm
+        return f"reward only ({cfg.backend} {algorithm})"
+    text = FEEDBACK_USED[algorithm]
+    if algorithm == "supervised" and cfg.task == "diabetes_regression":
         text = "targets"
     if cfg.task == "digits_selfsup":
         text += f"; probe: {cfg.probe.label_fraction:g} of labels"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.backends import BACKENDS
+from agents.backends import BACKENDS, backend_for
 from agents.base import Agent, Backend, TrainContext
 from tasks.config import ConfigError, TaskConfig, TrainConfig, describe, section, set_value, to_dict
 from tasks.paradigms.report import HEADLINE, evaluate_members
@@ -53,7 +53,7 @@ class ParadigmsConfig(TaskConfig):
     backend: str = describe(
         "Default backend of the members (each may override it).",
         "learnloop",
-        choices=("learnloop", *BACKENDS),
+        choices=tuple(BACKENDS),
     )
     members: dict[str, Any] = describe(
         "Runs to compare: name -> {task: NAME, overrides: {key: value}}.", factory=default_members
@@ -69,6 +69,11 @@ class ParadigmsConfig(TaskConfig):
         "Only sizes the progress bar (set to the members' budgets added up); each member has "
         "its own budget.",
     )
+
+    def algorithm(self) -> None:
+        """None: the suite trains no algorithm itself; each member names its own (and its
+        backend is resolved with it, in :func:`resolve_members`)."""
+        return None
 
 
 @dataclass
@@ -109,6 +114,11 @@ def resolve_members(cfg: Any) -> list[Member]:
         sub = load_config(task.config_cls, spec["task"], task_yaml(spec["task"]), overrides)
         for key, value in (spec.get("overrides") or {}).items():
             set_value(sub, key, value)
+        try:  # the member's own algorithm decides its backend, as on the command line
+            sub.backend = backend_for(sub.backend, sub.algorithm())
+        except ValueError as error:
+            raise ConfigError(f"members.{name}: {error}") from None
+        task.validate(sub)
         sub.env.split_seed = cfg.split_seed
         sub.eval.baselines = cfg.baselines
         sub.train.total_steps = max(1, int(sub.train.total_steps * cfg.steps_scale))
@@ -135,23 +145,15 @@ class _Prefixed:
         self.parent.progress(self.offset + step)
 
 
-def member_context(member: Member, logger: Any, ctx: TrainContext | None) -> TrainContext:
-    """A TrainContext for one member (no checkpoints of its own: the suite saves them all)."""
-    cfg = member.cfg
-    return TrainContext(
-        make_env=member.task.make_env_factory(cfg),
-        total_steps=cfg.train.total_steps,
-        seed=cfg.seed,
-        device=cfg.device,
-        algo=cfg.algo,
-        logger=logger,
-        save_checkpoint=lambda step, write: Path("."),
-        checkpoint_every=0,
-        periodic=member.task.periodic(cfg, None),
-        policy_kwargs=member.task.policy_kwargs(cfg),
-        rllib=dict(cfg.rllib),
-        ray=cfg.ray,
-    )
+def member_context(member: Member, logger: Any) -> TrainContext:
+    """A TrainContext for one member, built as the runner builds one for a task (no
+    checkpoints of its own: the suite saves them all)."""
+    from tasks.runner.session import train_context
+
+    cfg, task = member.cfg, member.task
+    ctx = train_context(task, cfg, logger, lambda step, write: Path("."), task.periodic(cfg, None))
+    ctx.checkpoint_every = 0
+    return ctx
 
 
 class SuiteAgent(Agent):
@@ -191,9 +193,7 @@ class SuiteBackend(Backend):
         for member in members:
             logger = _Prefixed(ctx.logger, member.name, offset)
             started = time.monotonic()
-            member.agent = member.task.backend(member.cfg).train(
-                member_context(member, logger, ctx)
-            )
+            member.agent = member.task.backend(member.cfg).train(member_context(member, logger))
             member.wall_s = time.monotonic() - started
             member.steps = logger.last
             offset += member.steps
@@ -212,7 +212,7 @@ class SuiteBackend(Backend):
             member = Member(folder.name, task, from_dict(task.config_cls, record["config"]))
             member.steps, member.wall_s = record["steps"], record["wall_s"]
             backend = task.backend(member.cfg)
-            member.agent = backend.load(folder, member_context(member, None, ctx))
+            member.agent = backend.load(folder, member_context(member, None))
             members.append(member)
         if not members:
             raise ValueError(f"checkpoint {path} holds no paradigm members ({MEMBER_FILE})")

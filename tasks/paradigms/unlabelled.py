@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tasks.config import ConfigError, TrainConfig, describe, section
+from agents.base import Agent
+from envs.paradigms.anomaly import FLAG
+from tasks.config import TrainConfig, describe, section
 from tasks.paradigms.labelled import (
     DataEnvConfig,
     LearnerConfig,
@@ -16,6 +18,9 @@ from tasks.paradigms.labelled import (
     ParadigmTask,
     train_budget,
 )
+
+if TYPE_CHECKING:
+    from agents.learners.base import Learner
 
 # -- self-supervised ------------------------------------------------------------------------------
 
@@ -73,12 +78,8 @@ class DigitsSelfSupTask(ParadigmTask):
     monitor_mode = "min"
     headline = "eval_periodic/val_mse"
 
-    def backend(self, cfg: Any, name: str | None = None) -> Any:
-        if (name or cfg.backend) == "sb3" and cfg.algo.name == "dqn":
-            raise ConfigError(
-                "algo.name=dqn needs discrete actions; Reconstruct-v0 acts with a whole image"
-            )
-        return super().backend(cfg, name)
+    def continuous_actions(self, cfg: Any) -> str | None:
+        return "Reconstruct-v0 acts with a whole image"
 
     def labels_used(self, cfg: Any) -> int:
         from tasks.paradigms.baselines import task_split
@@ -87,13 +88,11 @@ class DigitsSelfSupTask(ParadigmTask):
 
     def test_metrics(self, cfg: Any, agent: Any, summary: dict[str, float]) -> dict[str, float]:
         metrics = {"mse": summary["mse"]}
-        if hasattr(agent, "clean_encoder"):
-            metrics["test_accuracy"] = self.probe(cfg, agent)
+        learner = as_learner(agent)
+        if learner is not None and learner.clean_encoder() is not None:
+            metrics["test_accuracy"] = self.probe(cfg, learner)
             # The same probe on the same network untrained: what the training added.
-            untrained = type(agent)(
-                agent.observation_space, agent.action_space, agent.seed, **agent.hyper
-            )
-            metrics["untrained_encoder_test_accuracy"] = self.probe(cfg, untrained)
+            metrics["untrained_encoder_test_accuracy"] = self.probe(cfg, learner.untrained())
         return metrics
 
     def probe(self, cfg: Any, autoencoder: Any) -> float:
@@ -128,6 +127,15 @@ class DigitsSelfSupTask(ParadigmTask):
         from tasks.paradigms.baselines import probe_baselines
 
         return probe_baselines(cfg, cfg.probe.label_fraction)
+
+
+def as_learner(agent: Agent) -> Learner | None:
+    """The agent as one of learnloop's learners, which answer an evaluation's questions
+    (:class:`agents.learners.base.Learner`: encoder, anomaly scores, labels received), or None
+    for an RL backend's agent."""
+    from agents.learners.base import Learner
+
+    return agent if isinstance(agent, Learner) else None
 
 
 def encode(autoencoder: Any, obs: np.ndarray, pool: int = 0) -> np.ndarray:
@@ -292,8 +300,10 @@ class DigitsAnomalyTask(ParadigmTask):
     def test_metrics(self, cfg: Any, agent: Any, summary: dict[str, float]) -> dict[str, float]:
         keys = ("roc_auc", "precision", "recall", "flag_rate")
         metrics = {key: summary[key] for key in keys}
-        if hasattr(agent, "investigated"):  # outcomes received in training: labels, in effect
-            metrics["investigations"] = float(agent.investigated)
+        learner = as_learner(agent)
+        received = learner.labels_received() if learner is not None else None
+        if received is not None:  # outcomes received in training: labels, in effect
+            metrics["investigations"] = float(received)
         return metrics
 
     def baselines(self, cfg: Any) -> list[dict[str, Any]]:
@@ -302,19 +312,13 @@ class DigitsAnomalyTask(ParadigmTask):
         return anomaly_baselines(cfg, cfg.env.held_out)
 
 
-def agent_scores(agent: Any, obs: np.ndarray) -> np.ndarray:
-    """Anomaly scores for ROC curves: the learner's own, or an SB3 policy's preference for
-    flagging (probability for PPO/A2C, Q-value gap for DQN); else the flags themselves."""
-    if hasattr(agent, "scores"):
-        return np.asarray(agent.scores(obs))
-    model = getattr(agent, "model", None)
-    if model is None:
+def agent_scores(agent: Agent, obs: np.ndarray) -> np.ndarray:
+    """Anomaly scores for ROC curves: a learner's own (``Learner.anomaly_scores``), else the
+    agent's probability of flagging; the flags themselves for an agent without one."""
+    learner = as_learner(agent)
+    if learner is not None:
+        return np.asarray(learner.anomaly_scores(obs))
+    try:
+        return np.asarray(agent.action_probabilities(obs)[:, FLAG])
+    except (NotImplementedError, ValueError):  # no categorical policy (a Q-network under RLlib)
         return np.asarray(agent.act_batch(obs, None, True), dtype=np.float64)
-    import torch
-
-    tensor, _ = model.policy.obs_to_tensor(obs)
-    with torch.no_grad():
-        if hasattr(model, "q_net"):
-            q = model.q_net(tensor)
-            return (q[:, 1] - q[:, 0]).cpu().numpy()
-        return model.policy.get_distribution(tensor).distribution.probs[:, 1].cpu().numpy()

@@ -61,11 +61,8 @@ class Task:
         return functools.partial(self.make_env, cfg)
 
     def backend(self, cfg: Any, name: str | None = None) -> Backend:
-        """The backend that trains and loads this task's agents.
-
-        By default the one the config names (``sb3``, ``rllib``); a task whose agents are
-        learnloop's own torch learners returns its own Backend here.
-        """
+        """The backend that trains and loads this task's agents: the registered one the config
+        names (``sb3``, ``rllib``, ``learnloop``, ``zero``; ``name`` for a checkpoint's own)."""
         from agents.backends import get_backend
 
         return get_backend(name or cfg.backend)
@@ -92,7 +89,7 @@ class Task:
 
     def algorithm(self, cfg: Any) -> str:
         """What trains the agent, as the report names it (the backend's algorithm)."""
-        return cfg.algo.name
+        return cfg.algorithm() or cfg.algo.name
 
     def periodic(self, cfg: Any, run: Run) -> list[Periodic]:
         """Hooks to call during training (periodic evaluation, opponent snapshots)."""

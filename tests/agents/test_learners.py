@@ -10,9 +10,10 @@ import pytest
 import torch
 
 import envs  # noqa: F401
+from agents.backends import backend_for, get_backend
 from agents.base import TrainContext
 from agents.learners import LEARNERS, learner_class
-from agents.learners.backend import EarlyStopping, LearnerBackend
+from agents.learners.backend import EarlyStopping, LearnerBackend, LearnerSettings
 from agents.learners.base import load_learner
 from agents.learners.nets import hide_block
 
@@ -131,8 +132,20 @@ class Log:
         pass
 
 
+def settings(validate=None, every: int = 64, patience: int = 0) -> LearnerSettings:
+    def make(obs_space, action_space, seed, device):
+        return learner_class("supervised")(obs_space, action_space, seed, device, width=16)
+
+    stopping = EarlyStopping(validate, "score", every, patience) if validate else None
+    return LearnerSettings(make, lambda seed: make_vec("learnloop/Classify-v0", 32), stopping)
+
+
 def context(
-    tmp_path: Path, total: int, every: int = 0, resume: Path | None = None
+    tmp_path: Path,
+    total: int,
+    every: int = 0,
+    resume: Path | None = None,
+    learner: LearnerSettings | None = None,
 ) -> tuple[TrainContext, list[Path]]:
     saved: list[Path] = []
 
@@ -146,18 +159,13 @@ def context(
     ctx = TrainContext(
         make_env=lambda i: None, total_steps=total, seed=0, device="cpu", algo=None, logger=Log(),
         save_checkpoint=save, checkpoint_every=every, resume_from=resume,
+        settings=learner or settings(),
     )  # fmt: skip
     return ctx, saved
 
 
-def backend(validate=None, every: int = 64, patience: int = 0) -> LearnerBackend:
-    def make(obs_space, action_space, seed, device):
-        return learner_class("supervised")(obs_space, action_space, seed, device, width=16)
-
-    stopping = EarlyStopping(validate, "score", every, patience) if validate else None
-    return LearnerBackend(
-        make, lambda seed: make_vec("learnloop/Classify-v0", 32), stopping, log_every=64
-    )
+def backend() -> LearnerBackend:
+    return LearnerBackend(log_every=64)
 
 
 def test_backend_checkpoints_logs_and_counts_env_steps(tmp_path):
@@ -178,8 +186,8 @@ def test_early_stopping_restores_the_best_weights_and_stops_on_patience(tmp_path
         kept[value] = learner.weights()
         return {"score": value}
 
-    ctx, _ = context(tmp_path, total=10_000)
-    learner = backend(validate, every=64, patience=3).train(ctx)
+    ctx, _ = context(tmp_path, total=10_000, learner=settings(validate, every=64, patience=3))
+    learner = backend().train(ctx)
     logged = [
         m["eval_periodic/val_score"] for _, m in ctx.logger.rows if "eval_periodic/val_score" in m
     ]
@@ -197,6 +205,39 @@ def test_training_resumes_from_a_checkpoint(tmp_path):
     learner = backend().train(second)
     assert learner.updates == 8  # 4 before the checkpoint and 4 after it
     assert second.logger.rows[0][0] == 192
+
+
+def test_learnloop_is_a_registered_backend_whose_algorithms_are_the_learners(tmp_path):
+    assert isinstance(get_backend("learnloop"), LearnerBackend)
+    assert all(backend_for("learnloop", name) == "learnloop" for name in LEARNERS)
+    with pytest.raises(
+        ValueError, match=r"algo.name='ppo' is not available under backend=learnloop"
+    ):
+        backend_for("learnloop", "ppo")
+    ctx, _ = context(tmp_path, total=64)
+    ctx.settings = None  # a task that describes no learner
+    with pytest.raises(ValueError, match="LearnerSettings"):
+        get_backend("learnloop").train(ctx)
+
+
+def test_learners_answer_what_evaluations_ask_or_say_they_have_none():
+    _, autoencoder = build("autoencoder")
+    assert autoencoder.clean_encoder() is not None
+    again = autoencoder.untrained()
+    assert type(again) is type(autoencoder) and again.hyper == autoencoder.hyper
+    for name, value in autoencoder.weights()["modules"]["encoder"].items():
+        assert torch.equal(value, again.weights()["modules"]["encoder"][name])  # same seed
+    env, anomaly = build("anomaly")
+    feed(env, anomaly, 3)
+    obs, _ = env.reset(seed=1)
+    assert anomaly.labels_received() == anomaly.investigated
+    scores = anomaly.anomaly_scores(obs)
+    assert scores.shape == (len(obs),) and len(np.unique(scores)) > 1
+    classify, supervised = build("supervised")
+    assert supervised.clean_encoder() is None and supervised.labels_received() is None
+    digits, _ = classify.reset(seed=0)
+    flags = supervised.anomaly_scores(digits)  # no score of its own: its decisions
+    assert np.array_equal(flags, supervised.act_batch(digits, None, True).astype(np.float64))
 
 
 def test_an_unknown_hyperparameter_is_refused_by_name():

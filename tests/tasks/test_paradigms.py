@@ -77,6 +77,39 @@ def test_sb3_trains_on_every_env_through_the_same_runner(env, algo, runs_dir, ca
     )
 
 
+def test_backend_learnloop_is_resolved_through_the_registry(runs_dir, capsys):
+    """learnloop's algorithms are its learners: a paradigm config trains learner.name under it,
+    and a config whose algorithm it does not run gets backend_for's one-line error."""
+    from tasks.config import load_config
+    from tasks.paradigms.labelled import DigitsBanditConfig
+    from tasks.registry import task_yaml
+
+    yaml_path = task_yaml("digits_bandit")
+    cfg = load_config(DigitsBanditConfig, "digits_bandit", yaml_path, [])
+    assert (cfg.backend, cfg.algorithm()) == ("learnloop", "reward")
+    cfg = load_config(DigitsBanditConfig, "digits_bandit", yaml_path, ["backend=sb3"])
+    assert (cfg.backend, cfg.algorithm()) == ("sb3", "ppo")
+    assert run_task(runs_dir, "cartpole", "backend=learnloop") == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: algo.name='ppo' is not available under backend=learnloop; use one of: "
+        "supervised, reward, semi, autoencoder, cluster, anomaly"
+    ]
+    member = "members={odd: {task: digits_bandit, overrides: {backend: rllib, algo.name: a2c}}}"
+    assert run_task(runs_dir, "paradigms", member) == 2
+    assert "members.odd: algo.name='a2c' is not available under backend=rllib" in (
+        capsys.readouterr().err
+    )
+    assert not (runs_dir / "cartpole").exists() and not (runs_dir / "paradigms").exists()
+
+
+def test_dqn_on_continuous_predictions_is_refused_before_a_run_folder(runs_dir, capsys):
+    assert run_task(runs_dir, "diabetes_regression", *SB3_TINY, "algo.name=dqn") == 2
+    assert "needs discrete actions; predictions are continuous: set env.action_bins" in (
+        capsys.readouterr().err
+    )
+    assert not (runs_dir / "diabetes_regression").exists()
+
+
 def test_a_learner_that_needs_labels_is_refused_without_them(runs_dir, capsys):
     assert run_task(runs_dir, "digits_supervised", "env.feedback=reward", *TINY) == 2
     assert "learns from labels, but env.feedback=reward" in capsys.readouterr().err
