@@ -2,6 +2,7 @@
 
     python benchmarks/zero_go.py strength RUN [--games 40] [--rave-games 100] [--write]
     python benchmarks/zero_go.py headtohead RUN_A RUN_B [--games 100] [--write]
+    python benchmarks/zero_go.py searches RUN gumbel:1024 puct:1024 [--opponent gnugo10]
     python benchmarks/zero_go.py curve RUN [RUN ...] [--write]
     python benchmarks/zero_go.py speed [--seconds 60] [--openspiel-python PATH] [--write]
 
@@ -116,6 +117,25 @@ def headtohead(args: argparse.Namespace) -> str:
     )
 
 
+def searches(args: argparse.Namespace) -> str:
+    """Markdown: search variants (kind:simulations) against one opponent, same openings."""
+    from tasks.runner.report import markdown_table
+
+    rows = []
+    for variant in args.variants:
+        kind, sims = variant.split(":")
+        overrides = [*args.overrides, f"search.kind={kind}", f"search.simulations={sims}"]
+        task, cfg, agent, checkpoint = _load(args.run, overrides)
+        player = task.search_player(cfg, agent, seed=args.seed)
+        start = time.perf_counter()
+        result = task.match(cfg, player, args.opponent, args.games, seed=args.seed)
+        row = _row(task, f"{kind} {sims}", args.opponent, result, time.perf_counter() - start)
+        rows.append({**row, "ms_a_move": round(player.time_per_move() * 1000)})
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    note = f"Checkpoint `{checkpoint.parent.parent.name}/{checkpoint.name}`, openings from seed {args.seed}."
+    return note + "\n\n" + markdown_table(rows)
+
+
 def curve(args: argparse.Namespace) -> str:
     """Markdown: periodic scores of each run against wall minutes."""
     from tasks.runner.runs import read_metrics
@@ -191,18 +211,25 @@ def main() -> None:
     h.add_argument("run_b")
     h.add_argument("--games", type=int, default=100)
     h.add_argument("--seed", type=int, default=90_000)
+    v = sub.add_parser("searches")
+    v.add_argument("run")
+    v.add_argument("variants", nargs="+", help="kind:simulations, e.g. gumbel:1024 puct:1024")
+    v.add_argument("--opponent", default="gnugo10")
+    v.add_argument("--games", type=int, default=40)
+    v.add_argument("--seed", type=int, default=90_000)
     c = sub.add_parser("curve")
     c.add_argument("runs", nargs="+")
     p = sub.add_parser("speed")
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--openspiel-python", default="")
-    for each in (s, h, c, p):
+    for each in (s, h, v, c, p):
         each.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
         each.add_argument("--section", default="", help="section name (default: the command)")
         each.add_argument("--overrides", nargs="*", default=[], help="config key=value")
     args = parser.parse_args()
-    markdown = {"strength": strength, "headtohead": headtohead, "curve": curve,
-                "speed": speed}[args.command](args)  # fmt: skip
+    commands = {"strength": strength, "headtohead": headtohead, "searches": searches,
+                "curve": curve, "speed": speed}  # fmt: skip
+    markdown = commands[args.command](args)
     print(markdown)
     if args.write:
         write_section(args.section or f"zero_go_{args.command}", markdown)
