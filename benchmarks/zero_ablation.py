@@ -32,7 +32,6 @@ BASE = {"train_ratio": "8", "learning_rate": "0.005"}  # as configs/go_small.yam
 
 def run_variant(name: str, changes: dict[str, str], minutes: float, every: float) -> list[dict]:
     """Train one variant here; returns its evaluations (one dict each)."""
-    import numpy as np
     import torch
 
     from agents.base import GreedyPlayer
@@ -68,8 +67,7 @@ def run_variant(name: str, changes: dict[str, str], minutes: float, every: float
             continue
         next_eval += every
         metrics, paused = loop.metrics(), time.monotonic()
-        evaluate = make_evaluate(loop.net)
-        player = GreedyPlayer(lambda o, m: np.exp(evaluate(o, m)[0]))
+        player = GreedyPlayer(_probabilities(make_evaluate(loop.net)))
         heuristic = play_match(make_game, player, HeuristicGoPlayer(7, 9.0), 20, seed=100,
                                opening_moves=2)  # fmt: skip
         gnugo = GnuGoPlayer(7, 9.0, level=1)
@@ -88,6 +86,12 @@ def run_variant(name: str, changes: dict[str, str], minutes: float, every: float
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
         if trained >= minutes * 60:
             return rows
+
+
+def _probabilities(evaluate: object) -> object:
+    import numpy as np
+
+    return lambda planes, masks: np.exp(evaluate(planes, masks)[0])
 
 
 def parse(variant: str) -> tuple[str, dict[str, str]]:
