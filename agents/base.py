@@ -134,6 +134,19 @@ class MetricSink(Protocol):
         """Report how far training has got."""
 
 
+# An env that reports how an episode went puts ``{name: float}`` under this key of the ``info``
+# of the episode's last step (drive_highway: ``crash_rate`` 0 or 1, ``mean_speed``). Every
+# backend logs the means of what finished since its last log as ``charts/<name>``, from envs in
+# subprocesses and remote Ray env runners alike.
+EPISODE_METRICS = "episode_metrics"
+
+
+def episode_metrics(info: Any) -> dict[str, float]:
+    """The per-episode metrics in one step's ``info`` ({} on other steps)."""
+    metrics = info.get(EPISODE_METRICS) if isinstance(info, dict) else None
+    return {str(k): float(v) for k, v in metrics.items()} if metrics else {}
+
+
 # ``save_checkpoint(step, write)`` calls ``write(folder)`` to fill a fresh folder, then commits
 # it atomically and returns its final path.
 SaveCheckpoint = Callable[[int, Callable[[Path], None]], Path]

@@ -231,6 +231,7 @@ REMOVED_KEYS: dict[str, str] = {
     "expert": "expert iteration was removed (it made the network weaker; see algo.name=alphazero)",
     "search.rollout_weight": "the Python PUCT search and its random playouts were removed",
     "search.batch_size": "the compiled search evaluates one leaf per game per step",
+    "report.stats_every": "every backend logs charts/crash_rate and charts/mean_speed as episodes end",
 }
 
 

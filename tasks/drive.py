@@ -15,15 +15,15 @@ highway-env is an optional extra: ``pip install learnloop[drive]``.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
+from agents.base import EPISODE_METRICS
 from tasks.config import AlgoConfig, ConfigError, TaskConfig, describe, section
 from tasks.runner.base import EvalResult, Task
 from tasks.runner.evaluation import run_episodes, summarize, wilson_interval
@@ -70,12 +70,6 @@ class DriveEnvConfig:
 class DriveReportConfig:
     """Driving charts during training and the strip of frames in the report."""
 
-    stats_every: int = describe(
-        "Log charts/crash_rate and charts/mean_speed over the episodes finished in each this "
-        "many environment steps (0: off; needs algo.vec_env=dummy).",
-        1000,
-        min=0,
-    )
     strip_frames: int = describe(
         "Frames of the trained agent drawn into eval/frames.png (0: none).", 6, min=0, max=30
     )
@@ -146,51 +140,13 @@ def make_highway(cfg: DriveConfig, render: bool = False) -> gym.Env:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
-class EpisodeDrive:
-    """How one episode went: whether the car crashed and its mean speed (m/s)."""
-
-    crashed: bool
-    mean_speed: float
-
-
-_LOGS: dict[str, DrivingLog] = {}  # every DrivingLog of this process, by key
-
-
-def _shared_log(key: str) -> DrivingLog:
-    return _LOGS.get(key) or DrivingLog(key=key)
-
-
-@dataclass
-class DrivingLog:
-    """Finished episodes, in the order they finished (shared by the envs of one process).
-
-    Copies (``copy.deepcopy``, pickling) made in the same process are the log itself: Ray
-    RLlib copies the env factory, and with it the log, even for envs sampled in the driver. In
-    another process a copy starts empty, and its episodes never reach the trainer's log.
-    """
-
-    episodes: list[EpisodeDrive] = field(default_factory=list)
-    key: str = field(default_factory=lambda: uuid.uuid4().hex)
-
-    def __post_init__(self) -> None:
-        _LOGS[self.key] = self
-
-    def __reduce__(self) -> tuple[Any, tuple[str]]:
-        return _shared_log, (self.key,)
-
-    def drain(self) -> list[EpisodeDrive]:
-        """The episodes logged since the last drain."""
-        episodes, self.episodes = self.episodes, []
-        return episodes
-
-
 class DrivingStats(gym.Wrapper):
-    """Appends an :class:`EpisodeDrive` to ``log`` whenever an episode ends."""
+    """Reports how each episode went under ``info[EPISODE_METRICS]`` on its last step:
+    ``crash_rate`` (1 if the car crashed, else 0) and ``mean_speed`` (m/s). Every backend logs
+    their means as ``charts/crash_rate`` and ``charts/mean_speed``, from any process."""
 
-    def __init__(self, env: gym.Env, log: DrivingLog) -> None:
+    def __init__(self, env: gym.Env) -> None:
         super().__init__(env)
-        self.log = log
         self._speeds: list[float] = []
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
@@ -201,18 +157,17 @@ class DrivingStats(gym.Wrapper):
         obs, reward, terminated, truncated, info = self.env.step(action)
         self._speeds.append(float(info["speed"]))
         if terminated or truncated:
-            crashed = bool(info["crashed"])
-            self.log.episodes.append(EpisodeDrive(crashed, float(np.mean(self._speeds))))
+            info = {**info, EPISODE_METRICS: {
+                "crash_rate": float(bool(info["crashed"])),
+                "mean_speed": float(np.mean(self._speeds)),
+            }}  # fmt: skip
             self._speeds = []
         return obs, reward, terminated, truncated, info
 
 
-def driving_metrics(episodes: list[EpisodeDrive]) -> dict[str, float]:
-    """Crash rate and mean speed (the mean of each episode's mean) over ``episodes``."""
-    return {
-        "crash_rate": float(np.mean([e.crashed for e in episodes])),
-        "mean_speed": float(np.mean([e.mean_speed for e in episodes])),
-    }
+def driving_metrics(episodes: list[dict[str, float]]) -> dict[str, float]:
+    """Crash rate and mean speed (the mean of each episode's mean) over episodes' metrics."""
+    return {key: float(np.mean([e[key] for e in episodes])) for key in ("crash_rate", "mean_speed")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,13 +190,13 @@ def keep_lane_policy(obs: Any, env: Any) -> Any:
 
 def evaluate_policy(cfg: DriveConfig, name: str, policy: Policy, episodes: int) -> dict[str, Any]:
     """Play ``episodes`` episodes over the task's fixed evaluation seeds; one table row."""
-    log = DrivingLog()
+    finished: list[dict[str, float]] = []
     per_episode = run_episodes(
-        lambda: DrivingStats(make_highway(cfg), log), policy, episodes, eval_seed(cfg)
+        lambda: DrivingStats(make_highway(cfg)), policy, episodes, eval_seed(cfg), finished.append
     )
-    crashes = sum(e.crashed for e in log.episodes)
+    crashes = sum(e["crash_rate"] for e in finished)
     low, high = wilson_interval(crashes, episodes)
-    row = {"policy": name, **driving_metrics(log.episodes)}
+    row = {"policy": name, **driving_metrics(finished)}
     row["crash_rate_95ci"] = f"{low:.2f}-{high:.2f}"
     summary = summarize(name, per_episode)
     row.update({k: v for k, v in summary.items() if k.startswith("episode_")})
@@ -328,26 +283,9 @@ class DriveTask(Task):
     def __init__(self) -> None:
         # Fail before the runner makes a run folder, with the command that fixes it.
         require_highway_env()
-        self.training_log = DrivingLog()
 
     def make_env(self, cfg: Any, index: int) -> Any:
-        return DrivingStats(make_highway(cfg), self.training_log)
-
-    def periodic(self, cfg: Any, run: Any) -> list[Any]:
-        from agents.base import Periodic
-
-        if cfg.report.stats_every == 0:
-            return []
-        self.training_log.drain()  # nothing from before this training starts
-
-        def log_driving(step: int, agent: Any) -> dict[str, float] | None:
-            # Subprocess envs fill copies of the log in their own processes: nothing arrives.
-            episodes = self.training_log.drain()
-            if not episodes:
-                return None
-            return {f"charts/{k}": v for k, v in driving_metrics(episodes).items()}
-
-        return [Periodic(cfg.report.stats_every, log_driving)]
+        return DrivingStats(make_highway(cfg))
 
     def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
         episodes = cfg.eval.episodes

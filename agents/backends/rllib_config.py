@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.backends.rllib_agent import MODULE_FILE, is_masked_space
-from agents.base import TrainContext, resolve_device
+from agents.base import EPISODE_METRICS, TrainContext, episode_metrics, resolve_device
 
 SINGLE_MODULE = "default_policy"  # RLlib's module id for single-agent tasks
 PPO_FAMILY = ("ppo", "maskable_ppo")  # both PPO: masking comes from the observations
@@ -191,8 +191,23 @@ def build_config(ctx: TrainContext, probe: Any, env_name: str) -> Any:
         .fault_tolerance(restart_failed_env_runners=True,
                          delay_between_env_runner_restarts_s=RESTART_DELAY_S)
         .debugging(seed=ctx.seed)
+        .callbacks(on_episode_end=log_episode_metrics)
     )  # fmt: skip
     return apply_passthrough(config, passthrough)
+
+
+def log_episode_metrics(*, episode: Any, metrics_logger: Any = None, **_: Any) -> None:
+    """RLlib's on_episode_end, in every env runner (remote ones included): the env's
+    per-episode metrics (``info[EPISODE_METRICS]`` on the last step) into RLlib's results,
+    averaged over the last 100 episodes as RLlib averages returns."""
+    if metrics_logger is None:
+        return
+    last = episode.get_infos(-1)
+    # A multi-agent episode gives each agent's last info.
+    infos = last.values() if isinstance(last, dict) and EPISODE_METRICS not in last else [last]
+    for info in infos:
+        for name, value in episode_metrics(info).items():
+            metrics_logger.log_value((EPISODE_METRICS, name), value, reduce="mean", window=100)
 
 
 def ppo_config(ctx: TrainContext, probe: Any, fragment: int) -> Any:
@@ -297,6 +312,8 @@ def result_metrics(
                 metrics[name + suffix] = sign * float(value)
     if len(trained) > 1 and returns:  # one policy per agent: the headline is their mean
         metrics["charts/episode_return"] = sum(returns) / len(returns)
+    for name, value in (runners.get(EPISODE_METRICS) or {}).items():
+        metrics[f"charts/{name}"] = float(value)
     if "episode_len_mean" in runners:
         metrics["charts/episode_length"] = float(runners["episode_len_mean"])
     faults = result.get("fault_tolerance", {})

@@ -22,6 +22,7 @@ from agents.base import (
     Player,
     TrainContext,
     TwoPlayerGame,
+    episode_metrics,
     resolve_device,
 )
 from agents.schedule import Schedule
@@ -58,6 +59,8 @@ def metric_name(sb3_key: str) -> str | None:
     """learnloop's name for an SB3 log key, or None for keys not worth a curve."""
     if sb3_key in _RENAMES:
         return _RENAMES[sb3_key]  # None: dropped
+    if sb3_key.startswith("episode/"):  # an env's per-episode metrics (EPISODE_METRICS)
+        return "charts/" + sb3_key.split("/", 1)[1]
     if sb3_key.startswith("train/"):
         return "losses/" + sb3_key.split("/", 1)[1]
     return None
@@ -325,6 +328,11 @@ def _make_callback(ctx: TrainContext, agent: SB3Agent, schedule: Schedule) -> An
         """Progress, periodic hooks and checkpoints at environment-step boundaries."""
 
         def _on_step(self) -> bool:
+            # Per-episode metrics from the envs (subprocess envs' infos arrive here too); SB3
+            # averages them until its next dump, which MetricWriter logs as charts/<name>.
+            for info in self.locals.get("infos", ()):
+                for name, value in episode_metrics(info).items():
+                    self.logger.record_mean(f"episode/{name}", value)
             step = int(self.model.num_timesteps)
             ctx.logger.progress(step)
             schedule.advance(step, lambda: agent, agent.save)

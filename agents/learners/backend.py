@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.base import Backend, TrainContext, resolve_device
+from agents.base import Backend, TrainContext, episode_metrics, resolve_device
 from agents.learners.base import Learner, load_learner
 from agents.schedule import Schedule
 
@@ -204,7 +204,8 @@ class _Loop:
         self.backend.write(folder, self.learner, self.tracker, self.step)
 
     def record(self, metrics: dict[str, float], rewards: np.ndarray, info: dict[str, Any]) -> None:
-        for name, value in metrics.items():
+        episodes = {f"charts/{k}": v for k, v in episode_metrics(info).items()}
+        for name, value in {**metrics, **episodes}.items():
             self.sums[name] = self.sums.get(name, 0.0) + float(value)
             self.counts[name] = self.counts.get(name, 0) + 1
         feedback = np.asarray(info.get("feedback", np.ones(len(rewards), dtype=bool)), dtype=bool)

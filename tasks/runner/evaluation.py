@@ -8,14 +8,21 @@ from typing import Any
 
 import numpy as np
 
+from agents.base import episode_metrics
+
 # policy(obs, env) -> action; the env is passed so a baseline can sample its action space.
 Policy = Callable[[Any, Any], Any]
 
 
 def run_episodes(
-    make_env: Callable[[], Any], policy: Policy, episodes: int, seed: int
+    make_env: Callable[[], Any],
+    policy: Policy,
+    episodes: int,
+    seed: int,
+    on_episode: Callable[[dict[str, float]], None] | None = None,
 ) -> dict[str, list[float]]:
-    """Play ``episodes`` episodes with seeds ``seed, seed+1, ...``; returns per-episode lists."""
+    """Play ``episodes`` episodes with seeds ``seed, seed+1, ...``; returns per-episode lists.
+    ``on_episode`` receives each episode's metrics from the env (``info[EPISODE_METRICS]``)."""
     returns, lengths = [], []
     env = make_env()
     try:
@@ -24,10 +31,12 @@ def run_episodes(
             env.action_space.seed(seed + episode)
             total, length, done = 0.0, 0, False
             while not done:
-                obs, reward, terminated, truncated, _ = env.step(policy(obs, env))
+                obs, reward, terminated, truncated, info = env.step(policy(obs, env))
                 total += float(reward)
                 length += 1
                 done = terminated or truncated
+            if on_episode is not None:
+                on_episode(episode_metrics(info))
             returns.append(total)
             lengths.append(float(length))
     finally:
