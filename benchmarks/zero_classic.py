@@ -1,6 +1,7 @@
 """AlphaZero on tic-tac-toe and connect four: train as a user would, then play minimax.
 
-    python benchmarks/zero_classic.py [--games 40] [--seeds 0,1,2] [--write]
+    python benchmarks/zero_classic.py [--games 40] [--seeds 0,1,2] [--tasks tictactoe]
+        [--write] [--section zero_classic_tictactoe]
 
 For each training seed: ``python -m tasks.run tictactoe algo.name=alphazero`` and
 ``python -m tasks.run configs/connect_four_zero.yaml`` (their default budgets), timed; then the
@@ -71,6 +72,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--tasks", default="tictactoe,connect_four")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--section", default="zero_classic", help="BENCHMARKS.md section")
     args = parser.parse_args()
     from tasks.runner.report import markdown_table
 
@@ -86,7 +88,7 @@ def main() -> None:
     markdown = markdown_table(timings) + "\n" + markdown_table(rows)
     print(markdown)
     if args.write:
-        write_section("zero_classic", markdown)
+        write_section(args.section, markdown)
 
 
 if __name__ == "__main__":

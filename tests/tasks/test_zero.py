@@ -4,6 +4,8 @@ and Go end to end at a tiny budget, resume with the replay buffer, Ray self-play
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +125,38 @@ def test_self_play_in_two_ray_workers_feeds_the_learner(ray_session: Any, runs_d
     assert max(r["step"] for r in records) >= 6000  # every move came from the workers
     assert max(r.get("charts/learner_steps", 0) for r in records) > 0
     assert (run / "checkpoints" / "latest").is_file()
+
+
+@pytest.mark.slow
+def test_a_killed_self_play_worker_comes_back_and_training_finishes(
+    ray_session: Any, runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agents.zero.workers import RemoteSelfPlay
+
+    killed: list[int] = []
+    collect = RemoteSelfPlay.collect
+
+    def collect_then_kill(self: RemoteSelfPlay, timeout: float = 0.0) -> list[Any]:
+        results = collect(self, timeout)
+        if results and not killed:  # the worker has played: SIGKILL its process
+            pid = ray_session.get(self.workers[0].__ray_call__.remote(lambda _: os.getpid()))
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        return results
+
+    monkeypatch.setattr(RemoteSelfPlay, "collect", collect_then_kill)
+    args = [
+        "tictactoe", "algo.name=alphazero", "train.total_steps=4000", "train.checkpoint_every=0",
+        "zero.games=32", "zero.simulations=8", "zero.min_replay=200",
+        "zero.learner_selfplay=false", "ray.num_selfplay_workers=1", "network.blocks=1",
+        "eval.every=0", "eval.episodes=2", f"runs_dir={runs_dir}",
+    ]  # fmt: skip
+    with pytest.warns(UserWarning, match="self-play worker 0 failed"):
+        assert main(args) == 0
+    assert killed
+    records = [json.loads(line) for line in (only_run(runs_dir, "tictactoe") / "metrics.jsonl")
+               .read_text().splitlines()]  # fmt: skip
+    assert max(r["step"] for r in records) >= 4000  # the restarted worker played the rest
 
 
 @pytest.mark.slow
