@@ -14,6 +14,7 @@ time, one process; it prints moves per second as JSON on the last line.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import tempfile
 import time
@@ -32,7 +33,6 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--simulations", type=int, default=32)
     args = parser.parse_args()
-    import open_spiel
     import pyspiel
     from open_spiel.python.algorithms import mcts
     from open_spiel.python.algorithms.alpha_zero import alpha_zero, utils
@@ -56,7 +56,7 @@ def main() -> None:
             moves += len(trajectory.states)
             games += 1
         elapsed = time.perf_counter() - start
-    version = getattr(open_spiel, "__version__", "2.x")
+    version = importlib.metadata.version("open_spiel")
     print(json.dumps({"version": version, "moves_per_s": moves / elapsed, "games": games}))
 
 
