@@ -97,22 +97,39 @@ def strength(args: argparse.Namespace) -> str:
 
 
 def headtohead(args: argparse.Namespace) -> str:
-    """Markdown: run A's agent with search against run B's, both colours."""
+    """Markdown: run A's agent with search against run B's, both colours; ``--threads``
+    matches at once, each over its own share of the same paired openings."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from agents.selfplay import play_match
     from tasks.runner.evaluation import wilson_interval
 
     task, cfg, agent_a, ckpt_a = _load(args.run_a, args.overrides)
     _, cfg_b, agent_b, ckpt_b = _load(args.run_b, args.overrides)
-    a = task.search_player(cfg, agent_a, seed=1)
-    b = task.search_player(cfg_b, agent_b, seed=2)
-    result = play_match(lambda: task.make_game(cfg), a, b, args.games, seed=args.seed,
-                        names=("a", "b"), opening_moves=cfg.eval.opening_moves,
-                        obs_transform=task.obs_transform)  # fmt: skip
-    low, high = wilson_interval(result["wins"] + 0.5 * result["draws"], args.games)
+    pairs = args.games // 2
+    shares = [pairs // args.threads + (i < pairs % args.threads) for i in range(args.threads)]
+    firsts = [sum(shares[:i]) for i in range(args.threads)]
+
+    def share(index: int) -> dict[str, float]:
+        a = task.search_player(cfg, agent_a, seed=1 + 10 * index)
+        b = task.search_player(cfg_b, agent_b, seed=2 + 10 * index)
+        return play_match(lambda: task.make_game(cfg), a, b, 2 * shares[index],
+                          seed=args.seed + firsts[index], names=("a", "b"),
+                          opening_moves=cfg.eval.opening_moves,
+                          obs_transform=task.obs_transform)  # fmt: skip
+
+    with ThreadPoolExecutor(args.threads) as pool:
+        parts = list(pool.map(share, range(args.threads)))
+    games = 2 * pairs
+    wins, draws, losses = (sum(int(p[k]) for p in parts) for k in ("wins", "draws", "losses"))
+    low, high = wilson_interval(wins + 0.5 * draws, games)
     return (
+        f"Search: {cfg.search.kind} with {cfg.search.simulations} simulations a move for both; "
+        f"{games} games, both colours of {pairs} random {cfg.eval.opening_moves}-move openings "
+        f"from seed {args.seed}.\n\n"
         f"| A | B | games | A wins | draws | B wins | A score | 95% CI |\n|---|---|---|---|---|---|---|---|\n"
-        f"| `{ckpt_a.parent.parent.name}` | `{ckpt_b.parent.parent.name}` | {args.games} | "
-        f"{result['wins']} | {result['draws']} | {result['losses']} | {result['score']:.3f} | "
+        f"| `{ckpt_a.parent.parent.name}/{ckpt_a.name}` | `{ckpt_b.parent.parent.name}/{ckpt_b.name}` "
+        f"| {games} | {wins} | {draws} | {losses} | {(wins + 0.5 * draws) / games:.3f} | "
         f"{low:.2f}-{high:.2f} |\n"
     )
 
@@ -137,19 +154,44 @@ def searches(args: argparse.Namespace) -> str:
 
 
 def curve(args: argparse.Namespace) -> str:
-    """Markdown: periodic scores of each run against wall minutes."""
+    """Markdown: periodic scores of each run against wall minutes (and a plot of them)."""
     from tasks.runner.runs import read_metrics
 
     lines = ["| run | minutes | step | opponent | score |", "|---|---|---|---|---|"]
+    series: dict[str, list[tuple[float, float]]] = {}
     for run in args.runs:
         records = read_metrics(Path(run) / "metrics.jsonl")
         start = min(r["time"] for r in records if "time" in r)
         for r in records:
             for key, value in r.items():
                 if key.startswith("charts/win_rate/"):
-                    lines.append(f"| `{Path(run).name}` | {(r['time'] - start) / 60:.1f} | "
-                                 f"{r['step']:,} | {key[16:]} | {value:.2f} |")  # fmt: skip
+                    minutes = (r["time"] - start) / 60
+                    lines.append(f"| `{Path(run).name}` | {minutes:.1f} | {r['step']:,} | "
+                                 f"{key[16:]} | {value:.2f} |")  # fmt: skip
+                    series.setdefault(f"{Path(run).name}: {key[16:]}", []).append((minutes, value))
+    if args.write:
+        _plot_curve(series, REPO / "benchmarks" / "results" / "zero_go_curve.png")
+        lines.append("\n![strength against training time](benchmarks/results/zero_go_curve.png)")
     return "\n".join(lines) + "\n"
+
+
+def _plot_curve(series: dict[str, list[tuple[float, float]]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for label, points in series.items():
+        axis.plot(*zip(*points, strict=True), marker="o", label=label)
+    axis.set(xlabel="wall minutes of training (2 cores)", ylabel="score (draws 1/2)",
+             title="The network alone against fixed opponents, 20 games each", ylim=(0, 1.02))  # fmt: skip
+    axis.legend(fontsize=7)
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
 
 
 def _selfplay_rate(workers: int, seconds: float, extra: list[str]) -> dict[str, float]:
@@ -211,6 +253,7 @@ def main() -> None:
     h.add_argument("run_b")
     h.add_argument("--games", type=int, default=100)
     h.add_argument("--seed", type=int, default=90_000)
+    h.add_argument("--threads", type=int, default=2)
     v = sub.add_parser("searches")
     v.add_argument("run")
     v.add_argument("variants", nargs="+", help="kind:simulations, e.g. gumbel:1024 puct:1024")
