@@ -10,7 +10,10 @@ Protocol notes (GTP 2 draft, section 2): each command may start with a numeric i
 response echoes (``=12 D4``); ``#`` starts a comment; control characters other than tab and
 newline are dropped, so CRLF input works; every response ends with an empty line. GTP lets a
 colour move twice in a row and keeps going after two passes; see ``envs.go.sgf.play_as`` for
-how such moves map onto the engine.
+how such moves map onto the engine. Positional superko holds over the whole session (since the
+last ``clear_board``, ``boardsize`` or ``loadsgf``) whatever its length and order: the engine
+keeps every whole-board position played, refuses a ``play`` that repeats one and never answers
+``genmove`` with one (a policy's repeating choice becomes a pass).
 
 Run ``python -m envs.go.gtp --size 9 --komi 7.5`` for the random-move engine.
 """
@@ -155,13 +158,29 @@ class GtpEngine:
         self._first = self._game.to_play
         self._record: list[tuple[int, int]] = []  # (colour, action), for printsgf
         self._snapshots: list[GoGame] = []
+        # Positional superko over the whole session: every whole-board position since the
+        # session's start, counted (undo takes one back). The game's own history restarts when
+        # a colour moves out of turn or play goes on after the game's end; this does not.
+        self._positions: dict[bytes, int] = {self._setup.tobytes(): 1}
+        self._boards: list[bytes] = []  # the position after each committed move, for undo
 
-    def _commit(self, color: int, action: int) -> None:
+    def _after(self, color: int, action: int) -> GoGame:
+        """The game after ``color`` plays ``action``; IllegalMoveError if the game's rules or
+        the session's superko forbid it."""
         game = self._game.copy()
         play_as(game, color, action)  # raises IllegalMoveError, leaving self._game as it was
+        if action != game.pass_action and game.board().tobytes() in self._positions:
+            raise IllegalMoveError(f"{action_to_gtp(action, self.board_size)}: superko")
+        return game
+
+    def _commit(self, color: int, action: int) -> None:
+        game = self._after(color, action)
+        board = game.board().tobytes()
         self._snapshots.append(self._game)
         self._game = game
         self._record.append((color, action))
+        self._boards.append(board)
+        self._positions[board] = self._positions.get(board, 0) + 1
 
     # -- the protocol --------------------------------------------------------------------------
 
@@ -262,19 +281,33 @@ class GtpEngine:
         return "resign" if action == RESIGN else action_to_gtp(action, self.board_size)
 
     def _choose(self, color: int) -> int:
-        """Ask the policy for ``color``'s move; an illegal answer becomes a pass."""
+        """Ask the policy for ``color``'s move; an illegal answer (by the game's rules or the
+        session's superko) becomes a pass."""
         game = self._game.copy()
         ensure_turn(game, color)
         if self._policy is None:
             if not self._announced_random:
                 self._warn("no policy given: playing random legal moves that keep own eyes")
                 self._announced_random = True
-            return random_non_eye_move(game, self._rng)
+            action = random_non_eye_move(game, self._rng)
+            if action == game.pass_action or self._allowed(color, action):
+                return action
+            # It repeats a position of the session: draw among the moves that do not.
+            free = game.legal_mask()[: game.pass_action] & ~own_eye_mask(game.board(), color)
+            allowed = [a for a in np.flatnonzero(free) if self._allowed(color, int(a))]
+            return int(self._rng.choice(allowed)) if allowed else game.pass_action
         action = int(self._policy(game.copy()))  # a copy: the policy may play and undo on it
-        if action != RESIGN and not game.is_legal(action):
+        if action != RESIGN and not (game.is_legal(action) and self._allowed(color, action)):
             self._warn(f"policy chose illegal action {action}; passing instead")
             action = game.pass_action
         return action
+
+    def _allowed(self, color: int, action: int) -> bool:
+        try:
+            self._after(color, action)
+        except IllegalMoveError:
+            return False
+        return True
 
     def _undo(self, args: list[str]) -> str:
         if not self._snapshots:
@@ -282,6 +315,10 @@ class GtpEngine:
         self._game = self._snapshots.pop()
         self._game.komi = self.komi
         self._record.pop()
+        board = self._boards.pop()
+        self._positions[board] -= 1
+        if not self._positions[board]:
+            del self._positions[board]
         return ""
 
     def _showboard(self, args: list[str]) -> str:

@@ -266,3 +266,111 @@ def test_run_serves_a_stream_until_quit():
     out = io.StringIO()
     engine.run(io.StringIO("1 name\n\n2 play b C3\n3 quit\n4 name\n"), out)
     assert out.getvalue() == "=1 learnloop\n\n=2\n\n=3\n\n"
+
+
+# -- positional superko over a whole session, checked by a plain model of the board ----------
+
+
+def _plain_group(board: list[int], start: int, n: int) -> tuple[set[int], int]:
+    """The chain through ``start`` and how many liberties it has."""
+    stones, liberties, todo = {start}, set(), [start]
+    while todo:
+        r, c = divmod(todo.pop(), n)
+        for rr, cc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
+            if 0 <= rr < n and 0 <= cc < n:
+                q = rr * n + cc
+                if board[q] == 0:
+                    liberties.add(q)
+                elif board[q] == board[start] and q not in stones:
+                    stones.add(q)
+                    todo.append(q)
+    return stones, len(liberties)
+
+
+def _plain_play(board: tuple[int, ...], color: int, point: int, n: int) -> tuple[int, ...] | None:
+    """The board after ``color`` (1 black, 2 white) plays ``point``, or None: occupied or
+    suicide. Superko is the caller's set of positions."""
+    if board[point]:
+        return None
+    after = list(board)
+    after[point] = color
+    r, c = divmod(point, n)
+    for rr, cc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
+        q = rr * n + cc
+        if 0 <= rr < n and 0 <= cc < n and after[q] == 3 - color:
+            stones, liberties = _plain_group(after, q, n)
+            if liberties == 0:
+                for s in stones:
+                    after[s] = 0
+    return tuple(after) if _plain_group(after, point, n)[1] else None
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_long_sessions_keep_positional_superko_whatever_the_order_passes_and_undo(seed):
+    n, rng = 5, np.random.default_rng(seed)
+    engine = GtpEngine(board_size=n, komi=0.0, seed=seed, log=io.StringIO())
+    empty = (0,) * (n * n)
+    board, history = empty, []  # the plain model: the board and the positions after each move
+    seen = {empty: 1}
+    vertex = {p: "ABCDE"[p % n] + str(n - p // n) for p in range(n * n)}
+    point = {v: p for p, v in vertex.items()}
+    commands = moves = refused_for_superko = 0
+
+    def commit(after: tuple[int, ...]) -> None:
+        nonlocal board, moves
+        moves += 1
+        board = after
+        history.append(after)
+        seen[after] = seen.get(after, 0) + 1
+
+    def ko_opening() -> None:  # Black captures at D3; White retaking at C3 repeats a position
+        for move in ("b C4", "w D4", "b B3", "w E3", "b C2", "w D2", "w C3", "b D3"):
+            ok(engine, f"play {move}")
+            color, at = (1 if move[0] == "b" else 2), point[move[2:]]
+            commit(_plain_play(board, color, at, n))
+
+    ko_opening()
+
+    while moves < 600:  # moves accepted (undone ones included), over ~1,000 commands
+        color = int(rng.integers(1, 3))  # either colour, in or out of turn
+        name = "b" if color == 1 else "w"
+        roll = rng.random()
+        if roll < 0.05 and history:
+            ok(engine, "undo")
+            undone = history.pop()
+            seen[undone] -= 1
+            if not seen[undone]:
+                del seen[undone]
+            board = history[-1] if history else empty
+        elif roll < 0.12:
+            ok(engine, f"play {name} pass")
+            commit(board)  # a pass repeats the position, as it may
+        elif roll < 0.22:
+            answer = ok(engine, f"genmove {name}").upper()
+            if answer == "PASS":
+                commit(board)
+            else:
+                after = _plain_play(board, color, point[answer], n)
+                assert after is not None and after not in seen, (answer, seen.get(after))
+                commit(after)
+        elif roll < 0.24:
+            ok(engine, "clear_board")  # a new game: a new history
+            board, history, seen = empty, [], {empty: 1}
+            ko_opening()
+        else:
+            p = int(rng.integers(n * n))
+            if roll < 0.4:  # look for a move that would repeat a position, and try that
+                repeats = [q for q in range(n * n) if _plain_play(board, color, q, n) in seen]
+                p = int(rng.choice(repeats)) if repeats else p
+            after = _plain_play(board, color, p, n)
+            legal = after is not None and after not in seen
+            refused_for_superko += after is not None and after in seen
+            response = engine.handle(f"play {name} {vertex[p]}")
+            assert response.startswith("=") == legal, (vertex[p], response, commands)
+            if legal:
+                commit(after)
+        commands += 1
+        drawn = ["XO"[v - 1] if v else "." for v in board]
+        expected = [" ".join(drawn[r * n : (r + 1) * n]) for r in range(n)]
+        assert board_rows(engine) == expected
+    assert refused_for_superko > 0  # the sessions did try to repeat positions
