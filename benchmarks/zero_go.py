@@ -153,6 +153,9 @@ def searches(args: argparse.Namespace) -> str:
     return note + "\n\n" + markdown_table(rows)
 
 
+PAUSE_S = 180.0  # log lines come every ~10 s, periodic evaluations take ~1 min
+
+
 def curve(args: argparse.Namespace) -> str:
     """Markdown: periodic scores of each run against wall minutes (and a plot of them)."""
     from tasks.runner.runs import read_metrics
@@ -160,12 +163,15 @@ def curve(args: argparse.Namespace) -> str:
     lines = ["| run | minutes | step | opponent | score |", "|---|---|---|---|---|"]
     series: dict[str, list[tuple[float, float]]] = {}
     for run in args.runs:
-        records = read_metrics(Path(run) / "metrics.jsonl")
-        start = min(r["time"] for r in records if "time" in r)
+        records = [r for r in read_metrics(Path(run) / "metrics.jsonl") if "time" in r]
+        minutes, last = 0.0, records[0]["time"]
         for r in records:
+            # Training time: a gap of more than PAUSE_S between log lines is a pause (a run
+            # stopped and resumed), not training.
+            minutes += min(r["time"] - last, PAUSE_S) / 60
+            last = r["time"]
             for key, value in r.items():
                 if key.startswith("charts/win_rate/"):
-                    minutes = (r["time"] - start) / 60
                     lines.append(f"| `{Path(run).name}` | {minutes:.1f} | {r['step']:,} | "
                                  f"{key[16:]} | {value:.2f} |")  # fmt: skip
                     series.setdefault(f"{Path(run).name}: {key[16:]}", []).append((minutes, value))
