@@ -5,6 +5,7 @@
     python -m tasks.run cartpole eval              evaluate the newest checkpoint
     python -m tasks.run cartpole --help            the task's config fields
     python -m tasks.run configs/my.yaml seed=3     a YAML file whose ``task:`` names the task
+    python -m tasks.run cartpole seeds=3           seeds 0, 1, 2 and their aggregate report
 
 Bad input (an unknown task or key, a wrong value, a broken YAML file, a missing checkpoint)
 prints one line on stderr and exits with code 2; a failure during a run exits with code 1 and
@@ -17,12 +18,15 @@ import difflib
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 from tasks.config import ConfigError, help_rows, load_config, read_yaml
 from tasks.registry import TASKS, task_yaml
 
 ACTIONS = ("train", "eval", "play", "gtp")
-USAGE = "usage: python -m tasks.run TASK [train|eval|play|gtp] [key=value ...] | --list"
+USAGE = (
+    "usage: python -m tasks.run TASK [train|eval|play|gtp] [key=value ...] [seeds=N|a,b,c] | --list"
+)
 
 
 class UsageError(ValueError):
@@ -65,6 +69,8 @@ def format_help(task_name: str) -> str:
         f"{task_name}: {task.description}",
         f"actions: {', '.join(task.actions)} (default: train = train, evaluate, report)",
         f"usage: python -m tasks.run {task_name} [ACTION] [key=value ...]",
+        "seeds=3 (or seeds=0,1,2): train each seed in its own run, then write their aggregate "
+        "(mean, 95% bootstrap interval, IQM) in <runs_dir>/<task>/<time>-seeds/",
         "",
         f"{'key':<{widths[0]}}  {'type':<{widths[1]}}  {'default':<{widths[2]}}  description",
     ]
@@ -105,13 +111,28 @@ def execute(argv: list[str]) -> int:
         print(format_help(task_name))
         return 0
     from tasks.registry import load_task
-    from tasks.runner.session import Session, find_resume_run
 
     task = load_task(task_name)
     if action not in task.actions:
         raise UsageError(
             f"task {task_name} has no action {action!r}; it has: {', '.join(task.actions)}"
         )
+    seeds = [o for o in overrides if o.startswith("seeds=")]
+    if seeds:
+        if action != "train":
+            raise UsageError(f"{seeds[-1]}: several seeds are for training, not for {action}")
+        rest = [o for o in overrides if not o.startswith("seeds=")]
+        return _execute_seeds(task, task_name, yaml_path, seeds[-1].split("=", 1)[1], rest, argv)
+    return _execute_one(task, task_name, yaml_path, action, overrides, argv)[0]
+
+
+def _execute_one(
+    task: Any, task_name: str, yaml_path: Path | None, action: str, overrides: list[str],
+    argv: list[str],
+) -> tuple[int, Path | None]:  # fmt: skip
+    """One run or command; (exit code, the run folder when one was trained)."""
+    from tasks.runner.session import Session, find_resume_run
+
     cfg = load_config(task.config_cls, task_name, yaml_path, overrides)
     if cfg.resume and action == "train":
         # A resumed run keeps its own saved config; only the new overrides apply on top.
@@ -131,12 +152,41 @@ def execute(argv: list[str]) -> int:
         elif action == "eval":
             session.evaluate()
         else:
-            return session.interactive(action)
+            return session.interactive(action), None
     except Exception as error:
         if isinstance(error, ConfigError | UsageError) or _is_checkpoint_error(error):
             raise
         _report_failure(session, error)
-        return 1
+        return 1, None
+    return 0, session.run.path if session.run else None
+
+
+def _execute_seeds(
+    task: Any, task_name: str, yaml_path: Path | None, text: str, overrides: list[str],
+    argv: list[str],
+) -> int:  # fmt: skip
+    """Train each seed of ``seeds=`` in its own run, then write their aggregate."""
+    from tasks.runner.seeds import latest_run_of_seed, parse_seeds, write_aggregate
+
+    cfg = load_config(task.config_cls, task_name, yaml_path, overrides)
+    seeds = parse_seeds(text, cfg.seed)
+    runs = []
+    for seed in seeds:
+        print(f"seed {seed} ({len(runs) + 1} of {len(seeds)})", file=sys.stderr)
+        extra = [f"seed={seed}"]
+        if cfg.resume == "latest":  # each seed's own newest run
+            run = latest_run_of_seed(Path(cfg.runs_dir), task_name, seed)
+            if run is None:
+                raise ConfigError(f"resume=latest: no run of task {task_name} with seed {seed}")
+            extra.append(f"resume={run.path}")
+        seed_argv = [a for a in argv if not a.startswith(("seeds=", "seed="))] + extra
+        code, run_path = _execute_one(task, task_name, yaml_path, "train", overrides + extra,
+                                      seed_argv)  # fmt: skip
+        if code != 0 or run_path is None:
+            return code or 1
+        runs.append(run_path)
+    folder = write_aggregate(Path(cfg.runs_dir), task_name, runs, argv)
+    print(f"seeds report: {folder / 'report.md'}", file=sys.stderr)
     return 0
 
 
