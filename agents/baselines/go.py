@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,10 @@ from envs.go.gtp import own_eye_mask
 
 GNUGO_PATHS = ("gnugo", "/usr/games/gnugo", "/usr/bin/gnugo")
 INSTALL_HINT = "GNU Go is not installed; install it with: sudo apt-get install gnugo"
+
+
+class EngineDied(RuntimeError):
+    """An outside engine's process ended mid-conversation."""
 
 
 class EngineMissing(PlayerUnavailable):
@@ -144,7 +149,9 @@ class GnuGoPlayer(GamePlayer):
     over them, as Tromp-Taylor scoring (stones on the board count) needs; it runs with
     ``--positional-superko`` like learnloop's rules. A move it suggests that learnloop still
     forbids (its superko memory ends at move 500) is taken back and becomes a pass; so does a
-    resignation; the game is scored at its end.
+    resignation; the game is scored at its end. A GNU Go that dies (a crash, a broken pipe) is
+    restarted once per match with the game's moves replayed, with a warning; a second death is
+    an error naming the game it happened in.
     """
 
     def __init__(
@@ -154,38 +161,63 @@ class GnuGoPlayer(GamePlayer):
         executable = find_gnugo()
         if executable is None:
             raise EngineMissing(INSTALL_HINT)
-        self.level = level
-        self.process = subprocess.Popen(
-            [
-                executable,
-                "--mode",
-                "gtp",
-                "--level",
-                str(level),
-                "--chinese-rules",
-                "--positional-superko",
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+        self.level, self.executable = level, executable
+        self.restarts, self.games = 0, -1  # games the match has started, for error messages
+        self._start()
         self.reset()
 
+    def _start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.executable, "--mode", "gtp", "--level", str(self.level), "--chinese-rules",
+             "--positional-superko"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+
     def command(self, text: str) -> str:
-        """Send one GTP command; returns the answer without '= '; RuntimeError on '?'."""
+        """Send one GTP command; returns the answer without '= '; RuntimeError on '?'.
+        A GNU Go that dies is restarted once, at the game's position, and asked again."""
+        try:
+            return self._command(text)
+        except EngineDied:
+            self._revive()
+            return self._command(text)
+
+    def _revive(self) -> None:
+        """Restart a GNU Go that died and replay the game so far on its board (once)."""
+        code = self.process.poll()
+        if self.restarts >= 1:
+            raise RuntimeError(
+                f"GNU Go (level {self.level}) died again (exit code {code}) in game "
+                f"{self.games} of the match, after a restart"
+            )
+        self.restarts += 1
+        for pipe in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()  # type: ignore[union-attr]
+        warnings.warn(
+            f"GNU Go (level {self.level}) died (exit code {code}) in game {self.games}; "
+            "restarted at the game's position",
+            stacklevel=3,
+        )
+        self._start()
+        self._setup_board()
+        self._played = None
+        for index, action in enumerate(self.game.moves):
+            color = "black" if index % 2 == 0 else "white"
+            self._command(f"play {color} {action_to_gtp(int(action), self.board_size)}")
+
+    def _command(self, text: str) -> str:
         assert self.process.stdin is not None and self.process.stdout is not None
         try:
             self.process.stdin.write(text + "\n")
             self.process.stdin.flush()
         except BrokenPipeError:
-            code = self.process.poll()
-            raise RuntimeError(f"GNU Go exited (code {code}) before {text!r}") from None
+            raise EngineDied(f"GNU Go exited before {text!r}") from None
         lines = []
         while True:
             line = self.process.stdout.readline()
             if not line:
-                raise RuntimeError(f"GNU Go exited during {text!r}")
+                raise EngineDied(f"GNU Go exited during {text!r}")
             if line.strip() == "" and lines:
                 break
             if line.strip():
@@ -197,10 +229,17 @@ class GnuGoPlayer(GamePlayer):
 
     def reset(self) -> None:
         super().reset()
+        self.games += 1
         self._played: int | None = None
-        self.command(f"boardsize {self.board_size}")
-        self.command("clear_board")
-        self.command(f"komi {self.komi}")
+        try:
+            self._setup_board()
+        except EngineDied:
+            self._revive()
+
+    def _setup_board(self) -> None:
+        self._command(f"boardsize {self.board_size}")
+        self._command("clear_board")
+        self._command(f"komi {self.komi}")
 
     def _color(self) -> str:
         return "black" if self.game.to_play == BLACK else "white"
@@ -208,13 +247,16 @@ class GnuGoPlayer(GamePlayer):
     def observe(self, action: int) -> None:
         color = self._color()
         super().observe(action)
-        if self._played is not None:  # GNU Go already has its own move on its board
-            played, self._played = self._played, None
-            if played == action:
-                return
-            if played >= 0:
-                self.command("undo")
-        self.command(f"play {color} {action_to_gtp(int(action), self.board_size)}")
+        try:
+            if self._played is not None:  # GNU Go already has its own move on its board
+                played, self._played = self._played, None
+                if played == action:
+                    return
+                if played >= 0:
+                    self._command("undo")
+            self._command(f"play {color} {action_to_gtp(int(action), self.board_size)}")
+        except EngineDied:
+            self._revive()  # the replay includes this move
 
     def __call__(self, obs: Any, mask: np.ndarray) -> int:
         answer = self.command(f"kgs-genmove_cleanup {self._color()}").lower()
@@ -229,7 +271,7 @@ class GnuGoPlayer(GamePlayer):
         """Quit GNU Go."""
         if self.process.poll() is None:
             with contextlib.suppress(RuntimeError, BrokenPipeError):
-                self.command("quit")
+                self._command("quit")
             self.process.wait(timeout=5)
 
     def __del__(self) -> None:

@@ -216,7 +216,7 @@ def test_without_gnu_go_the_evaluation_notes_it_and_evaluates_the_rest(
     assert any("gnugo1: not evaluated: GNU Go is not installed" in n for n in results["notes"])
 
 
-def test_a_gnu_go_that_dies_mid_match_is_an_error_not_a_note(tmp_path: Path) -> None:
+def test_a_gnu_go_that_dies_is_restarted_once_at_the_position_then_an_error() -> None:
     from agents.baselines.go import GnuGoPlayer
     from tasks.config import load_config
     from tasks.registry import load_task, task_yaml
@@ -224,8 +224,22 @@ def test_a_gnu_go_that_dies_mid_match_is_an_error_not_a_note(tmp_path: Path) -> 
     require_gnugo()
     task = load_task("go_small")
     cfg = load_config(task.config_cls, "go_small", task_yaml("go_small"), [])
-    player = GnuGoPlayer(7, 9.0, level=1)
-    player.process.kill()
-    player.process.wait()
-    with pytest.raises(RuntimeError, match="GNU Go exited"):  # not a note in the table
-        task.match(cfg, player, "random", 2, seed=0)
+
+    class DiesMidGame(GnuGoPlayer):
+        """GNU Go killed at the fifth or sixth move of every game."""
+
+        def __call__(self, obs, mask):
+            if len(self.game.moves) in (4, 5):
+                self.process.kill()
+                self.process.wait()
+            return super().__call__(obs, mask)
+
+    player = DiesMidGame(7, 9.0, level=1)
+    # Game 1: restarted with the game's moves replayed, and it goes on (GNU Go would refuse
+    # moves on a board that disagreed); game 2: the second death ends the match with an error.
+    with (
+        pytest.warns(UserWarning, match="died .* in game 1; restarted at the game's position"),
+        pytest.raises(RuntimeError, match="died again .* in game 2 of the match"),
+    ):
+        task.match(cfg, player, "random", 4, seed=0)  # not a note in the table
+    assert player.games == 2 and player.restarts == 1
