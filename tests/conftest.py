@@ -26,6 +26,22 @@ def run_cli(*args: str, timeout: float = 600, **kwargs) -> subprocess.CompletedP
     )
 
 
+class Recorder:
+    """A metric sink that keeps every logged line."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[int, dict[str, float]]] = []
+
+    def log(self, step: int, metrics: dict[str, float]) -> None:
+        self.lines.append((step, dict(metrics)))
+
+    def progress(self, step: int) -> None:
+        pass
+
+    def values(self, name: str) -> list[float]:
+        return [m[name] for _, m in self.lines if name in m]
+
+
 @pytest.fixture
 def runs_dir(tmp_path: Path) -> Path:
     """A fresh runs folder for one test."""

@@ -10,23 +10,8 @@ import gymnasium as gym
 import pytest
 
 from agents.base import EPISODE_METRICS, episode_metrics
+from tests.conftest import Recorder
 from tests.optional import require
-
-
-class Recorder:
-    """A metric sink that keeps every logged line."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[int, dict[str, float]]] = []
-
-    def log(self, step: int, metrics: dict[str, float]) -> None:
-        self.lines.append((step, dict(metrics)))
-
-    def progress(self, step: int) -> None:
-        pass
-
-    def values(self, name: str) -> list[float]:
-        return [m[name] for _, m in self.lines if name in m]
 
 
 class ReportsLength(gym.Wrapper):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.conftest import Recorder
 from tests.optional import require
 
 require("ray.rllib")
@@ -35,22 +36,6 @@ TINY_BOARD = [
     "eval.every=512", "eval.periodic_episodes=2", "eval.episodes=2", "search.simulations=4",
     "network.channels=8", "network.blocks=1",
 ]  # fmt: skip
-
-
-class Recorder:
-    """A metric sink that keeps every logged line."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[int, dict[str, float]]] = []
-
-    def log(self, step: int, metrics: dict[str, float]) -> None:
-        self.lines.append((step, dict(metrics)))
-
-    def progress(self, step: int) -> None:
-        pass
-
-    def values(self, name: str) -> list[float]:
-        return [m[name] for _, m in self.lines if name in m]
 
 
 def context(task_name: str, overrides: list[str], folder: Path, **kwargs: Any) -> TrainContext:
