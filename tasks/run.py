@@ -166,7 +166,8 @@ def _execute_seeds(
     argv: list[str],
 ) -> int:  # fmt: skip
     """Train each seed of ``seeds=`` in its own run, then write their aggregate."""
-    from tasks.runner.seeds import latest_run_of_seed, parse_seeds, write_aggregate
+    from tasks.runner.runs import latest_run
+    from tasks.runner.seeds import parse_seeds, write_aggregate
 
     cfg = load_config(task.config_cls, task_name, yaml_path, overrides)
     seeds = parse_seeds(text, cfg.seed)
@@ -175,7 +176,7 @@ def _execute_seeds(
         print(f"seed {seed} ({len(runs) + 1} of {len(seeds)})", file=sys.stderr)
         extra = [f"seed={seed}"]
         if cfg.resume == "latest":  # each seed's own newest run
-            run = latest_run_of_seed(Path(cfg.runs_dir), task_name, seed)
+            run = latest_run(Path(cfg.runs_dir), task_name, seed)
             if run is None:
                 raise ConfigError(f"resume=latest: no run of task {task_name} with seed {seed}")
             extra.append(f"resume={run.path}")

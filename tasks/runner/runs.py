@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 import time
@@ -125,13 +126,21 @@ def new_run(runs_dir: Path, task: str, backend: str, seed: int) -> Run:
     return Run(path)
 
 
-def latest_run(runs_dir: Path, task: str) -> Run | None:
-    """The newest run folder of ``task`` (by name, which starts with its start time)."""
+def latest_run(runs_dir: Path, task: str, seed: int | None = None) -> Run | None:
+    """The newest run folder of ``task`` (by name, which starts with its start time); with
+    ``seed``, the newest trained with that seed."""
     task_dir = runs_dir / task
     if not task_dir.is_dir():
         return None
-    runs = sorted(p for p in task_dir.iterdir() if (p / "config.yaml").is_file())
+    runs = sorted(p for p in task_dir.iterdir() if (p / "config.yaml").is_file()
+                  and (seed is None or run_seed(p) == seed))  # fmt: skip
     return Run(runs[-1]) if runs else None
+
+
+def run_seed(run: Path) -> int:
+    """The seed in a run folder's name (``<stamp>-<backend>-s<seed>[-n]``), or -1."""
+    found = re.search(r"-s(\d+)(?:-\d+)?$", run.name)
+    return int(found.group(1)) if found else -1
 
 
 class Checkpoints:

@@ -11,7 +11,6 @@ each seed's value. ``resume=latest`` with ``seeds`` resumes each seed's newest r
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import numpy as np
 
 from tasks.config import ConfigError
 from tasks.runner.report import markdown_table
-from tasks.runner.runs import Run, atomic_write_text
+from tasks.runner.runs import atomic_write_text, run_seed
 
 BOOTSTRAP_RESAMPLES = 10_000
 
@@ -43,12 +42,6 @@ def parse_seeds(text: str, first: int) -> list[int]:
     if len(set(values)) != len(values):
         raise ConfigError(f"seeds={text}: a seed is listed twice")
     return values
-
-
-def run_seed(run: Path) -> int:
-    """The seed in a run folder's name (``<stamp>-<backend>-s<seed>[-n]``), or -1."""
-    found = re.search(r"-s(\d+)(?:-\d+)?$", run.name)
-    return int(found.group(1)) if found else -1
 
 
 def bootstrap_interval(values: list[float], seed: int = 0) -> tuple[float, float]:
@@ -120,13 +113,3 @@ def write_aggregate(runs_dir: Path, task: str, runs: list[Path], argv: list[str]
     ]
     atomic_write_text(folder / "report.md", "\n".join(report))
     return folder
-
-
-def latest_run_of_seed(runs_dir: Path, task: str, seed: int) -> Run | None:
-    """The newest run folder of ``task`` trained with ``seed``."""
-    task_dir = runs_dir / task
-    if not task_dir.is_dir():
-        return None
-    runs = sorted(p for p in task_dir.iterdir()
-                  if (p / "config.yaml").is_file() and run_seed(p) == seed)  # fmt: skip
-    return Run(runs[-1]) if runs else None
