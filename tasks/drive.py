@@ -165,9 +165,7 @@ class DrivingStats(gym.Wrapper):
         return obs, reward, terminated, truncated, info
 
 
-def driving_metrics(episodes: list[dict[str, float]]) -> dict[str, float]:
-    """Crash rate and mean speed (the mean of each episode's mean) over episodes' metrics."""
-    return {key: float(np.mean([e[key] for e in episodes])) for key in ("crash_rate", "mean_speed")}
+DRIVING = ("crash_rate", "mean_speed")  # what DrivingStats reports per episode
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,13 +188,12 @@ def keep_lane_policy(obs: Any, env: Any) -> Any:
 
 def evaluate_policy(cfg: DriveConfig, name: str, policy: Policy, episodes: int) -> dict[str, Any]:
     """Play ``episodes`` episodes over the task's fixed evaluation seeds; one table row."""
-    finished: list[dict[str, float]] = []
     per_episode = run_episodes(
-        lambda: DrivingStats(make_highway(cfg)), policy, episodes, eval_seed(cfg), finished.append
+        lambda: DrivingStats(make_highway(cfg)), policy, episodes, eval_seed(cfg)
     )
-    crashes = sum(e["crash_rate"] for e in finished)
-    low, high = wilson_interval(crashes, episodes)
-    row = {"policy": name, **driving_metrics(finished)}
+    low, high = wilson_interval(sum(per_episode["crash_rate"]), episodes)
+    # Crash rate and mean speed: the mean over episodes (of each episode's mean speed).
+    row = {"policy": name, **{k: float(np.mean(per_episode[k])) for k in DRIVING}}
     row["crash_rate_95ci"] = f"{low:.2f}-{high:.2f}"
     summary = summarize(name, per_episode)
     row.update({k: v for k, v in summary.items() if k.startswith("episode_")})

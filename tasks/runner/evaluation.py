@@ -15,15 +15,11 @@ Policy = Callable[[Any, Any], Any]
 
 
 def run_episodes(
-    make_env: Callable[[], Any],
-    policy: Policy,
-    episodes: int,
-    seed: int,
-    on_episode: Callable[[dict[str, float]], None] | None = None,
+    make_env: Callable[[], Any], policy: Policy, episodes: int, seed: int
 ) -> dict[str, list[float]]:
-    """Play ``episodes`` episodes with seeds ``seed, seed+1, ...``; returns per-episode lists.
-    ``on_episode`` receives each episode's metrics from the env (``info[EPISODE_METRICS]``)."""
-    returns, lengths = [], []
+    """Play ``episodes`` episodes with seeds ``seed, seed+1, ...``; returns per-episode lists:
+    return and length, and each metric the env reports under ``info[EPISODE_METRICS]``."""
+    per_episode: dict[str, list[float]] = {"episode_return": [], "episode_length": []}
     env = make_env()
     try:
         for episode in range(episodes):
@@ -35,13 +31,13 @@ def run_episodes(
                 total += float(reward)
                 length += 1
                 done = terminated or truncated
-            if on_episode is not None:
-                on_episode(episode_metrics(info))
-            returns.append(total)
-            lengths.append(float(length))
+            per_episode["episode_return"].append(total)
+            per_episode["episode_length"].append(float(length))
+            for name, value in episode_metrics(info).items():
+                per_episode.setdefault(name, []).append(value)
     finally:
         env.close()
-    return {"episode_return": returns, "episode_length": lengths}
+    return per_episode
 
 
 def summarize(name: str, per_episode: dict[str, list[float]]) -> dict[str, Any]:
