@@ -2,8 +2,11 @@
 
 Each check trains a task through the runner (``python -m tasks.run``, in this process) with
 its packaged config plus a few overrides, at seeds 0, 1, 2 on split seed 0, and reads the test
-metric from ``eval/results.json``. Early stopping on the validation part is on in every task
-(``eval.every``); the test part decides nothing.
+metric from ``eval/results.json``. Members with labels pick their weights on their share of the
+validation part, clustering on its label-free inertia, reward-only and anomaly members keep
+their whole budget's weights; the test part decides nothing here, but these seeds and this
+split are the ones the configs were tuned on: the held-out table is
+``benchmarks/paradigms_heldout.py`` (split seed 1, seeds 100-102).
 
     python benchmarks/paradigms_quality.py                 # every check, 3 seeds
     python benchmarks/paradigms_quality.py --only bandit   # one check

@@ -74,7 +74,10 @@ class Feed:
         feedback: "label" (reward and the label / target in ``info``), "reward" (reward only)
             or "none" (reward 0, nothing in ``info``), for samples in the labelled pool. Other
             training samples always get reward 0 and nothing in ``info``. On "val" and "test"
-            every sample is scored (reward and label), whatever ``feedback`` says.
+            every sample is scored (reward and label), whatever ``feedback`` says; with
+            ``feedback="label"`` and ``label_fraction`` below 1, "val" serves only that share of
+            its samples (per class, at least one each): the labels such a learner could hold
+            out for validation.
         obs_format: "image" (C, H, W) for image datasets, "flat" (D,), or "auto".
     """
 
@@ -109,6 +112,10 @@ class Feed:
         )
         self.x = self.split.features(part)
         self.y = self.split.targets(part)
+        if part == "val" and feedback == "label" and 0.0 < label_fraction < 1.0:
+            # A learner given that share of labels validates on the same share of "val".
+            keep = self.split.labelled_mask(label_fraction, "val")
+            self.x, self.y = self.x[keep], self.y[keep]
         if self.training:
             self.labelled = self.split.labelled_mask(label_fraction)
         else:

@@ -79,9 +79,21 @@ class ClusterFeed(Feed):
         return {
             "ari": float(adjusted_rand_index(labels, actions)),
             "nmi": float(normalized_mutual_info(labels, actions)),
+            "inertia": self.inertia(positions, actions),
             "clusters_used": float(len(np.unique(actions))),
             "samples": float(len(positions)),
         }
+
+    def inertia(self, positions: np.ndarray, actions: np.ndarray) -> float:
+        """Mean squared distance of each point to the mean of its assigned cluster, divided by
+        ``spread`` (k-means' criterion; 1 when everything is one cluster): needs no labels."""
+        points = self.flat[positions]
+        actions = np.asarray(actions, dtype=np.int64).reshape(-1)
+        counts = np.bincount(actions, minlength=self.n_clusters).astype(np.float64)
+        sums = np.zeros((self.n_clusters, points.shape[1]))
+        np.add.at(sums, actions, points)
+        means = sums / np.maximum(counts, 1.0)[:, None]
+        return float(((points - means[actions]) ** 2).sum(axis=1).mean() / self.spread)
 
 
 class ClusterEnv(ParadigmEnv):
@@ -107,8 +119,10 @@ class ClusterEnv(ParadigmEnv):
     penalty for crowding one cluster (0 when all are used evenly). Then c_k moves towards x.
     Labels are never used in the reward and never in ``info`` during training;
     ``feedback="none"`` makes every reward 0. ``info["feedback"]`` as in Classify-v0. On
-    val/test the pass ends with ``info["summary"] = {"ari", "nmi", "clusters_used",
-    "samples"}`` against the hidden classes, for evaluation only.
+    val/test the pass ends with ``info["summary"] = {"ari", "nmi", "inertia",
+    "clusters_used", "samples"}``: ARI and NMI against the hidden classes, for evaluation only;
+    ``inertia`` (k-means' criterion over the pass, divided by ``spread``) needs no labels, so
+    a learner may select its model on it.
 
     ## Episode End, Arguments
 

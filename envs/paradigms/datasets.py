@@ -212,23 +212,25 @@ class Split:
             raise ValueError(f"unknown split part {part!r}; known: {', '.join(PARTS)}")
         return self.indices[part]
 
-    def labelled_mask(self, label_fraction: float) -> np.ndarray:
-        """Which train samples are in the labelled pool at ``label_fraction`` (bool, per sample).
+    def labelled_mask(self, label_fraction: float, part: str = "train") -> np.ndarray:
+        """Which samples of ``part`` are in its labelled pool at ``label_fraction`` (bool, per
+        sample of the part).
 
         The pool takes that fraction of every class (at least one sample per class when the
-        fraction is above 0), with a permutation fixed by the split seed, so smaller pools are
-        subsets of larger ones.
+        fraction is above 0), with a permutation fixed by the split seed and the part, so
+        smaller pools are subsets of larger ones. On "val" it is the validation labels a
+        learner with that share of labels may hold out for itself.
         """
         if not 0.0 <= label_fraction <= 1.0:
             raise ValueError(f"label_fraction must be in [0, 1], got {label_fraction!r}")
-        train = self.part_indices("train")
-        targets = self.dataset.targets[train]
+        indices = self.part_indices(part)
+        targets = self.dataset.targets[indices]
         if self.dataset.kind == "regression":
-            groups = [np.arange(len(train))]
+            groups = [np.arange(len(indices))]
         else:
             groups = [np.flatnonzero(targets == c) for c in np.unique(targets)]
-        rng = np.random.default_rng([self.seed, 1])
-        mask = np.zeros(len(train), dtype=bool)
+        rng = np.random.default_rng([self.seed, 1 + PARTS.index(part)])
+        mask = np.zeros(len(indices), dtype=bool)
         for group in groups:
             order = rng.permutation(group)
             count = int(round(label_fraction * len(group)))

@@ -3,7 +3,7 @@
 ``digits_supervised``, ``digits_bandit`` (reward only), ``digits_semi``, ``digits_selfsup``,
 ``digits_cluster``, ``digits_anomaly`` and ``diabetes_regression``. Each trains either one of
 learnloop's torch learners (``backend=learnloop``, the default, whose algorithms are the
-learners: ``learner.name`` on the batched env, early stopping on the validation part) or an RL
+learners: ``learner.name`` on the batched env, model selection as ``ParadigmTask.selects``) or an RL
 algorithm on the single env (``backend=sb3 algo.name=ppo``), and evaluates on the test part,
 which training never sees. ``tasks.paradigms.suite`` runs them all and compares.
 """
@@ -125,6 +125,7 @@ class ParadigmTask(Task):
     config_cls = ParadigmConfig
     monitor = "accuracy"  # the validation metric early stopping follows
     monitor_mode = "max"
+    monitor_needs_labels = True  # whether ``monitor`` reads the val part's labels
     headline = "eval_periodic/val_accuracy"
     curves = ("charts/reward",)
 
@@ -180,7 +181,7 @@ class ParadigmTask(Task):
         from agents.learners.backend import EarlyStopping, LearnerSettings
 
         stopping = None
-        if cfg.eval.every:
+        if cfg.eval.every and self.selects(cfg):
             stopping = EarlyStopping(
                 lambda learner: self.score(cfg, learner, "val"),
                 self.monitor, cfg.eval.every, cfg.eval.patience, self.monitor_mode,
@@ -218,10 +219,35 @@ class ParadigmTask(Task):
         except (TypeError, ValueError) as error:
             raise ConfigError(f"learner: {error}") from None
 
+    def selects(self, cfg: Any) -> bool:
+        """Whether a learner picks its weights on the validation part (early stopping on
+        ``monitor``): only when the criterion needs no labels or the member has labels to hold
+        out. Otherwise (reward only, no feedback) it keeps the weights of its whole budget and
+        the validation curves are for the reader only."""
+        return not self.monitor_needs_labels or cfg.env.feedback == "label"
+
+    def selection(self, cfg: Any) -> str:
+        """How the evaluated weights were chosen, in words (for the report)."""
+        if not cfg.eval.every or not (cfg.trains_learner() and self.selects(cfg)):
+            return "whole budget"
+        if not self.monitor_needs_labels:
+            return f"best val {self.monitor} (no labels)"
+        return f"best val {self.monitor} ({self.validation_labels(cfg)} labels)"
+
+    def validation_labels(self, cfg: Any) -> int:
+        """Labels of the val part a learner's model selection reads (the env serves a learner
+        with ``label_fraction`` < 1 that share of the val part)."""
+        if not (cfg.eval.every and cfg.trains_learner() and self.selects(cfg)):
+            return 0
+        if not self.monitor_needs_labels:
+            return 0
+        return served_labels(cfg.env, "val", cfg.env.label_fraction)
+
     def periodic(self, cfg: Any, run: Any) -> list[Any]:
-        """Validation curves for an RL algorithm (a learner validates itself: its early stopping
-        logs the same curves and keeps the best weights)."""
-        if cfg.trains_learner() or not cfg.eval.every:
+        """Validation curves for an RL algorithm, or for a learner that does not select on them
+        (a learner that selects validates itself: its early stopping logs the same curves and
+        keeps the best weights)."""
+        if not cfg.eval.every or (cfg.trains_learner() and self.selects(cfg)):
             return []
         from agents.base import Periodic
 
@@ -243,13 +269,11 @@ class ParadigmTask(Task):
                 return dict(info["summary"])
 
     def labels_used(self, cfg: Any) -> int:
-        """Distinct training samples whose label can reach the agent."""
+        """Distinct samples whose label can reach the agent: its training labels and the
+        validation labels its model selection reads."""
         if cfg.env.feedback != "label":
             return 0
-        from envs.paradigms.datasets import get_split
-
-        split = get_split(cfg.env.dataset, cfg.env.split_seed, data_dir=cfg.env.data_dir or None)
-        return int(split.labelled_mask(cfg.env.label_fraction).sum())
+        return served_labels(cfg.env, "train", cfg.env.label_fraction) + self.validation_labels(cfg)
 
     def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
         summary = self.score(cfg, agent, "test")
@@ -272,6 +296,17 @@ class ParadigmTask(Task):
     def baselines(self, cfg: Any) -> list[dict[str, Any]]:
         """Reference scikit-learn models fitted on the same split (rows of a table)."""
         return []
+
+
+def served_labels(env: Any, part: str, label_fraction: float) -> int:
+    """Labelled samples of ``part`` at ``label_fraction`` (the whole val part at 0 or 1,
+    as the env serves it)."""
+    from envs.paradigms.datasets import get_split
+
+    split = get_split(env.dataset, env.split_seed, data_dir=env.data_dir or None)
+    if part == "val" and not 0.0 < label_fraction < 1.0:
+        return len(split.part_indices("val"))
+    return int(split.labelled_mask(label_fraction, part).sum())
 
 
 def _env(**values: Any) -> Any:

@@ -60,6 +60,7 @@ def evaluate_members(cfg: Any, members: list[Any], run: Run) -> EvalResult:
                 "feedback used": feedback_used(member),
                 "labels used": int(result.metrics.get("labels_used", 0))
                 or int(result.metrics.get("investigations", 0)),
+                "weights chosen by": member.task.selection(member.cfg),
                 "test metric": headline,
                 "value": result.metrics[headline],
                 "env steps": member.steps,

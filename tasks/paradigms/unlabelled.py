@@ -16,6 +16,7 @@ from tasks.paradigms.labelled import (
     LearnerConfig,
     ParadigmConfig,
     ParadigmTask,
+    served_labels,
     train_budget,
 )
 
@@ -74,17 +75,22 @@ class DigitsSelfSupTask(ParadigmTask):
     name = "digits_selfsup"
     env_id = "learnloop/Reconstruct-v0"
     config_cls = DigitsSelfSupConfig
-    monitor = "mse"
+    monitor = "mse"  # reconstruction error: no labels
     monitor_mode = "min"
+    monitor_needs_labels = False
     headline = "eval_periodic/val_mse"
 
     def continuous_actions(self, cfg: Any) -> str | None:
         return "Reconstruct-v0 acts with a whole image"
 
     def labels_used(self, cfg: Any) -> int:
-        from tasks.paradigms.baselines import task_split
-
-        return int(task_split(cfg).labelled_mask(cfg.probe.label_fraction).sum())
+        """The probe's labels: its training share, and the same share of the val part when
+        it picks among several L2 strengths there."""
+        fraction = cfg.probe.label_fraction
+        used = served_labels(cfg.env, "train", fraction)
+        if len(cfg.probe.l2_strengths) > 1:
+            used += served_labels(cfg.env, "val", fraction)
+        return used
 
     def test_metrics(self, cfg: Any, agent: Any, summary: dict[str, float]) -> dict[str, float]:
         metrics = {"mse": summary["mse"]}
@@ -219,7 +225,9 @@ class DigitsClusterTask(ParadigmTask):
     name = "digits_cluster"
     env_id = "learnloop/Cluster-v0"
     config_cls = DigitsClusterConfig
-    monitor = "nmi"
+    monitor = "inertia"  # k-means' criterion on the val part: no labels
+    monitor_mode = "min"
+    monitor_needs_labels = False
     headline = "eval_periodic/val_nmi"
 
     def env_kwargs(self, cfg: Any, part: str) -> dict[str, Any]:
@@ -279,6 +287,11 @@ class DigitsAnomalyTask(ParadigmTask):
     config_cls = DigitsAnomalyConfig
     monitor = "roc_auc"
     headline = "eval_periodic/val_roc_auc"
+
+    def selects(self, cfg: Any) -> bool:
+        """Never on the val part's anomaly labels: a detector keeps its whole budget's weights
+        (what it learns from investigations is counted as ``investigations``)."""
+        return False
 
     def env_kwargs(self, cfg: Any, part: str) -> dict[str, Any]:
         kwargs = super().env_kwargs(cfg, part)

@@ -130,8 +130,8 @@ def test_the_comparison_writes_one_table_and_both_plots(runs_dir):
     (run,) = (runs_dir / "paradigms").iterdir()
     report = (run / "report.md").read_text()
     assert (
-        "| member | paradigm | feedback used | labels used | test metric | value | env steps | wall s |"
-        in report
+        "| member | paradigm | feedback used | labels used | weights chosen by | test metric | value "
+        "| env steps | wall s |" in report
     )
     assert "accuracy_vs_labels.png" in report and (run / "eval" / "accuracy_vs_steps.png").is_file()
     assert "algorithm `each member's own (see the table)`" in report
@@ -171,3 +171,44 @@ def test_the_selfsup_probe_can_read_every_position_of_the_maps(runs_dir):
     (run,) = (runs_dir / "digits_selfsup").iterdir()
     assert "pool: 0" in (run / "config.yaml").read_text()
     assert results(runs_dir, "digits_selfsup")["metrics"]["test_accuracy"] > 0.5
+
+
+def test_every_label_a_member_reads_is_counted_validation_included():
+    """Training labels plus the val labels its early stopping reads; a learner with 10% of the
+    labels validates on 10% of the val part; reward-only and unsupervised members never pick
+    weights with labels."""
+    from tasks.config import load_config
+    from tasks.paradigms.labelled import served_labels
+    from tasks.registry import load_task, task_yaml
+
+    def setup(name: str, *overrides: str):
+        task = load_task(name)
+        return task, load_config(task.config_cls, name, task_yaml(name), list(overrides))
+
+    task, cfg = setup("digits_supervised")
+    train, val = served_labels(cfg.env, "train", 1.0), served_labels(cfg.env, "val", 1.0)
+    assert (train, val) == (1259, 179)  # digits: 1,797 samples, 70 / 10 / 20 split
+    assert task.labels_used(cfg) == train + val
+    assert task.selection(cfg) == "best val accuracy (179 labels)"
+    task, cfg = setup("digits_semi")
+    assert task.validation_labels(cfg) == 20 and task.labels_used(cfg) == 126 + 20
+    task, cfg = setup("digits_supervised", "eval.every=0")
+    assert task.labels_used(cfg) == train and task.selection(cfg) == "whole budget"
+    task, cfg = setup("digits_bandit")
+    assert task.labels_used(cfg) == 0 and task.selection(cfg) == "whole budget"
+    task, cfg = setup("digits_cluster")
+    assert task.labels_used(cfg) == 0
+    assert task.selection(cfg) == "best val inertia (no labels)"
+    task, cfg = setup("digits_anomaly")
+    assert task.labels_used(cfg) == 0 and task.selection(cfg) == "whole budget"
+    task, cfg = setup("digits_selfsup")  # the probe: 10% of train, 10% of val for its L2
+    assert task.labels_used(cfg) == 126 + 20
+    assert task.selection(cfg) == "best val mse (no labels)"
+
+
+def test_a_reward_only_learner_keeps_its_last_weights_and_still_draws_val_curves(runs_dir):
+    assert run_task(runs_dir, "digits_bandit", *TINY) == 0
+    (run,) = (runs_dir / "digits_bandit").iterdir()
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in lines if "eval_periodic/val_accuracy" in row] == [128, 256]
+    assert results(runs_dir, "digits_bandit")["metrics"]["labels_used"] == 0

@@ -65,6 +65,21 @@ def test_labelled_pools_take_each_class_and_nest():
     assert split.labelled_mask(0.0).sum() == 0
 
 
+def test_a_learner_with_few_labels_validates_on_the_same_share_of_val():
+    import gymnasium
+
+    import envs  # noqa: F401
+
+    split = get_split("digits")
+    val = split.labelled_mask(0.1, "val")
+    assert val.sum() == 20 and set(split.targets("val")[val].tolist()) == set(range(10))
+    kwargs = {"dataset": "digits", "part": "val", "label_fraction": 0.1}
+    assert gymnasium.make("learnloop/Classify-v0", **kwargs).unwrapped.feed.size == 20
+    # Reward-only feedback holds no labels to hold out: the whole val part scores its curves.
+    env = gymnasium.make("learnloop/Classify-v0", **kwargs, feedback="reward")
+    assert env.unwrapped.feed.size == 179
+
+
 def test_bad_names_and_fractions_raise_value_errors():
     with pytest.raises(ValueError, match="unknown dataset 'digitz'"):
         load_dataset("digitz")
