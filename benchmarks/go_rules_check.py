@@ -367,6 +367,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--komi", type=float, default=7.5, help="komi; odd games use its floor")
     parser.add_argument("--dump", type=Path, default=None, help="save mismatching games as SGF")
     parser.add_argument("--gnugo", default=os.environ.get("GNUGO", "gnugo"), help="GNU Go binary")
+    parser.add_argument(
+        "--write", action="store_true",
+        help="put the table in BENCHMARKS.md (section go_rules_check_<sizes>)",
+    )  # fmt: skip
     options = parser.parse_args(argv)
     try:
         options.sizes = [int(size) for size in options.sizes.split(",")]
@@ -402,8 +406,35 @@ def main(argv: list[str] | None = None) -> int:
                 save_sgf(options.dump / f"seed{options.seed}-game{index}.sgf", game)
     finally:
         gnugo.close()
-    print(summary_table(tallies, time.perf_counter() - started))
-    return 1 if any(t.mismatches for t in tallies.values()) else 0
+    table = summary_table(tallies, time.perf_counter() - started)
+    print(table)
+    code = 1 if any(t.mismatches for t in tallies.values()) else 0
+    if options.write:
+        write_table(options, table, code)
+    return code
+
+
+def write_table(options: argparse.Namespace, table: str, code: int) -> None:
+    """BENCHMARKS.md's section for these sizes: the command, what it ran on, the table."""
+    import platform
+    import subprocess
+
+    import numba
+
+    from benchmarks.sections import write_section
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=Path(__file__).parent).stdout.strip()  # fmt: skip
+    version = subprocess.run([find_gnugo(options.gnugo), "--version"], capture_output=True,
+                             text=True).stdout.splitlines()[0]  # fmt: skip
+    sizes = ",".join(map(str, options.sizes))
+    head = (
+        f"`python benchmarks/go_rules_check.py --games {options.games} --sizes {sizes} "
+        f"--seed {options.seed}` (exit code {code}), engine at commit {commit}, "
+        f"{time.strftime('%Y-%m-%d')}, {version}, Python {platform.python_version()}, "
+        f"numba {numba.__version__}, numpy {np.__version__}:"
+    )
+    write_section(f"go_rules_check_{sizes.replace(',', '_')}", head + "\n\n" + table)
 
 
 if __name__ == "__main__":

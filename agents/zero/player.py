@@ -52,8 +52,11 @@ class SearchPlayer(Player):
         evaluate: Evaluate,
         settings: SearchSettings,
         seed: int = 0,
+        forbid: Callable[[np.ndarray], np.ndarray | None] | None = None,
     ) -> None:
-        self.positions, self.settings = positions, settings
+        """``forbid(row)``: legal moves this player will not search at the position ``row``
+        (None: any), e.g. Go's ``GoPositions.first_pass_forbidden``."""
+        self.positions, self.settings, self.forbid = positions, settings, forbid
         self.search = BatchedSearch(positions, evaluate, settings, games=1, seed=seed)
         self.seconds = 0.0  # time spent searching, for time-per-move comparisons
         self.moves = 0
@@ -80,7 +83,10 @@ class SearchPlayer(Player):
 
     def __call__(self, obs: object, mask: np.ndarray) -> int:
         started = time.perf_counter()
-        result = self.search.run(np.zeros(1, dtype=np.int64))
+        forbidden = None if self.forbid is None else self.forbid(self.search.row(0))
+        result = self.search.run(
+            np.zeros(1, dtype=np.int64), forbidden=None if forbidden is None else forbidden[None]
+        )
         self.seconds += time.perf_counter() - started
         self.moves += 1
         action = int(result.actions[0])

@@ -131,6 +131,18 @@ class BatchedSearch:
                 np.full(k, np.nan, np.float32), False)  # fmt: skip
         return k
 
+    def _forbid(self, games: np.ndarray, forbidden: np.ndarray) -> None:
+        trees = self.trees
+        for i, game in enumerate(games.tolist()):
+            drop = forbidden[i] & np.isfinite(trees.logits[game, 0])
+            if not drop.any():
+                continue
+            if drop.all() or not np.isfinite(trees.logits[game, 0][~drop]).any():
+                raise ValueError(f"game {game}: every legal move at the root is forbidden")
+            if (trees.children[game, 0][drop] >= 0).any():  # visits under a forbidden move
+                trees.prune(game)
+            trees.logits[game, 0][drop] = -np.inf
+
     def _prepare(self, games: np.ndarray, simulations: int, self_play: bool) -> None:
         trees, settings = self.trees, self.settings
         for game in games.tolist():
@@ -180,13 +192,21 @@ class BatchedSearch:
         return len(live)
 
     def run(
-        self, games: np.ndarray, simulations: int | None = None, self_play: bool = False
+        self,
+        games: np.ndarray,
+        simulations: int | None = None,
+        self_play: bool = False,
+        forbidden: np.ndarray | None = None,
     ) -> SearchResult:
-        """Search the listed games (none of them over) and say what each would play."""
+        """Search the listed games (none of them over) and say what each would play;
+        ``forbidden`` (K, A) bool keeps legal moves out of the search at each game's root (a
+        player's own rule; at least one legal move must stay)."""
         games = np.asarray(games, dtype=np.int64)
         settings, trees = self.settings, self.trees
         simulations = settings.simulations if simulations is None else simulations
         evaluations = self._evaluate_roots(games)
+        if forbidden is not None:
+            self._forbid(games, np.asarray(forbidden, dtype=np.bool_))
         prior_values = trees.value[games, 0].copy()
         self._prepare(games, simulations, self_play)
         active = np.zeros(trees.games, dtype=np.bool_)

@@ -203,6 +203,22 @@ class GoPositions:
         legal_mask_into(row[: self.engine_size], self._zob, mask)
         return mask
 
+    def first_pass_forbidden(self, row: np.ndarray) -> np.ndarray | None:
+        """Moves a player that does not pass first keeps out of its search: pass, unless the
+        opponent just passed or every legal move would fill one of the mover's one-point eyes
+        (None: nothing to forbid)."""
+        s = row[: self.engine_size]
+        if s[PASSES] > 0 or s[OVER]:
+            return None
+        mask = self.legal_mask(row)
+        points = np.empty(self.num_actions - 1, dtype=np.int64)
+        count = non_eye_points(s, grid(s), s[TO_PLAY], points)
+        if not mask[points[:count]].any():
+            return None
+        forbidden = np.zeros(self.num_actions, dtype=np.bool_)
+        forbidden[self.num_actions - 1] = True
+        return forbidden
+
     def to_play(self, row: np.ndarray) -> int:
         """0 for Black, 1 for White."""
         return int(row[TO_PLAY] != BLACK)

@@ -248,7 +248,14 @@ class BoardGameTask(Task):
         from agents.zero.player import SearchPlayer, as_evaluate
 
         evaluate = as_evaluate(agent.policy_value, cfg.search.prior_mix)
-        return SearchPlayer(self.positions(cfg), evaluate, self.search_settings(cfg), seed)
+        positions = self.positions(cfg)
+        return SearchPlayer(positions, evaluate, self.search_settings(cfg), seed,
+                            forbid=self.search_rule(cfg, positions))  # fmt: skip
+
+    def search_rule(self, cfg: Any, positions: Any) -> Any:
+        """Moves the search player keeps out of each search (``SearchPlayer``'s ``forbid``),
+        or None: every legal move."""
+        return None
 
     def match(
         self,

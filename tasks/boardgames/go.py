@@ -100,6 +100,14 @@ class GoSearchConfig(SearchSection):
         "out among them).",
         1, min=1,
     )  # fmt: skip
+    first_pass: bool = describe(
+        "gumbel/puct: may the player pass while the opponent has not just passed and a legal "
+        "move filling none of its own one-point eyes remains? Off by default: it plays on. "
+        "Self-play games end by two passes, so the network never met an opponent that keeps "
+        "playing after it passes (GNU Go does, to capture what it believes dead) and used to "
+        "pass away won games.",
+        False,
+    )  # fmt: skip
 
 
 def _go_selfplay() -> SelfPlayConfig:
@@ -228,6 +236,9 @@ class GoSmallTask(BoardGameTask):
 
         size, komi = cfg.env.board_size, cfg.env.komi
         return RaveGoPlayer(size, komi, self.max_moves(cfg), config, seed, prior)
+
+    def search_rule(self, cfg: Any, positions: Any) -> Any:
+        return None if cfg.search.first_pass else positions.first_pass_forbidden
 
     def record_game(self, cfg: Any, run: Any, label: str, record: Any, index: int) -> None:
         from envs.go.game import GoGame

@@ -53,11 +53,11 @@ def run_script(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_small_run_agrees_with_gnugo_and_sgfmill(check):
-    result = run_script("--games", "20", "--sizes", "5,7,9", "--seed", "0")
+def test_two_hundred_games_on_four_sizes_agree_with_gnugo_and_sgfmill(check):
+    result = run_script("--games", "200", "--sizes", "5,7,9,13", "--seed", "0")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "| games | 7 | 7 | 6 | 20 |" in result.stdout
-    assert "| mismatches (all kinds) | 0 | 0 | 0 | 0 |" in result.stdout
+    assert "| games | 50 | 50 | 50 | 50 | 200 |" in result.stdout
+    assert "| mismatches (all kinds) | 0 | 0 | 0 | 0 | 0 |" in result.stdout
 
 
 def test_an_engine_without_superko_is_caught(check, monkeypatch):

@@ -161,3 +161,50 @@ def test_prior_mix_blends_a_uniform_prior_into_the_network_prior() -> None:
     np.testing.assert_allclose(np.exp(full[0, masks[0]]), 1 / 8, rtol=1e-6)
     assert np.exp(none[0, 1]) > np.exp(half[0, 1]) > 1 / 8
     assert np.isneginf(full[0, 0])  # the occupied square stays impossible
+
+
+def loves_pass(planes: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A network sure that passing is best (as one that never met a player who plays on)."""
+    priors = np.where(masks, 1e-3, 0.0)
+    priors[:, -1] = 1.0
+    return priors / priors.sum(1, keepdims=True), np.zeros(len(planes), dtype=np.float32)
+
+
+def drawn_row(drawing: str, to_play: int) -> tuple[GoPositions, np.ndarray]:
+    from envs.go.game import GoGame
+
+    game = GoGame.from_ascii(drawing, to_play=to_play)
+    positions = GoPositions(game.board_size, komi=0.5)
+    row = positions.initial()
+    row[: positions.engine_size] = game.state
+    return positions, row
+
+
+def test_go_player_does_not_pass_first_while_a_move_outside_its_eyes_remains() -> None:
+    from agents.zero.player import SearchPlayer
+    from envs.go.game import BLACK, WHITE
+
+    positions = GoPositions(5, komi=0.5)
+    row = positions.initial()
+    assert np.flatnonzero(positions.first_pass_forbidden(row)).tolist() == [25]
+    positions.play(row, 25)  # Black passes: White may pass too, ending the game
+    assert positions.first_pass_forbidden(row) is None
+    dame = """
+        X X X X X
+        X . X . X
+        X X X X X
+        . . . . .
+        O O O O O"""
+    assert GoPositions.first_pass_forbidden(*drawn_row(dame, BLACK)) is not None
+    eyes_only = """
+        X X X X X
+        X . X . X
+        X X X X X
+        X X X X X
+        X X X . X"""
+    for colour in (BLACK, WHITE):  # Black: own eyes only; White: suicides only
+        assert GoPositions.first_pass_forbidden(*drawn_row(eyes_only, colour)) is None
+    settings = SearchSettings(kind="gumbel", simulations=32, considered=8)
+    for forbid, passes in ((None, True), (positions.first_pass_forbidden, False)):
+        player = SearchPlayer(positions, as_evaluate(loves_pass), settings, forbid=forbid)
+        assert (player(None, positions.legal_mask(positions.initial())) == 25) is passes
