@@ -10,6 +10,9 @@ the same everywhere.
 - ``engine (numba loop)``: the same rules kernels looping inside numba (legal mask each move),
   the speed an in-kernel rollout (e.g. MCTS playouts) gets.
 - ``AEC env``: ``envs.go.env()`` (wrapped) with ``last()`` (observation + mask) and ``step``.
+- ``a user's loop``: go_v5 and ``envs.go.env()`` as a user drives them: ``for agent in
+  env.agent_iter()``, ``env.last()``, the move drawn with numpy (``nz = np.flatnonzero(mask);
+  nz[rng.integers(len(nz))]``), ``env.step``; its ratio is to go_v5 in the same loop.
 - ``batched env``: ``GoVectorEnv`` with ``--num-envs`` boards against its random opponent; an
   env step is one agent move plus the opponent's reply (observation + mask for the agent each
   step). Reported twice: every move counted (comparable with the other rows), and env steps.
@@ -28,6 +31,7 @@ size.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -45,6 +49,7 @@ from envs.go.game import GoGame  # noqa: E402
 from envs.go.vector import GoVectorEnv  # noqa: E402
 
 Measure = Callable[[int, float], float]  # (board size, seconds) -> moves per second
+USER_BASE = "PettingZoo go_v5, a user's loop (agent_iter, last, numpy pick)"
 
 
 @njit(cache=True)
@@ -121,6 +126,36 @@ def ours_aec(size: int, seconds: float) -> float:
     return timed(lambda: aec_game(aec, rnd), seconds)
 
 
+def user_loop(aec, seconds: float) -> float:
+    """Random play as a user writes it: ``agent_iter``, ``last``, a move picked with numpy."""
+    rng = np.random.default_rng(0)
+    moves, start = 0, time.process_time()
+    while time.process_time() - start < seconds:
+        aec.reset(seed=int(rng.integers(1 << 30)))
+        for _ in aec.agent_iter():
+            obs, _, terminated, truncated, _ = aec.last()
+            if terminated or truncated:
+                action = None
+            else:
+                nz = np.flatnonzero(obs["action_mask"])
+                action = int(nz[rng.integers(len(nz))])
+                moves += 1
+            aec.step(action)
+    return moves / (time.process_time() - start)
+
+
+def go_v5_user(size: int, seconds: float) -> float:
+    """PettingZoo classic go_v5 in a user's loop."""
+    from pettingzoo.classic import go_v5 as module
+
+    return user_loop(module.env(board_size=size), seconds)
+
+
+def ours_user(size: int, seconds: float) -> float:
+    """learnloop's AEC env as ``env()`` returns it, in a user's loop."""
+    return user_loop(env(board_size=size), seconds)
+
+
 def ours_engine(size: int, seconds: float) -> float:
     """GoGame from Python: legal_mask() + play() each move."""
     game, rnd = GoGame(size), random.Random(0).random
@@ -188,6 +223,8 @@ def ways(num_envs: int) -> dict[str, Measure]:
     """Name -> measurement, in table order; OpenSpiel only if pyspiel imports."""
     table: dict[str, Measure] = {
         "PettingZoo go_v5 (AEC, obs + mask)": go_v5,
+        USER_BASE: go_v5_user,
+        "learnloop AEC env, a user's loop (ratio to go_v5 in the same loop)": ours_user,
         "learnloop engine (python API, mask each move)": ours_engine,
         "learnloop engine (numba loop, mask each move)": ours_kernel,
         "learnloop AEC env (obs + mask)": ours_aec,
@@ -215,6 +252,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="best of this many, interleaved")
     parser.add_argument("--sizes", type=int, nargs="+", default=[5, 7, 9, 19])
     parser.add_argument("--num-envs", type=int, default=64, help="boards in the batched env")
+    parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     table = ways(args.num_envs)
@@ -225,15 +263,24 @@ def main() -> None:
             for size in args.sizes:
                 results[name][size] = max(results[name][size], measure(size, args.seconds))
         print(f"round {round_number + 1} of {args.rounds} done", file=sys.stderr)
-    print(markdown(results, args.sizes))
+    table = markdown(results, args.sizes)
+    print(table)
+    if args.write:
+        from benchmarks.sections import write_section
+
+        head = (f"`python benchmarks/go_env.py --seconds {args.seconds:g} --rounds {args.rounds} "
+                f"--sizes {' '.join(map(str, args.sizes))}` on {time.strftime('%Y-%m-%d')}, load "
+                f"average {', '.join(f'{x:.1f}' for x in os.getloadavg())} at the end:")  # fmt: skip
+        write_section("go_env_speed", head + "\n\n" + table)
 
 
 def markdown(results: dict[str, dict[int, float]], sizes: list[int]) -> str:
     """Return the table: moves/s and the ratio to go_v5 per size."""
-    base = next(iter(results.values()))
+    first = next(iter(results.values()))
     header = "| way | " + " | ".join(f"{n}x{n} moves/s (x go_v5)" for n in sizes) + " |"
     lines = [header, "|---|" + "---:|" * len(sizes)]
     for name, row in results.items():
+        base = results[USER_BASE] if "user's loop" in name else first
         cells = [f"{row[n]:,.0f} ({row[n] / base[n]:.1f}x)" for n in sizes]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import gymnasium
@@ -12,6 +13,7 @@ from pettingzoo.utils.env_logger import EnvLogger
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from envs.go import _batch
+from envs.go._kernels import OVER
 from envs.go.game import BLACK, REASONS, WHITE, GoGame, IllegalMoveError, action_to_gtp
 from envs.go.render import render_frame
 
@@ -197,15 +199,29 @@ class GoEnv(AECEnv):
     def observe(self, agent: str) -> dict[str, np.ndarray]:
         """Return ``agent``'s planes and, on its turn, the legal-action mask."""
         obs = np.empty(self._obs_shape, dtype=np.float32)
-        mask = np.empty(self.game.num_actions, dtype=np.int8)
         game = self.game
-        on_turn = agent == self.agent_selection
+        mask = np.empty(game.num_actions, dtype=np.int8)
         color = self._colors[agent]
-        stones = obs[: len(obs) - self.extra_planes]
-        _batch.observe_into(game._s, game._zob, self._past, color, on_turn, stones, mask)
         if self.extra_planes:
+            stones = obs[: len(obs) - self.extra_planes]
+            _batch.observe_into(game._s, game._zob, self._past, color,
+                                agent == self.agent_selection, stones, mask)  # fmt: skip
             _batch.features_into(game._s, color, self.feature_level, obs[len(stones) :])
+        else:
+            _batch.observe_into(game._s, game._zob, self._past, color,
+                                agent == self.agent_selection, obs, mask)  # fmt: skip
         return {"observation": obs, "action_mask": mask}
+
+    def last(self, observe: bool = True) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        """Return the selected agent's observation, reward, termination, truncation, info."""
+        agent = self.agent_selection
+        return (
+            self.observe(agent) if observe else None,
+            self._cumulative_rewards[agent],
+            self.terminations[agent],
+            self.truncations[agent],
+            self.infos[agent],
+        )
 
     def step(self, action: int | None) -> None:
         """Play ``action`` for ``agent_selection``; a finished agent must pass ``None``."""
@@ -214,22 +230,22 @@ class GoEnv(AECEnv):
             self._was_dead_step(action)
             return
         game = self.game
-        code = _batch.play_record(game._s, game._zob, self._action_index(action), self._past)
+        if action is None or not 0 <= action < game.num_actions:
+            raise ValueError(f"action must be in 0..{game.num_actions - 1}, got {action!r}")
+        action = int(action)
+        code = _batch.play_record(game._s, game._zob, action, self._past)
         other = AGENTS[1] if agent == AGENTS[0] else AGENTS[0]
         if code < 0:
-            self._illegal(agent, other, int(action), code)
+            self._illegal(agent, other, action, code)  # raises, or ends the game
         else:
-            game.moves.append(int(action))
-            if game.is_over():
-                self._finish()
+            game.moves.append(action)
         self._cumulative_rewards[agent] = 0.0
         self.agent_selection = other
+        if code >= 0 and not game._s[OVER]:
+            return  # rewards are all 0 until the game ends: nothing to accumulate
+        if code >= 0:
+            self._finish()
         self._accumulate_rewards()
-
-    def _action_index(self, action: int | None) -> int:
-        if action is None or not 0 <= action < self.game.num_actions:
-            raise ValueError(f"action must be in 0..{self.game.num_actions - 1}, got {action!r}")
-        return int(action)
 
     def _illegal(self, agent: str, other: str, action: int, code: int) -> None:
         message = f"illegal move {action_to_gtp(action, self.game.board_size)}: {REASONS[code]}"
@@ -306,3 +322,20 @@ class OrderEnforcing(OrderEnforcingWrapper):
             self.env.step(action)
         else:
             super().step(action)
+
+    def agent_iter(self, max_iter: int = 2**63) -> Iterator[str]:
+        """Yield the agent to act until the game ends (or ``max_iter`` times), as the stock
+        wrapper's iterator does, without its attribute hops."""
+        if not self._has_reset:
+            EnvLogger.error_agent_iter_before_reset()
+        return self._agents(max_iter)
+
+    def _agents(self, max_iter: int) -> Iterator[str]:
+        env = self.env
+        for _ in range(max_iter):
+            if not env.agents:
+                return
+            if not self._has_updated:
+                raise AssertionError("need to call step() or reset() in a loop over `agent_iter`")
+            self._has_updated = False
+            yield env.agent_selection
