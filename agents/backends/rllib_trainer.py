@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -80,6 +81,10 @@ class Trainer:
         finally:
             probe.close()
         self.algo = config.build_algo()
+        nodes = runner_nodes(self.algo)
+        if nodes:  # where sampling runs: a user on a cluster checks it here (and in job logs)
+            print(f"env runners: {len(nodes)} on {len(set(nodes))} node(s)", file=sys.stderr,
+                  flush=True)  # fmt: skip
         self.learner_metrics = OFF_POLICY_METRICS.get(ctx.algo.name, LEARNER_METRICS)
         self.module_id = self.trained[0]
         self.snapshots = 0
@@ -174,6 +179,20 @@ class Trainer:
     def stop(self) -> None:
         """Stop the env runners and learners (the Ray instance stays)."""
         self.algo.stop()
+
+
+def runner_nodes(algo: Any) -> list[str]:
+    """The Ray node id of each healthy remote env runner (empty without remote runners)."""
+    group = algo.env_runner_group
+    if not group.num_remote_env_runners():
+        return []
+
+    def node(_: Any) -> str:
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+
+    return list(group.foreach_env_runner(node, local_env_runner=False))
 
 
 class SeatsCreator:

@@ -101,6 +101,22 @@ def _terminal_value(s, komi):
 
 
 @njit(cache=True)
+def _atari_liberties(s, color, out):
+    """Write the last liberty (as an action) of each of ``color``'s chains in atari into
+    ``out``; return how many."""
+    g = grid(s)
+    n, width = s[SIZE], s[WIDTH]
+    count = 0
+    for action in range(n * n):
+        p = (action // n + 1) * width + action % n + 1
+        if g[COLOR, p] == color and g[HEAD, p] == p and in_atari(g, p):
+            liberty = g[LIB_SUM, p] // g[LIBS, p]
+            out[count] = (liberty // width - 1) * n + liberty % width - 1
+            count += 1
+    return count
+
+
+@njit(cache=True)
 def _observe_row(row, zob, length, history, level, obs, mask):
     s = row[:length]
     n = s[SIZE]
@@ -206,7 +222,8 @@ class GoPositions:
     def first_pass_forbidden(self, row: np.ndarray) -> np.ndarray | None:
         """Moves a player that does not pass first keeps out of its search: pass, unless the
         opponent just passed or every legal move would fill one of the mover's one-point eyes
-        (None: nothing to forbid)."""
+        while none of its chains is in atari (None: nothing to forbid). A chain in atari whose
+        last liberty looks like an eye sits on a false eye: passing gives it away."""
         s = row[: self.engine_size]
         if s[PASSES] > 0 or s[OVER]:
             return None
@@ -214,7 +231,9 @@ class GoPositions:
         points = np.empty(self.num_actions - 1, dtype=np.int64)
         count = non_eye_points(s, grid(s), s[TO_PLAY], points)
         if not mask[points[:count]].any():
-            return None
+            count = _atari_liberties(s, s[TO_PLAY], points)
+            if not mask[points[:count]].any():
+                return None
         forbidden = np.zeros(self.num_actions, dtype=np.bool_)
         forbidden[self.num_actions - 1] = True
         return forbidden

@@ -49,7 +49,7 @@ def free_ports(count: int) -> list[int]:
 class Head:
     """A Ray head started by this test; ``stop()`` ends exactly the processes it started."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, num_cpus: int = 2) -> None:
         names = ("port", "dashboard-port", "ray-client-server-port", "dashboard-agent-listen-port",
                  "dashboard-agent-grpc-port", "runtime-env-agent-port", "metrics-export-port",
                  "node-manager-port", "object-manager-port")  # fmt: skip
@@ -58,7 +58,7 @@ class Head:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
         env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token, OMP_NUM_THREADS="1")
         command = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block",
-                   "--num-cpus=2", "--include-dashboard=true", "--dashboard-host=127.0.0.1",
+                   f"--num-cpus={num_cpus}", "--include-dashboard=true", "--dashboard-host=127.0.0.1",
                    f"--temp-dir={self.temp_dir}", "--disable-usage-stats",
                    *(f"--{name}={port}" for name, port in self.ports.items())]  # fmt: skip
         self.log = open(Path(self.temp_dir) / "head.log", "w")  # noqa: SIM115 (closed in stop)

@@ -204,6 +204,18 @@ def test_go_player_does_not_pass_first_while_a_move_outside_its_eyes_remains() -
         X X X . X"""
     for colour in (BLACK, WHITE):  # Black: own eyes only; White: suicides only
         assert GoPositions.first_pass_forbidden(*drawn_row(eyes_only, colour)) is None
+    # From a game lost to GNU Go level 10: White's only legal moves are A5, G4 and G2, all
+    # "eyes", but A7-A6 is in atari at A5 (a false eye): passing lets Black capture.
+    false_eye = """
+        O X X . X X O
+        O X X X . X O
+        . O X X X O O
+        O O O O O O .
+        O X X O X O O
+        X X . X X O .
+        . X X . X X O"""
+    forbidden = GoPositions.first_pass_forbidden(*drawn_row(false_eye, WHITE))
+    assert np.flatnonzero(forbidden).tolist() == [49]
     settings = SearchSettings(kind="gumbel", simulations=32, considered=8)
     for forbid, passes in ((None, True), (positions.first_pass_forbidden, False)):
         player = SearchPlayer(positions, as_evaluate(loves_pass), settings, forbid=forbid)
