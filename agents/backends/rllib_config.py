@@ -66,6 +66,11 @@ LEARNER_METRICS: dict[str, tuple[str, float]] = {
     "default_optimizer_learning_rate": ("charts/learning_rate", 1.0),
 }  # PPO's; DQN's and SAC's are in agents.backends.rllib_algorithms
 RESTART_DELAY_S = 2.0  # RLlib waits 60 s before restarting a failed env runner
+# RLlib pings runners that died once per training iteration and waits up to 30 s for one that
+# Ray cannot place (its node is gone, no CPU free elsewhere): the run crawled at 1/14 of its
+# rate. A short ping, and the trainer pings such runners only every PROBE_EVERY_S.
+PROBE_TIMEOUT_S = 3.0
+PROBE_EVERY_S = 30.0
 
 
 def _settings(ctx: TrainContext) -> tuple[Any, dict[str, Any]]:
@@ -189,7 +194,8 @@ def build_config(ctx: TrainContext, probe: Any, env_name: str) -> Any:
         .learners(num_learners=ray_cfg.num_learners, num_gpus_per_learner=_gpus(ctx, ray_cfg),
                   num_cpus_per_learner=ray_cfg.num_cpus_per_learner)
         .fault_tolerance(restart_failed_env_runners=True,
-                         delay_between_env_runner_restarts_s=RESTART_DELAY_S)
+                         delay_between_env_runner_restarts_s=RESTART_DELAY_S,
+                         env_runner_health_probe_timeout_s=PROBE_TIMEOUT_S)
         .debugging(seed=ctx.seed)
         .callbacks(on_episode_end=log_episode_metrics)
     )  # fmt: skip

@@ -28,6 +28,7 @@ from agents.backends.rllib_algorithms import (
 from agents.backends.rllib_config import (
     LEARNER_METRICS,
     PPO_FAMILY,
+    PROBE_EVERY_S,
     SINGLE_MODULE,
     EnvCreator,
     env_runner_layout,
@@ -81,6 +82,7 @@ class Trainer:
         finally:
             probe.close()
         self.algo = config.build_algo()
+        throttle_restores(self.algo, PROBE_EVERY_S)
         nodes = runner_nodes(self.algo)
         if nodes:  # where sampling runs: a user on a cluster checks it here (and in job logs)
             print(f"env runners: {len(nodes)} on {len(set(nodes))} node(s)", file=sys.stderr,
@@ -179,6 +181,33 @@ class Trainer:
     def stop(self) -> None:
         """Stop the env runners and learners (the Ray instance stays)."""
         self.algo.stop()
+
+
+def throttle_restores(algo: Any, every_s: float) -> None:
+    """Elastic env runners: while some are down, RLlib's per-iteration attempt to bring them
+    back (a ping that waits for an actor Ray may have nowhere to place) runs only every
+    ``every_s`` seconds; training goes on with the healthy ones, and a runner comes back at the
+    first ping after Ray restarts it (a node with a free CPU joined). Says so once per loss."""
+    restore = algo.restore_env_runners
+    state = {"last": -float("inf"), "told": False}
+
+    def restore_now_and_then(group: Any) -> list[int]:
+        total, healthy = group.num_remote_env_runners(), group.num_healthy_remote_env_runners()
+        if healthy >= total:
+            state["told"] = False
+            return restore(group)  # a no-op: nothing to probe
+        if not state["told"]:
+            print(f"env runners: {total - healthy} of {total} lost; training goes on with "
+                  f"{healthy}, and they rejoin once Ray restarts them (a node with a free CPU)",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            state["told"] = True
+        now = time.monotonic()
+        if now - state["last"] < every_s:
+            return []
+        state["last"] = now
+        return restore(group)
+
+    algo.restore_env_runners = restore_now_and_then
 
 
 def runner_nodes(algo: Any) -> list[str]:

@@ -95,8 +95,11 @@ def test_a_job_on_two_nodes_finishes_after_the_worker_node_dies(tmp_path: Path) 
             entrypoint=f"{sys.executable} -m tasks.run cartpole backend=rllib "
             f"runs_dir={runs_dir} ray.num_env_runners=2 train.total_steps=24000 "
             "train.checkpoint_every=4000 eval.episodes=2 eval.every=0",
-            runtime_env={"working_dir": str(REPO), "excludes": EXCLUDES,
-                         "env_vars": {"OMP_NUM_THREADS": "1"}},  # fmt: skip
+            runtime_env={
+                "working_dir": str(REPO),
+                "excludes": EXCLUDES,
+                "env_vars": {"OMP_NUM_THREADS": "1"},
+            },  # fmt: skip
         )
         logs = lambda: client.get_job_logs(job_id)  # noqa: E731
         wait_for(lambda: "env runners:" in logs() or client.get_job_status(job_id).is_terminal(),
@@ -115,7 +118,9 @@ def test_a_job_on_two_nodes_finishes_after_the_worker_node_dies(tmp_path: Path) 
         assert results["step"] >= 24000
         assert (run / "report.md").is_file() and (run / "checkpoints" / "latest").exists()
         lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
-        healthy = [row["ray/healthy_env_runners"] for row in lines if "ray/healthy_env_runners" in row]
+        healthy = [
+            row["ray/healthy_env_runners"] for row in lines if "ray/healthy_env_runners" in row
+        ]
         assert healthy[0] == 2 and min(healthy) == 1, healthy  # the loss shows in the metrics
     finally:
         if worker is not None:
