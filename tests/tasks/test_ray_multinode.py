@@ -31,18 +31,23 @@ from tests.tasks.test_ray_jobs import EXCLUDES, REPO, Head, free_ports
 class WorkerNode:
     """A second Ray node joined to ``head``, with its own temp dir; ``kill()`` is a node loss."""
 
-    def __init__(self, head: Head, token: str, num_cpus: int = 1) -> None:
+    def __init__(
+        self, head: Head, token: str, num_cpus: int = 1, temp_dir: str | None = None
+    ) -> None:
+        """``temp_dir``: share one (the head's, say) instead of a fresh one of its own."""
         names = ("node-manager-port", "object-manager-port", "dashboard-agent-listen-port",
                  "dashboard-agent-grpc-port", "runtime-env-agent-port", "metrics-export-port")  # fmt: skip
         ports = dict(zip(names, free_ports(len(names)), strict=True))
-        self.temp_dir = tempfile.mkdtemp(prefix="llray-w-", dir="/tmp")
+        self.owned = temp_dir is None
+        self.temp_dir = temp_dir or tempfile.mkdtemp(prefix="llray-w-", dir="/tmp")
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
         env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token, OMP_NUM_THREADS="1")
         command = [sys.executable, "-m", "ray.scripts.scripts", "start", "--block",
                    f"--address=127.0.0.1:{head.ports['port']}", f"--num-cpus={num_cpus}",
                    f"--temp-dir={self.temp_dir}", "--disable-usage-stats",
                    *(f"--{name}={port}" for name, port in ports.items())]  # fmt: skip
-        self.log = open(Path(self.temp_dir) / "worker.log", "w")  # noqa: SIM115 (closed in stop)
+        self.log_path = Path(tempfile.mkdtemp(prefix="llray-log-")) / "worker.log"
+        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
             command, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -56,7 +61,9 @@ class WorkerNode:
     def stop(self) -> None:
         self.kill()
         self.log.close()
-        shutil.rmtree(self.temp_dir, ignore_errors=True)
+        shutil.rmtree(self.log_path.parent, ignore_errors=True)
+        if self.owned:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:  # noqa: ANN001
