@@ -173,6 +173,27 @@ def test_the_selfsup_probe_can_read_every_position_of_the_maps(runs_dir):
     assert results(runs_dir, "digits_selfsup")["metrics"]["test_accuracy"] > 0.5
 
 
+@pytest.mark.slow
+def test_the_denoiser_learns_to_remove_noise(runs_dir):
+    """After 30,000 env steps the reconstruction error on the test part is well under the
+    error of handing back the noisy input (what an untrained identity would score)."""
+    import gymnasium
+    import numpy as np
+
+    import envs  # noqa: F401
+
+    budget = ["train.total_steps=30000", "eval.baselines=false", "eval.every=10000"]
+    assert run_task(runs_dir, "digits_selfsup", *budget) == 0
+    mse = results(runs_dir, "digits_selfsup")["metrics"]["mse"]
+    env = gymnasium.make("learnloop/Reconstruct-v0", part="test").unwrapped
+    feed = env.feed
+    positions = np.arange(feed.size)
+    noisy = feed.observe(positions, np.random.default_rng(0))
+    clean = super(type(feed), feed).observe(positions, np.random.default_rng(0))
+    identity = float(((noisy - clean) ** 2).mean())
+    assert mse < 0.7 * identity, (mse, identity)
+
+
 def test_every_label_a_member_reads_is_counted_validation_included():
     """Training labels plus the val labels its early stopping reads; a learner with 10% of the
     labels validates on 10% of the val part; reward-only and unsupervised members never pick
