@@ -102,10 +102,10 @@ class GoSearchConfig(SearchSection):
     )  # fmt: skip
     first_pass: bool = describe(
         "gumbel/puct: may the player pass while the opponent has not just passed and a legal "
-        "move filling none of its own one-point eyes remains? Off by default: it plays on. "
-        "Self-play games end by two passes, so the network never met an opponent that keeps "
-        "playing after it passes (GNU Go does, to capture what it believes dead) and used to "
-        "pass away won games.",
+        "move outside its own one-point eyes (or on the last liberty of one of its chains) "
+        "remains? Off by default: it plays on. Self-play games end by two passes, so the "
+        "network never met an opponent that plays on after its pass (GNU Go does, to capture "
+        "what it believes dead).",
         False,
     )  # fmt: skip
 
