@@ -5,7 +5,8 @@ Both nodes run on this machine, each from its own ``ray start --block`` with its
 other: NOTES, and README's cluster section). The head and the worker get one CPU each, so the
 job's two env runners (one CPU each) land one per node; the job's log says where they run.
 Once training is under way the worker node is killed with SIGKILL: the job must still finish
-its budget and leave a whole run folder.
+its budget and leave a whole run folder; a new worker node then joins, and the lost runner
+comes back on it before the run ends.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class WorkerNode:
             shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
+STEPS = 120_000  # ~1 min of cartpole: time for the lost runner to come back on a new node
+
+
 def wait_for(predicate, timeout: float, what: str) -> None:  # noqa: ANN001
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -100,7 +104,7 @@ def test_a_job_on_two_nodes_finishes_after_the_worker_node_dies(tmp_path: Path) 
         runs_dir = tmp_path / "runs"
         job_id = client.submit_job(
             entrypoint=f"{sys.executable} -m tasks.run cartpole backend=rllib "
-            f"runs_dir={runs_dir} ray.num_env_runners=2 train.total_steps=24000 "
+            f"runs_dir={runs_dir} ray.num_env_runners=2 train.total_steps={STEPS} "
             "train.checkpoint_every=4000 eval.episodes=2 eval.every=0",
             runtime_env={
                 "working_dir": str(REPO),
@@ -115,6 +119,9 @@ def test_a_job_on_two_nodes_finishes_after_the_worker_node_dies(tmp_path: Path) 
         checkpoints = runs_dir / "cartpole"
         wait_for(lambda: any(checkpoints.glob("*/checkpoints/step_*")), 240, "a first checkpoint")
         worker.kill()
+        wait_for(lambda: "1 of 2 lost" in logs(), 120, "the run to notice the lost runner")
+        worker.stop()
+        worker = WorkerNode(head, token)  # a node joins: Ray restarts the lost runner there
         deadline = time.monotonic() + 420
         while not (status := client.get_job_status(job_id)).is_terminal():
             assert time.monotonic() < deadline, f"job still {status}: {logs()[-3000:]}"
@@ -122,13 +129,14 @@ def test_a_job_on_two_nodes_finishes_after_the_worker_node_dies(tmp_path: Path) 
         assert status == JobStatus.SUCCEEDED, logs()[-3000:]
         (run,) = checkpoints.iterdir()
         results = json.loads((run / "eval" / "results.json").read_text())
-        assert results["step"] >= 24000
+        assert results["step"] >= STEPS
         assert (run / "report.md").is_file() and (run / "checkpoints" / "latest").exists()
         lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
         healthy = [
             row["ray/healthy_env_runners"] for row in lines if "ray/healthy_env_runners" in row
         ]
         assert healthy[0] == 2 and min(healthy) == 1, healthy  # the loss shows in the metrics
+        assert healthy[-1] == 2, healthy  # and the runner came back on the new node
     finally:
         if worker is not None:
             worker.stop()
