@@ -69,6 +69,12 @@ class ZeroConfig:
         True,
     )
     log_every: int = describe("Self-play moves between logged metrics.", 5_000, min=1)
+    first_pass: bool = describe(
+        "Self-play (Go): may a player pass while its opponent has not just passed and a move "
+        "outside its own eyes remains? False: games go on until each side has only its eyes "
+        "left, so the network meets an opponent that plays on inside its territory.",
+        True,
+    )  # fmt: skip
 
     def search_settings(self) -> SearchSettings:
         """The self-play search (the number of simulations varies per move)."""

@@ -92,6 +92,11 @@ class Positions(Protocol):
         """(num_actions,) int: ``perm[a]`` is where action ``a`` goes under symmetry ``code``."""
         ...
 
+    def first_pass_forbidden(self, row: np.ndarray) -> np.ndarray | None:
+        """(num_actions,) bool: moves a player that does not pass first keeps out of its search
+        at ``row``, or None (games without passing: always None)."""
+        ...
+
 
 def transform_planes(planes: np.ndarray, code: int) -> np.ndarray:
     """Apply dihedral ``code`` to the last two axes of ``planes`` (any leading axes)."""

@@ -10,6 +10,7 @@ position under a random symmetry of the board, so its own asymmetries do not ste
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,8 +61,11 @@ class SelfPlay:
         fast_simulations: int,
         full_share: float,
         seed: int = 0,
+        forbid: Callable[[np.ndarray], np.ndarray | None] | None = None,
     ) -> None:
-        self.positions = positions
+        """``forbid(row)``: moves kept out of the search at ``row`` (None: none), e.g. Go's
+        ``first_pass_forbidden``."""
+        self.positions, self.forbid = positions, forbid
         self.rng = np.random.default_rng(seed)
         self.search = BatchedSearch(positions, evaluate, settings, games, seed,
                                     max_simulations=full_simulations)  # fmt: skip
@@ -87,7 +91,8 @@ class SelfPlay:
         """One move in every game; returns the moves played and the finished games' samples."""
         games = np.arange(self.games)
         full = self.full_share >= 1 or self.rng.random() < self.full_share
-        result = self.search.run(games, self.full if full else self.fast, self_play=True)
+        result = self.search.run(games, self.full if full else self.fast, self_play=True,
+                                 forbidden=self._forbidden())  # fmt: skip
         self.evaluations += result.evaluations
         if full:
             zeros = np.zeros(self.games, dtype=np.int64)
@@ -109,6 +114,19 @@ class SelfPlay:
                     finished.append(samples)
                 self.search.reset(game)
         return self.games, finished
+
+    def _forbidden(self) -> np.ndarray | None:
+        """(games, A) moves kept out of each game's next search, or None."""
+        if self.forbid is None:
+            return None
+        rules = [self.forbid(self.search.row(game)) for game in range(self.games)]
+        if all(rule is None for rule in rules):
+            return None
+        forbidden = np.zeros((self.games, self.positions.num_actions), dtype=np.bool_)
+        for game, rule in enumerate(rules):
+            if rule is not None:
+                forbidden[game] = rule
+        return forbidden
 
     def _finish(self, game: int, row: np.ndarray) -> Samples | None:
         positions = self.positions

@@ -54,6 +54,7 @@ class SelfPlayWorker:
         self.selfplay = SelfPlay(
             positions, make_evaluate(self.net, compiled=True), config.search_settings(), config.games,
             config.simulations, config.fast_simulations, config.full_share, seed=seed,
+            forbid=None if config.first_pass else positions.first_pass_forbidden,
         )  # fmt: skip
         self.version = -1
 

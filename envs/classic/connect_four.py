@@ -222,6 +222,10 @@ class ConnectFourPositions:
         """Connect four has no score margin nor ownership: (0.0, (6, 7) float32 zeros)."""
         return 0.0, np.zeros((HEIGHT, WIDTH), dtype=np.float32)
 
+    def first_pass_forbidden(self, row: np.ndarray) -> None:
+        """Nothing to forbid: the game has no pass."""
+        return None
+
     def action_permutation(self, code: int) -> np.ndarray:
         """(7,) int64: ``perm[c]`` is the column that column ``c`` moves to under dihedral
         ``code``: the identity for 0, ``6 - c`` for the left-right flip 4."""

@@ -218,6 +218,10 @@ class TicTacToePositions:
         """Tic-tac-toe has no score margin nor ownership: (0.0, (3, 3) float32 zeros)."""
         return 0.0, np.zeros((SIZE, SIZE), dtype=np.float32)
 
+    def first_pass_forbidden(self, row: np.ndarray) -> None:
+        """Nothing to forbid: the game has no pass."""
+        return None
+
     def action_permutation(self, code: int) -> np.ndarray:
         """(9,) int64: ``perm[a]`` is the cell that cell ``a`` moves to under dihedral ``code``
         (``code & 3`` quarter turns as ``np.rot90``, then a left-right flip when ``code & 4``)."""

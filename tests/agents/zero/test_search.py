@@ -220,3 +220,19 @@ def test_go_player_does_not_pass_first_while_a_move_outside_its_eyes_remains() -
     for forbid, passes in ((None, True), (positions.first_pass_forbidden, False)):
         player = SearchPlayer(positions, as_evaluate(loves_pass), settings, forbid=forbid)
         assert (player(None, positions.legal_mask(positions.initial())) == 25) is passes
+
+
+@pytest.mark.parametrize("first_pass", [True, False])
+def test_self_play_without_first_passes_plays_on(first_pass: bool) -> None:
+    """zero.first_pass=false: a network that loves passing still plays a move in every game
+    until the opponent passes (here: the first move of 16 games)."""
+    from agents.zero.selfplay import SelfPlay
+    from envs.go.kernels import PASSES
+
+    positions = GoPositions(5, komi=-0.5)  # two passes now win for Black: passing looks good
+    forbid = None if first_pass else positions.first_pass_forbidden
+    selfplay = SelfPlay(positions, as_evaluate(loves_pass), SearchSettings("gumbel", 8, considered=4),
+                        16, 8, 8, 1.0, seed=0, forbid=forbid)  # fmt: skip
+    selfplay.step()
+    passed = [int(selfplay.search.row(game)[PASSES]) for game in range(16)]
+    assert (sum(passed) > 8) is first_pass, passed
