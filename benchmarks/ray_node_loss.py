@@ -29,10 +29,25 @@ from benchmarks.sections import write_section  # noqa: E402
 from tests.tasks.test_ray_jobs import EXCLUDES, Head  # noqa: E402
 from tests.tasks.test_ray_multinode import WorkerNode, wait_for  # noqa: E402
 
-TASKS = {  # task -> overrides beyond the budget (two env runners, one per node)
-    "cartpole": ["ray.num_env_runners=2"],
-    "warehouse_robots": ["ray.num_env_runners=2"],
-    "go_small": ["algo.name=ppo", "ray.num_env_runners=2"],
+TASKS = {  # name -> command line beyond the budget (two env runners or workers, one per node)
+    "cartpole": ["cartpole", "backend=rllib", "ray.num_env_runners=2"],
+    "warehouse_robots": ["warehouse_robots", "backend=rllib", "ray.num_env_runners=2"],
+    "go_small_ppo": [
+        "configs/go_small_ppo.yaml",
+        "backend=rllib",
+        "ray.num_env_runners=2",
+        "eval.opponents=[random]",
+        "eval.with_search=false",
+    ],
+    # AlphaZero: self-play moves per second, the learner's own self-play off so that the two
+    # Ray workers (one per node) do all of it.
+    "go_small_zero": [
+        "go_small",
+        "ray.num_selfplay_workers=2",
+        "zero.learner_selfplay=false",
+        "eval.opponents=[random]",
+        "eval.with_search=false",
+    ],
 }
 
 
@@ -59,9 +74,9 @@ def measure(task: str, steps: int, kill_at: float, cpus: int) -> dict:
         client = head.client(token)
         worker = WorkerNode(head, token, num_cpus=cpus)
         time.sleep(10)  # the worker node registers
-        overrides = " ".join(TASKS[task])
+        command = " ".join(TASKS[task])
         job = client.submit_job(
-            entrypoint=f"{sys.executable} -m tasks.run {task} backend=rllib {overrides} "
+            entrypoint=f"{sys.executable} -m tasks.run {command} "
             f"runs_dir={runs_dir} train.total_steps={steps} train.checkpoint_every=0 "
             "eval.every=0 eval.episodes=2",
             runtime_env={
@@ -70,7 +85,7 @@ def measure(task: str, steps: int, kill_at: float, cpus: int) -> dict:
                 "env_vars": {"OMP_NUM_THREADS": "1"},
             },  # fmt: skip
         )
-        folder = runs_dir / task
+        folder = runs_dir / TASKS[task][0].removeprefix("configs/").removesuffix(".yaml")
 
         def run() -> Path | None:
             found = sorted(folder.glob("*")) if folder.is_dir() else []
@@ -90,12 +105,13 @@ def measure(task: str, steps: int, kill_at: float, cpus: int) -> dict:
         logs = client.get_job_logs(job)
         if status != JobStatus.SUCCEEDED:
             raise RuntimeError(logs[-3000:])
-        points = [(r["time"], r["step"]) for r in rows(run()) if "charts/episode_return" in r]
+        points = [(r["time"], r["step"]) for r in rows(run()) if "time/fps" in r]
         before = [p for p in points if p[0] <= killed]
         after = [p for p in points if p[0] >= killed + 10.0]
-        placed = next((ln for ln in logs.splitlines() if ln.startswith("env runners:")), "?")
+        placed = next((ln for ln in logs.splitlines()
+                       if ln.startswith(("env runners:", "self-play workers:"))), "?")  # fmt: skip
         return {
-            "task": task, "placement": placed.removeprefix("env runners: "),
+            "task": task, "placement": placed.split(": ", 1)[-1],
             "before": rate(before), "after": rate(after) if len(after) > 1 else 0.0,
             "gap_s": (after[0][0] - killed) if after else float("nan"),
         }  # fmt: skip

@@ -5,13 +5,15 @@ Baselines are measured here: the greedy controller on rware's tiny-2ag / tiny-4a
 orgym_v0 / v1 (tuned on seeds 1000-1099, evaluated on seeds 0-99), with the perfect-information
 bound (an LP that knows each demand path) above every policy and a rollout of the capped
 base-stock policy (one step of policy iteration, on the first ``--rollout-paths`` paths; 0
-skips it, about 3 s a path) to measure how far that policy is from optimal. Learned agents are read from
-finished task runs (``--runs RUN_FOLDER ...``: their eval/results.json); learned rows of a kind
-(robots, inventory) with no run given are kept from the previous results file. Writes a
-Markdown table to benchmarks/results/warehouse_learning.md.
+skips it, about 3 s a path) to measure how far that policy is from optimal. Learned agents come
+from task runs only: ``--runs RUN_FOLDER ...`` (their eval/results.json), or ``--train SEED``,
+which runs the default robots configs (tiny-2ag, tiny-4ag, small-4ag) and inventory configs
+(orgym_v0, orgym_v1) at that seed first (the configs were tuned at seeds 0-2: pass another).
+Nothing is carried over from earlier results. Writes the tables into BENCHMARKS.md
+(section ``warehouse_learning``).
 
     python benchmarks/warehouse_learning.py [--episodes 10] [--rollout-paths 100]
-        [--runs runs/warehouse_*/...]
+        [--runs runs/warehouse_*/...] [--train 10]
 """
 
 from __future__ import annotations
@@ -40,39 +42,18 @@ STOCK_REFERENCE = {
     ("orgym_v0", "trained"): 495, ("orgym_v1", "trained"): 434,
 }  # fmt: skip
 RL_GOAL = {"orgym_v0": 540, "orgym_v1": 455}
-RESULTS = ROOT / "benchmarks" / "results" / "warehouse_learning.md"
 NOTES = [
     "",
-    "Notes: default task configs (robots: 1.2M robot-steps with a linearly decaying learning "
-    "rate, about 2 min each with two runs on the 2 cores, seeds 0-2, evaluated on 20 episodes: "
-    "means 30.2 / 59.7 / 41.4, 0.98 / 0.94 / 0.94 of greedy here, at or above the issue's "
-    "greedy references (30 / 58 / 36); at 600k steps and a constant rate 29.4 / 56.7 / 40.2; the robots see RWARE's window around them "
-    "and, with job paths (env.observe_paths), the steps to the job the greedy planner would "
-    "give them and how each move changes them; without job paths and with a 3x3 window they "
-    "delivered 25.0 / 40.0 / 19.2 (seed 0, 600k steps), with job paths but free slots not "
-    "matched to robots 28.7 / 54.5 / 35.6 (600k steps); inventory: 300k steps, 1.5-2 min, residual actions on the capped "
-    "time-aware base-stock policy, seeds 0 and 1, each evaluated on its own 100 demand paths; "
-    "the scaled rows: env.action=scaled policy.log_std_init=-1); "
-    "robots act by sampling (argmax robots deadlock: tiny-2ag 14.8 +- 8.2 without job paths, "
-    "tiny-4ag 31.8 with them), from probabilities sharpened by temperature 0.5. Greedy 'here' is the controller on the task's evaluation seeds "
+    "Notes: learned rows are the runs listed (default task configs; robots act by sampling from "
+    "their policy sharpened by temperature 0.5, as argmax robots deadlock; inventory acts by "
+    "residual actions on the capped time-aware base-stock policy, each run evaluated on its own "
+    "100 demand paths). Greedy 'here' is the controller on the task's evaluation episodes "
     "(rules=learnloop). The base-stock rows use echelon levels and OR-Gym dynamics checked "
     "against a transcription of its code; the issue's v1 references (450 / 450) were not "
-    "reproduced by any base-stock variant tried (echelon, installation, OR-Gym's own inventory "
-    "position: 395-401). capped_base_stock is time-aware and orders no more than the supplier "
-    "can ship (Clark and Scarf's structure for serial systems). On orgym_v0 (seed 0's evaluation "
-    "paths, where it earns 533.7) no other policy found beats it by more than 0.5: per-period "
-    "levels tuned by coordinate search (-0.2), shipping the upper stages' leftovers downstream "
-    "at the end (+0.4), a 500-parameter residual network trained by evolution strategies on 200 "
-    "paths with common random numbers (+0.5), re-planning with a linear program on mean demand "
-    "each period (525.1). The RL goal of 540 lies above all of them (capped base-stock "
-    "523-534 on the evaluation paths of seeds 0-2). The rollout row is one step of policy "
-    "iteration on capped base-stock: on orgym_v0 it gains nothing (-0.02 +- 0.43; +0.46 +- 0.29 "
-    "with 512 futures on seed 0's evaluation paths, 534.1 against 533.7), so no local change "
-    "of its orders pays and the best policy earns about what it earns, 6-9 below 540; on "
-    "orgym_v1 (lost sales, where base-stock is known not to be optimal) the same lookahead "
-    "gains +5.7, so it does find improvements of that size. The issue's orgym_v0 references "
-    "fit the capped policies (406 and 528 against 410.2 and 531.1 here), as if measured where "
-    "ordering more than the supplier can ship costs nothing.",
+    "reproduced by any base-stock variant tried. capped_base_stock is time-aware and orders no "
+    "more than the supplier can ship (Clark and Scarf's structure for serial systems). The "
+    "rollout row is one step of policy iteration on capped base-stock: a paired difference near "
+    "0 means no local change of its orders pays, so that policy is about as good as any.",
 ]
 
 
@@ -190,58 +171,68 @@ def run_rows(runs: list[Path]) -> list[str]:
     return rows
 
 
+TRAIN = {  # task -> config overrides of each learned row --train runs
+    "warehouse_robots": [[], ["env.n_robots=4"], ["env.size=small", "env.n_robots=4"]],
+    "warehouse_inventory": [["env.preset=orgym_v0"], ["env.preset=orgym_v1"]],
+}
+
+
+def train_runs(seed: int) -> list[Path]:
+    """Run every learned row's default config at ``seed``; their run folders."""
+    import subprocess
+    import tempfile
+
+    runs_dir = Path(tempfile.mkdtemp(prefix="warehouse-learning-"))
+    folders = []
+    for task, variants in TRAIN.items():
+        for overrides in variants:
+            subprocess.run([sys.executable, "-m", "tasks.run", task, f"seed={seed}",
+                            f"runs_dir={runs_dir}", *overrides], cwd=ROOT, check=True)  # fmt: skip
+            folders.append(sorted((runs_dir / task).iterdir())[-1])
+    return folders
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=10)
     parser.add_argument("--rollout-paths", type=int, default=100)
     parser.add_argument("--runs", type=Path, nargs="*", default=[])
+    parser.add_argument(
+        "--train", type=int, default=None, help="train the learned rows at this seed"
+    )
+    parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     args = parser.parse_args(argv)
+    runs = list(args.runs) + (train_runs(args.train) if args.train is not None else [])
+    command = " ".join(["python benchmarks/warehouse_learning.py", *(argv or sys.argv[1:])])
     lines = [
-        "# Warehouse baselines and learning",
+        f"`{command}`",
         "",
-        "## Robots: deliveries per 500 steps (rules=rware, seeds 0..N-1)",
+        "### Robots: deliveries per 500 steps (rules=rware, seeds 0..N-1)",
         "",
         "| config | policy | ours | reference | cost |",
         "|---|---|---|---|---|",
         *greedy_rows(args.episodes),
         "",
-        "## Inventory: discounted profit per episode (seeds 0-99)",
+        "### Inventory: discounted profit per episode (seeds 0-99)",
         "",
         "| preset | policy | ours | reference | notes |",
         "|---|---|---|---|---|",
         *stock_rows(args.rollout_paths),
     ]
-    learned = kept_rows(run_rows(args.runs))
+    learned = run_rows(runs)
     if learned:
-        lines += [
-            "",
-            "## Learned agents (task runs)",
-            "",
-            "| env | agent | result | reference | notes |",
-        ]
-        lines += ["|---|---|---|---|---|", *learned]
+        inventory = [r for r in learned if r.startswith("| orgym_")]
+        lines += ["", "### Learned agents (task runs)", "",
+                  "| env | agent | result | reference | notes |", "|---|---|---|---|---|",
+                  *inventory, *[r for r in learned if r not in inventory]]  # fmt: skip
     lines += NOTES
     table = "\n".join(lines) + "\n"
     print(table)
-    RESULTS.write_text(table)
+    if args.write:
+        from benchmarks.sections import write_section
+
+        write_section("warehouse_learning", table)
     return table
-
-
-def kept_rows(new: list[str]) -> list[str]:
-    """``new`` plus the previous file's learned rows of the kinds (inventory presets, robot
-    warehouses) that ``new`` has none of, so rerunning one kind keeps the other's results."""
-
-    def kind(row: str) -> str:
-        return "inventory" if row.startswith("| orgym_") else "robots"
-
-    if not RESULTS.exists():
-        return new
-    text = RESULTS.read_text().split("## Learned agents (task runs)")
-    old = [r for r in text[-1].splitlines() if r.startswith("| ") and "---" not in r][1:]
-    rerun = {kind(row) for row in new}
-    kept = [row for row in old if kind(row) not in rerun] if len(text) > 1 else []
-    inventory = [r for r in new + kept if kind(r) == "inventory"]
-    return inventory + [r for r in new + kept if kind(r) == "robots"]
 
 
 if __name__ == "__main__":

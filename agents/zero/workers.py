@@ -10,6 +10,7 @@ free CPU) and it gets the newest weights with its next result.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +59,12 @@ class SelfPlayWorker:
         )  # fmt: skip
         self.version = -1
 
+    def node(self) -> str:
+        """The Ray node this worker runs on."""
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+
     def set_weights(self, weights: dict[str, Any], version: int) -> None:
         """Play with these weights from the next move on."""
         self.net.load_state_dict(weights)
@@ -98,6 +105,9 @@ class RemoteSelfPlay:
             actor.remote(make_positions, shape, config, seed + 7919 * (i + 1), i)
             for i in range(count)
         ]
+        nodes = ray.get([w.node.remote() for w in self.workers])
+        print(f"self-play workers: {count} on {len(set(nodes))} node(s)", file=sys.stderr,
+              flush=True)  # fmt: skip
         self.steps = steps_per_request
         self.weights: Any = None
         self.version = -1

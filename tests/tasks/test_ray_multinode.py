@@ -141,3 +141,50 @@ def test_a_job_on_two_nodes_finishes_after_the_worker_node_dies(tmp_path: Path) 
         if worker is not None:
             worker.stop()
         head.stop()
+
+
+@pytest.mark.slow
+def test_a_driver_killed_on_a_cluster_resumes_from_the_shared_runs_dir(tmp_path: Path) -> None:
+    """SIGKILL to the job's driver after a checkpoint; the same job with resume=latest
+    continues that run folder from its newest complete checkpoint and finishes."""
+    require("ray.job_submission")
+    require("aiohttp")
+    from ray.job_submission import JobStatus
+
+    token = secrets.token_hex(16)
+    head = Head(token, num_cpus=2)
+    try:
+        client = head.client(token)
+        runs_dir = tmp_path / "runs"
+        command = (f"{sys.executable} -m tasks.run cartpole backend=rllib runs_dir={runs_dir} "
+                   "ray.num_env_runners=1 train.total_steps=20000 train.checkpoint_every=4000 "
+                   "eval.episodes=2 eval.every=0")  # fmt: skip
+        env = {"working_dir": str(REPO), "excludes": EXCLUDES,
+               "env_vars": {"OMP_NUM_THREADS": "1"}}  # fmt: skip
+
+        def finish(job: str) -> JobStatus:
+            deadline = time.monotonic() + 420
+            while not (status := client.get_job_status(job)).is_terminal():
+                assert time.monotonic() < deadline, client.get_job_logs(job)[-3000:]
+                time.sleep(2.0)
+            return status
+
+        first = client.submit_job(entrypoint=command, runtime_env=env)
+        folder = runs_dir / "cartpole"
+        wait_for(lambda: any(folder.glob("*/checkpoints/step_*")), 240, "a first checkpoint")
+        driver = subprocess.run(["pgrep", "-f", f"tasks.run cartpole backend=rllib runs_dir={runs_dir}"],
+                                capture_output=True, text=True).stdout.split()  # fmt: skip
+        assert driver, "the driver process was not found"
+        for pid in driver:
+            os.kill(int(pid), signal.SIGKILL)
+        assert finish(first) == JobStatus.FAILED
+        (run,) = folder.iterdir()
+        assert not (run / "eval" / "results.json").exists()
+        second = client.submit_job(entrypoint=command + " resume=latest", runtime_env=env)
+        status = finish(second)
+        assert status == JobStatus.SUCCEEDED, client.get_job_logs(second)[-3000:]
+        assert [p.name for p in folder.iterdir()] == [run.name]  # the same run folder
+        assert json.loads((run / "eval" / "results.json").read_text())["step"] >= 20000
+        assert "resum" in client.get_job_logs(second).lower()
+    finally:
+        head.stop()
