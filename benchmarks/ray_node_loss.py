@@ -9,7 +9,7 @@ the kill, and after it (from the first iteration that ends 10 s after the kill, 
 detection of the loss is counted once, not averaged away). Goal (issue 18): after >= half of
 before, the capacity that survives.
 
-    python benchmarks/ray_node_loss.py [--task cartpole] [--steps 40000] [--write]
+    python benchmarks/ray_node_loss.py [--tasks cartpole,go_small_zero] [--write]
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ TASKS = {  # name -> command line beyond the budget (two env runners or workers,
         "eval.with_search=false",
     ],
 }
+STEPS = {"cartpole": 40_000, "warehouse_robots": 160_000, "go_small_ppo": 60_000,
+         "go_small_zero": 160_000}  # about a minute or two of each  # fmt: skip
 
 
 def rows(run: Path) -> list[dict]:
@@ -123,22 +125,22 @@ def measure(task: str, steps: int, kill_at: float, cpus: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", default="cartpole")
-    parser.add_argument("--steps", type=int, default=40_000)
+    parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--steps", type=int, default=0, help="budget (0: each task's STEPS)")
     parser.add_argument("--kill-at", type=float, default=0.4)
     parser.add_argument("--cpus", type=int, default=1, help="CPUs of each node")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
     lines = [
-        f"`python benchmarks/ray_node_loss.py --tasks {args.tasks} --steps {args.steps}`: head "
+        f"`python benchmarks/ray_node_loss.py --tasks {args.tasks}`: head "
         f"and worker node on this 2-core machine, {args.cpus} CPU each, the worker SIGKILLed at "
         f"{args.kill_at:.0%} of the budget; env steps/s from the run's own log.",
         "",
-        "| task | env runners | before (steps/s) | after (steps/s) | after / before |",
+        "| task | placement | before (steps/s) | after (steps/s) | after / before |",
         "|---|---|---|---|---|",
     ]
     for task in args.tasks.split(","):
-        result = measure(task, args.steps, args.kill_at, args.cpus)
+        result = measure(task, args.steps or STEPS[task], args.kill_at, args.cpus)
         print(json.dumps(result), file=sys.stderr)
         lines.append(
             f"| {task} | {result['placement']} | {result['before']:,.0f} | "
