@@ -49,7 +49,7 @@ TASKS = {  # name -> command line beyond the budget (two env runners or workers,
         "eval.with_search=false",
     ],
 }
-STEPS = {"cartpole": 40_000, "warehouse_robots": 160_000, "go_small_ppo": 60_000,
+STEPS = {"cartpole": 40_000, "warehouse_robots": 160_000, "go_small_ppo": 200_000,
          "go_small_zero": 160_000}  # about a minute or two of each  # fmt: skip
 
 
@@ -87,10 +87,9 @@ def measure(task: str, steps: int, kill_at: float, cpus: int) -> dict:
                 "env_vars": {"OMP_NUM_THREADS": "1"},
             },  # fmt: skip
         )
-        folder = runs_dir / TASKS[task][0].removeprefix("configs/").removesuffix(".yaml")
 
-        def run() -> Path | None:
-            found = sorted(folder.glob("*")) if folder.is_dir() else []
+        def run() -> Path | None:  # the job's run folder, under its task's name
+            found = sorted(runs_dir.glob("*/*-s0"))
             return found[-1] if found else None
 
         def reached() -> bool:
