@@ -122,11 +122,16 @@ class RemoteSelfPlay:
             worker.set_weights.remote(self.weights, version)
 
     def collect(self, timeout: float = 0.0) -> list[WorkerResult]:
-        """Results ready now (or within ``timeout`` seconds); each worker gets a new request."""
+        """Results ready now (or the first within ``timeout`` seconds, with any others ready by
+        then); each worker that answered gets a new request."""
         import ray
         from ray.exceptions import RayActorError, RayTaskError
 
-        ready, _ = ray.wait(list(self.pending), num_returns=len(self.pending), timeout=timeout)
+        # Wait for the first result only: a worker whose node died (its actor waiting for Ray
+        # to place it again) must not hold up the others' results for the whole timeout.
+        ready, rest = ray.wait(list(self.pending), num_returns=1, timeout=timeout)
+        if ready and rest:
+            ready += ray.wait(rest, num_returns=len(rest), timeout=0)[0]
         results = []
         for ref in ready:
             index = self.pending.pop(ref)
