@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.sections import write_section  # noqa: E402
-from tests.tasks.test_ray_jobs import EXCLUDES, Head  # noqa: E402
+from tests.tasks.test_ray_jobs import Head, job_env, wait_finished  # noqa: E402
 from tests.tasks.test_ray_multinode import WorkerNode  # noqa: E402
 
 
@@ -42,21 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         client = head.client(token)
         worker = WorkerNode(head, token, temp_dir=head.temp_dir if args.shared_temp_dir else None)
-        time.sleep(10)
+        worker.wait_joined()
         runs_dir = Path(tempfile.mkdtemp(prefix="job-repeat-"))
         for index in range(args.jobs):
             job = client.submit_job(
                 entrypoint=f"{sys.executable} -m tasks.run cartpole backend=rllib "
                 f"ray.num_env_runners=2 train.total_steps=2048 train.checkpoint_every=0 "
                 f"eval.episodes=2 runs_dir={runs_dir} seed={index}",
-                runtime_env={
-                    "working_dir": str(REPO),
-                    "excludes": EXCLUDES,
-                    "env_vars": {"OMP_NUM_THREADS": "1"},
-                },  # fmt: skip
+                runtime_env=job_env(),
             )
-            while not (status := client.get_job_status(job)).is_terminal():
-                time.sleep(2.0)
+            status = wait_finished(client, job, 3600)
             if status == JobStatus.SUCCEEDED:
                 outcomes.append("succeeded")
             else:

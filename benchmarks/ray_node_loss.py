@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.sections import write_section  # noqa: E402
-from tests.tasks.test_ray_jobs import EXCLUDES, Head  # noqa: E402
+from tests.tasks.test_ray_jobs import Head, job_env, wait_finished  # noqa: E402
 from tests.tasks.test_ray_multinode import WorkerNode, wait_for  # noqa: E402
 
 TASKS = {  # name -> command line beyond the budget (two env runners or workers, one per node)
@@ -75,17 +75,13 @@ def measure(task: str, steps: int, kill_at: float, cpus: int) -> dict:
     try:
         client = head.client(token)
         worker = WorkerNode(head, token, num_cpus=cpus)
-        time.sleep(10)  # the worker node registers
+        worker.wait_joined()
         command = " ".join(TASKS[task])
         job = client.submit_job(
             entrypoint=f"{sys.executable} -m tasks.run {command} "
             f"runs_dir={runs_dir} train.total_steps={steps} train.checkpoint_every=0 "
             "eval.every=0 eval.episodes=2",
-            runtime_env={
-                "working_dir": str(REPO),
-                "excludes": EXCLUDES,
-                "env_vars": {"OMP_NUM_THREADS": "1"},
-            },  # fmt: skip
+            runtime_env=job_env(),
         )
 
         def run() -> Path | None:  # the job's run folder, under its task's name
@@ -101,8 +97,7 @@ def measure(task: str, steps: int, kill_at: float, cpus: int) -> dict:
         wait_for(reached, 900, f"{kill_at:.0%} of the budget")
         killed = time.time()
         worker.kill()
-        while not (status := client.get_job_status(job)).is_terminal():
-            time.sleep(2.0)
+        status = wait_finished(client, job, 3600)
         logs = client.get_job_logs(job)
         if status != JobStatus.SUCCEEDED:
             raise RuntimeError(logs[-3000:])

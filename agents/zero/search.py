@@ -137,7 +137,7 @@ class BatchedSearch:
             drop = forbidden[i] & np.isfinite(trees.logits[game, 0])
             if not drop.any():
                 continue
-            if drop.all() or not np.isfinite(trees.logits[game, 0][~drop]).any():
+            if not np.isfinite(trees.logits[game, 0][~drop]).any():
                 raise ValueError(f"game {game}: every legal move at the root is forbidden")
             if (trees.children[game, 0][drop] >= 0).any():  # visits under a forbidden move
                 trees.prune(game)

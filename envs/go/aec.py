@@ -241,9 +241,9 @@ class GoEnv(AECEnv):
             game.moves.append(action)
         self._cumulative_rewards[agent] = 0.0
         self.agent_selection = other
-        if code >= 0 and not game._s[OVER]:
-            return  # rewards are all 0 until the game ends: nothing to accumulate
         if code >= 0:
+            if not game._s[OVER]:
+                return  # rewards are all 0 until the game ends: nothing to accumulate
             self._finish()
         self._accumulate_rewards()
 

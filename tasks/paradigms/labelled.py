@@ -181,7 +181,7 @@ class ParadigmTask(Task):
         from agents.learners.backend import EarlyStopping, LearnerSettings
 
         stopping = None
-        if cfg.eval.every and self.selects(cfg):
+        if self.early_stops(cfg):
             stopping = EarlyStopping(
                 lambda learner: self.score(cfg, learner, "val"),
                 self.monitor, cfg.eval.every, cfg.eval.patience, self.monitor_mode,
@@ -226,9 +226,13 @@ class ParadigmTask(Task):
         the validation curves are for the reader only."""
         return not self.monitor_needs_labels or cfg.env.feedback == "label"
 
+    def early_stops(self, cfg: Any) -> bool:
+        """Whether this config's learner validates and keeps its best weights on the val part."""
+        return bool(cfg.eval.every) and cfg.trains_learner() and self.selects(cfg)
+
     def selection(self, cfg: Any) -> str:
         """How the evaluated weights were chosen, in words (for the report)."""
-        if not cfg.eval.every or not (cfg.trains_learner() and self.selects(cfg)):
+        if not self.early_stops(cfg):
             return "whole budget"
         if not self.monitor_needs_labels:
             return f"best val {self.monitor} (no labels)"
@@ -237,9 +241,7 @@ class ParadigmTask(Task):
     def validation_labels(self, cfg: Any) -> int:
         """Labels of the val part a learner's model selection reads (the env serves a learner
         with ``label_fraction`` < 1 that share of the val part)."""
-        if not (cfg.eval.every and cfg.trains_learner() and self.selects(cfg)):
-            return 0
-        if not self.monitor_needs_labels:
+        if not self.early_stops(cfg) or not self.monitor_needs_labels:
             return 0
         return served_labels(cfg.env, "val", cfg.env.label_fraction)
 
@@ -247,7 +249,7 @@ class ParadigmTask(Task):
         """Validation curves for an RL algorithm, or for a learner that does not select on them
         (a learner that selects validates itself: its early stopping logs the same curves and
         keeps the best weights)."""
-        if not cfg.eval.every or (cfg.trains_learner() and self.selects(cfg)):
+        if not cfg.eval.every or self.early_stops(cfg):
             return []
         from agents.base import Periodic
 

@@ -31,6 +31,22 @@ REPO = Path(__file__).resolve().parents[2]
 EXCLUDES = [".venv", "runs", ".git", "**/__pycache__", "*.egg-info"]
 
 
+def job_env() -> dict[str, Any]:
+    """The runtime env a submitted job gets: the checkout as working dir, one torch thread."""
+    return {"working_dir": str(REPO), "excludes": EXCLUDES, "env_vars": {"OMP_NUM_THREADS": "1"}}
+
+
+def wait_finished(client: Any, job: str, timeout: float) -> Any:
+    """The job's final status, polled every 2 s; fails after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (status := client.get_job_status(job)).is_terminal():
+        assert time.monotonic() < deadline, (
+            f"job still {status}: {client.get_job_logs(job)[-3000:]}"
+        )
+        time.sleep(2.0)
+    return status
+
+
 def free_ports(count: int) -> list[int]:
     """Ports the OS says are free now (outside Ray's default worker range 10002-19999)."""
     sockets, ports = [], []
@@ -127,16 +143,9 @@ def test_submitted_job_trains_a_task_and_writes_its_run_folder(
     job_id = client.submit_job(
         entrypoint=f"{sys.executable} -m tasks.run cartpole backend=rllib runs_dir={runs_dir} "
         "train.total_steps=512 train.checkpoint_every=0 eval.episodes=2",
-        runtime_env={
-            "working_dir": str(REPO),
-            "excludes": EXCLUDES,
-            "env_vars": {"OMP_NUM_THREADS": "1"},
-        },  # fmt: skip
+        runtime_env=job_env(),
     )
-    deadline = time.monotonic() + 240
-    while not (status := client.get_job_status(job_id)).is_terminal():
-        assert time.monotonic() < deadline, f"job still {status}: {client.get_job_logs(job_id)}"
-        time.sleep(2.0)
+    status = wait_finished(client, job_id, 240)
     logs = client.get_job_logs(job_id)
     assert status == JobStatus.SUCCEEDED, logs[-3000:]
     assert "run folder:" in logs and "report:" in logs

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.optional import require
-from tests.tasks.test_ray_jobs import EXCLUDES, REPO, Head, free_ports
+from tests.tasks.test_ray_jobs import Head, free_ports, job_env, wait_finished
 
 
 class WorkerNode:
@@ -39,6 +39,7 @@ class WorkerNode:
         names = ("node-manager-port", "object-manager-port", "dashboard-agent-listen-port",
                  "dashboard-agent-grpc-port", "runtime-env-agent-port", "metrics-export-port")  # fmt: skip
         ports = dict(zip(names, free_ports(len(names)), strict=True))
+        self.head, self.token = head, token
         self.owned = temp_dir is None
         self.temp_dir = temp_dir or tempfile.mkdtemp(prefix="llray-w-", dir="/tmp")
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
@@ -52,6 +53,21 @@ class WorkerNode:
         self.process = subprocess.Popen(
             command, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
+
+    def wait_joined(self, nodes: int = 2, timeout: float = 90.0) -> None:
+        """Until ``ray status`` on the head counts ``nodes`` active nodes."""
+
+        def active() -> int:
+            text = subprocess.run(
+                [sys.executable, "-m", "ray.scripts.scripts", "status",
+                 f"--address=127.0.0.1:{self.head.ports['port']}"],
+                capture_output=True, text=True,
+                env={**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self.token},
+            ).stdout  # fmt: skip
+            match = re.search(r"Active:\s*\n((?:\s+\d+ node_\w+\n)+)", text)
+            return len(match.group(1).strip().splitlines()) if match else 0
+
+        wait_for(lambda: active() == nodes, timeout, f"{nodes} active Ray nodes")
 
     def kill(self) -> None:
         """SIGKILL the node's whole process group: its raylet and workers die at once."""
@@ -89,28 +105,13 @@ def test_a_job_on_two_nodes_finishes_after_the_worker_node_dies(tmp_path: Path) 
     try:
         client = head.client(token)
         worker = WorkerNode(head, token)
-
-        def nodes_alive() -> int:
-            text = subprocess.run(
-                [sys.executable, "-m", "ray.scripts.scripts", "status",
-                 f"--address=127.0.0.1:{head.ports['port']}"],
-                capture_output=True, text=True,
-                env={**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token},
-            ).stdout  # fmt: skip
-            match = re.search(r"Active:\s*\n((?:\s+\d+ node_\w+\n)+)", text)
-            return len(match.group(1).strip().splitlines()) if match else 0
-
-        wait_for(lambda: nodes_alive() == 2, 90, "the worker node to join")
+        worker.wait_joined()
         runs_dir = tmp_path / "runs"
         job_id = client.submit_job(
             entrypoint=f"{sys.executable} -m tasks.run cartpole backend=rllib "
             f"runs_dir={runs_dir} ray.num_env_runners=2 train.total_steps={STEPS} "
             "train.checkpoint_every=4000 eval.episodes=2 eval.every=0",
-            runtime_env={
-                "working_dir": str(REPO),
-                "excludes": EXCLUDES,
-                "env_vars": {"OMP_NUM_THREADS": "1"},
-            },  # fmt: skip
+            runtime_env=job_env(),
         )
         logs = lambda: client.get_job_logs(job_id)  # noqa: E731
         wait_for(lambda: "env runners:" in logs() or client.get_job_status(job_id).is_terminal(),
@@ -122,11 +123,7 @@ def test_a_job_on_two_nodes_finishes_after_the_worker_node_dies(tmp_path: Path) 
         wait_for(lambda: "1 of 2 lost" in logs(), 120, "the run to notice the lost runner")
         worker.stop()
         worker = WorkerNode(head, token)  # a node joins: Ray restarts the lost runner there
-        deadline = time.monotonic() + 420
-        while not (status := client.get_job_status(job_id)).is_terminal():
-            assert time.monotonic() < deadline, f"job still {status}: {logs()[-3000:]}"
-            time.sleep(2.0)
-        assert status == JobStatus.SUCCEEDED, logs()[-3000:]
+        assert wait_finished(client, job_id, 420) == JobStatus.SUCCEEDED, logs()[-3000:]
         (run,) = checkpoints.iterdir()
         results = json.loads((run / "eval" / "results.json").read_text())
         assert results["step"] >= STEPS
@@ -159,17 +156,7 @@ def test_a_driver_killed_on_a_cluster_resumes_from_the_shared_runs_dir(tmp_path:
         command = (f"{sys.executable} -m tasks.run cartpole backend=rllib runs_dir={runs_dir} "
                    "ray.num_env_runners=1 train.total_steps=20000 train.checkpoint_every=4000 "
                    "eval.episodes=2 eval.every=0")  # fmt: skip
-        env = {"working_dir": str(REPO), "excludes": EXCLUDES,
-               "env_vars": {"OMP_NUM_THREADS": "1"}}  # fmt: skip
-
-        def finish(job: str) -> JobStatus:
-            deadline = time.monotonic() + 420
-            while not (status := client.get_job_status(job)).is_terminal():
-                assert time.monotonic() < deadline, client.get_job_logs(job)[-3000:]
-                time.sleep(2.0)
-            return status
-
-        first = client.submit_job(entrypoint=command, runtime_env=env)
+        first = client.submit_job(entrypoint=command, runtime_env=job_env())
         folder = runs_dir / "cartpole"
         wait_for(lambda: any(folder.glob("*/checkpoints/step_*")), 240, "a first checkpoint")
         driver = subprocess.run(["pgrep", "-f", f"tasks.run cartpole backend=rllib runs_dir={runs_dir}"],
@@ -177,11 +164,11 @@ def test_a_driver_killed_on_a_cluster_resumes_from_the_shared_runs_dir(tmp_path:
         assert driver, "the driver process was not found"
         for pid in driver:
             os.kill(int(pid), signal.SIGKILL)
-        assert finish(first) == JobStatus.FAILED
+        assert wait_finished(client, first, 420) == JobStatus.FAILED
         (run,) = folder.iterdir()
         assert not (run / "eval" / "results.json").exists()
-        second = client.submit_job(entrypoint=command + " resume=latest", runtime_env=env)
-        status = finish(second)
+        second = client.submit_job(entrypoint=command + " resume=latest", runtime_env=job_env())
+        status = wait_finished(client, second, 420)
         assert status == JobStatus.SUCCEEDED, client.get_job_logs(second)[-3000:]
         assert [p.name for p in folder.iterdir()] == [run.name]  # the same run folder
         assert json.loads((run / "eval" / "results.json").read_text())["step"] >= 20000
