@@ -102,22 +102,14 @@ class FraudLearner(Learner):
         day = obs[:, DAY_INDEX].astype(np.int64)
         return (day * 86_400 + second) * 1_000_003 + obs[:, CARD].astype(np.int64)
 
-    def _recall(self, table: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        inside = ids < len(table)
-        return (
-            np.where(inside, table[np.minimum(ids, max(len(table) - 1, 0))], -1e9)
-            if len(table)
-            else np.full(len(ids), -1e9)
-        )
-
     def inputs(self, obs: np.ndarray) -> np.ndarray:
         """The network's inputs (B, INPUTS) for observations, with the memory as it is now."""
         obs = np.asarray(obs, dtype=np.float32)
         amount = obs[:, AMOUNT]
         means = obs[:, list(CUSTOMER_MEANS)]
         day = obs[:, DAY_INDEX]
-        fraud_age = day - self._recall(self.terminal_fraud_day, obs[:, TERMINAL].astype(np.int64))
-        genuine_age = day - self._recall(self.card_genuine_day, obs[:, CARD].astype(np.int64))
+        fraud_age = day - _recall(self.terminal_fraud_day, obs[:, TERMINAL].astype(np.int64))
+        genuine_age = day - _recall(self.card_genuine_day, obs[:, CARD].astype(np.int64))
         columns = [
             np.log1p(amount)[:, None] / 3, obs[:, [WEEKEND, NIGHT]],
             np.log1p(obs[:, list(CUSTOMER_COUNTS)]) / 3, np.log1p(means) / 3,
@@ -231,6 +223,14 @@ class FraudLearner(Learner):
         loss.backward()
         self.opt.step()
         return loss.item()
+
+
+def _recall(table: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``table[ids]``, with -1e9 (never) for ids beyond the table."""
+    out = np.full(len(ids), -1e9)
+    inside = ids < len(table)
+    out[inside] = table[ids[inside]]
+    return out
 
 
 def _grow(table: np.ndarray, ids: np.ndarray) -> np.ndarray:

@@ -83,8 +83,9 @@ class FraudWorld:
     """One seeded world: profiles, every transaction in time order, labels and features.
 
     Arrays over transactions (chronological): ``customer``, ``terminal``, ``day``, ``second``
-    (of the day), ``amount``, ``fraud`` (bool), ``scenario`` (0 genuine, 1-3), ``features``
-    (N, 15, float32); ``day_start[d]`` is the first transaction of day d.
+    (of the day), ``amount``, ``fraud`` (bool), ``scenario`` (0 genuine, 1-3), and the features
+    (N, 15, float32) from :meth:`compute_features`; ``day_start[d]`` is the first transaction
+    of day d. Generation is seeded by ``seed`` alone.
     """
 
     def __init__(self, seed: int, size: WorldSize = WorldSize()) -> None:
@@ -95,6 +96,7 @@ class FraudWorld:
         self._transactions(rng)
         self._frauds(rng)
         self.day_start = np.searchsorted(self.day, np.arange(size.n_days + 1))
+        self.features: np.ndarray | None = None  # computed on first use
 
     def _profiles(self, rng: np.random.Generator) -> None:
         c, t = self.size.n_customers, self.size.n_terminals
@@ -106,12 +108,11 @@ class FraudWorld:
         # (of side radius) around each customer, so the work grows with C, not C x T.
         radius = self.size.radius
         cells = max(1, int(100 // radius))
-        cell_of = lambda xy: np.minimum((xy // (100 / cells)).astype(np.int64), cells - 1)  # noqa: E731
-        terminal_cell = cell_of(self.terminal_xy)
+        terminal_cell = _grid_cell(self.terminal_xy, cells)
         terminal_key = terminal_cell[:, 0] * cells + terminal_cell[:, 1]
         by_cell = np.argsort(terminal_key, kind="stable")
         cell_start = np.searchsorted(terminal_key[by_cell], np.arange(cells * cells + 1))
-        home = cell_of(self.customer_xy)
+        home = _grid_cell(self.customer_xy, cells)
         shifts = np.array([(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)])
         neighbour = home[:, None, :] + shifts[None]  # (C, 9, 2)
         inside = ((neighbour >= 0) & (neighbour < cells)).all(-1)
@@ -148,7 +149,7 @@ class FraudWorld:
         self.amount = np.round(amount[order], 2)
 
     def _frauds(self, rng: np.random.Generator) -> None:
-        n, d = len(self.amount), self.size.n_days
+        d = self.size.n_days
         self.scenario = np.where(self.amount > 220, 1, 0).astype(np.int8)
         # Scenario 2: two terminals a day, compromised for 28 days (an event count per day).
         starts = np.stack([rng.choice(self.size.n_terminals, 2, replace=False) for _ in range(d)])
@@ -168,13 +169,13 @@ class FraudWorld:
                 self.amount[chosen] *= 5
                 self.scenario[chosen] = 3
         self.fraud = self.scenario > 0
-        self.features = np.empty((n, len(FEATURES)), dtype=np.float32)
 
     def compute_features(self) -> np.ndarray:
         """The handbook's 15 features of every transaction (N, 15), cached."""
-        if getattr(self, "_features_done", False):
+        if self.features is not None:
             return self.features
-        f, t = self.features, self.day * DAY + self.second
+        f = np.empty((len(self.amount), len(FEATURES)), dtype=np.float32)
+        t = self.day * DAY + self.second
         f[:, 0] = self.amount
         f[:, 1] = (self.day + 6) % 7 >= 5  # day 0 is a Sunday
         f[:, 2] = self.second // 3600 <= 6
@@ -194,7 +195,7 @@ class FraudWorld:
             count = high - low
             f[order, 9 + 2 * i] = count
             f[order, 10 + 2 * i] = (frauds[high] - frauds[low]) / np.maximum(count, 1)
-        self._features_done = True
+        self.features = f
         return f
 
     def observations(self, rows: np.ndarray) -> np.ndarray:
@@ -205,6 +206,11 @@ class FraudWorld:
         obs[:, CARD], obs[:, TERMINAL] = self.customer[rows], self.terminal[rows]
         obs[:, DAY_INDEX], obs[:, TIME_OF_DAY] = self.day[rows], self.second[rows] / DAY
         return obs
+
+
+def _grid_cell(xy: np.ndarray, cells: int) -> np.ndarray:
+    """The (column, row) of each point's cell in a ``cells`` x ``cells`` grid over [0, 100]^2."""
+    return np.minimum((xy // (100 / cells)).astype(np.int64), cells - 1)
 
 
 def _grouped_times(group: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
