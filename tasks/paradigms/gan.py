@@ -24,7 +24,6 @@ from tasks.paradigms.labelled import (
     LearnerConfig,
     ParadigmConfig,
     ParadigmEvalConfig,
-    train_budget,
 )
 from tasks.runner.base import EvalResult
 
@@ -37,10 +36,15 @@ IMAGE_DATASETS = ("digits", "mnist", "fashion_mnist")
 class GanEvalConfig(ParadigmEvalConfig):
     """Evaluation, validation, and the grids of generated digits."""
 
+    every: int = describe(
+        "Validate every this many env steps (0: off; the best weights on val are kept).",
+        16_000,
+        min=0,
+    )
     samples_every: int = describe(
         "Draw a grid of generated digits into samples/ and TensorBoard every this many env "
         "steps (0: only the evaluated generator's, in eval/).",
-        40_000,
+        64_000,
         min=0,
     )
     grid: int = describe("Digits per side of a grid.", 8, min=1, max=32)
@@ -51,9 +55,14 @@ class DigitsGanConfig(ParadigmConfig):
     """Config of digits_gan."""
 
     env: DataEnvConfig = section(lambda: DataEnvConfig(label_fraction=0.1), "The env.")
-    learner: LearnerConfig = section(lambda: LearnerConfig(name="gan"), "learnloop's learner.")
+    learner: LearnerConfig = section(
+        lambda: LearnerConfig(name="gan", width=256), "learnloop's learner."
+    )
     eval: GanEvalConfig = section(GanEvalConfig, "Evaluation, validation and sample grids.")
-    train: TrainConfig = section(lambda: train_budget(300_000), "Training budget and checkpoints.")
+    train: TrainConfig = section(
+        lambda: TrainConfig(total_steps=384_000, checkpoint_every=64_000),
+        "Training budget and checkpoints.",
+    )
 
 
 class DigitsGanTask(ClassifyTask):
@@ -83,6 +92,12 @@ class DigitsGanTask(ClassifyTask):
                 "digits_gan is semi-supervised: env.label_fraction must be between 0 and 1 "
                 f"(exclusive), got {cfg.env.label_fraction:g}"
             )
+
+    def learner_hyper(self, cfg: Any) -> dict[str, Any]:
+        hyper = super().learner_hyper(cfg)
+        # Anneal the step sizes over the run's budget (one update per env step of num_envs).
+        hyper.setdefault("decay_updates", cfg.train.total_steps // cfg.env.num_envs)
+        return hyper
 
     # -- envs: the adversarial env trains, Classify-v0 scores ---------------------------------
 
