@@ -364,13 +364,14 @@ class FraudStream:
         self.daily.append(precision)
         self.known[top[compromised]] = True
         now = rows[np.isin(cards, top)]
+        self.revealed[now] = True
         late_day = day - self.delay
         late = np.arange(0)
         if late_day >= self.origin:
             late = np.arange(world.day_start[late_day], world.day_start[late_day + 1])
             self.known[world.customer[late][world.fraud[late]]] = True
-        late = late[~self.revealed[late]]
-        self.revealed[now] = True
+            late = late[~self.revealed[late]]  # not told twice (a delay of 0 days)
+            self.revealed[late] = True
         told = np.r_[now, late]
         return DayReport(
             day, top, compromised, precision, world.observations(told), world.fraud[told],

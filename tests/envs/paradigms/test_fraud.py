@@ -159,3 +159,11 @@ def test_bad_scores_raise_a_value_error():
         env.step(np.array([np.nan]))
     with pytest.raises(RuntimeError, match="reset"):
         FraudEnv(**SMALL).step(np.array([0.5]))
+
+
+def test_without_a_delay_every_label_arrives_once_the_same_day():
+    env = FraudVectorEnv(64, part="train", world_seed=1, **{**SMALL, "delay_days": 0})
+    *days, _ = _run(env, lambda obs: obs[:, 0] / 1000)
+    told = np.concatenate([d["revealed_obs"] for d in days])
+    assert len(told) == env.stream.size
+    assert all(np.all(d["revealed_obs"][:, DAY_INDEX] == d["day"]) for d in days)
