@@ -26,25 +26,27 @@ class FraudLearner(Learner):
     The score of a transaction is P(fraud) from an MLP on the handbook's features, re-expressed
     so that a network reads them easily (log amounts, counts and means; the amount's log-ratio
     to the customer's 1/7/30-day means, which exposes a compromised card's five-fold amounts),
-    plus two inputs the handbook's features cannot have: how recently the learner saw a fraud
-    confirmed at the transaction's terminal, and how recently it saw the card investigated and
-    found genuine. Investigations answer at the end of the same day, seven days before the
-    delayed labels feed the terminal risk windows, so a freshly compromised terminal shows up a
-    week earlier. Every label that arrives (``info["days"]``: investigations at once, the rest
-    after the delay) is trained on with the inputs the learner had when it scored that
+    plus two inputs the handbook's features cannot have, read from the learner's memory: how
+    recently a fraud was confirmed at the transaction's terminal (dated by the day it happened,
+    from every label that arrived), and how recently the card was investigated and found
+    genuine. Investigations answer at the end of the same day, a week before the delayed labels
+    reach the terminal risk windows, so a terminal compromised days ago shows up as soon as one
+    of its frauds is found on a card investigated for any reason. Every label that arrives
+    (``info["days"]``) is trained on with the inputs the learner had when it scored that
     transaction, kept for ``memory_days``; frauds and genuine transactions sit in two replay
     buffers and each update draws ``fraud_share`` of its batch from the frauds.
 
     Hyperparameters: ``width`` (64), ``learning_rate`` (1e-3), ``batch_size`` (512),
     ``updates_per_step`` (2), ``fraud_share`` (0.2), ``memory_days`` (10), ``capacity``
-    (400,000 genuine transactions kept).
+    (400,000 genuine transactions kept), ``recall_inputs`` (True; False zeroes the two memory
+    inputs, an ablation).
     """
 
     paradigm = "fraud detection"
     uses = "investigations"
     DEFAULTS: dict[str, Any] = {
         "width": 64, "learning_rate": 1e-3, "batch_size": 512, "updates_per_step": 2,
-        "fraud_share": 0.2, "memory_days": 10, "capacity": 400_000,
+        "fraud_share": 0.2, "memory_days": 10, "capacity": 400_000, "recall_inputs": True,
     }  # fmt: skip
 
     def build(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
@@ -109,6 +111,7 @@ class FraudLearner(Learner):
         means = obs[:, list(CUSTOMER_MEANS)]
         day = obs[:, DAY_INDEX]
         fraud_age = day - _recall(self.terminal_fraud_day, obs[:, TERMINAL].astype(np.int64))
+        recall = float(self.hyper["recall_inputs"])  # off: an ablation without the memory
         genuine_age = day - _recall(self.card_genuine_day, obs[:, CARD].astype(np.int64))
         columns = [
             np.log1p(amount)[:, None] / 3, obs[:, [WEEKEND, NIGHT]],
@@ -116,8 +119,8 @@ class FraudLearner(Learner):
             np.log((amount[:, None] + 1) / (means + 1)),
             (amount > 220).astype(np.float32)[:, None],
             np.log1p(obs[:, list(TERMINAL_COUNTS)]) / 3, obs[:, list(TERMINAL_RISKS)],
-            np.exp(-np.clip(fraud_age - 1, 0, None) / 7)[:, None],
-            np.exp(-np.clip(genuine_age - 1, 0, None) / 3)[:, None],
+            np.exp(-np.clip(fraud_age - 1, 0, None) / 7)[:, None] * recall,
+            np.exp(-np.clip(genuine_age - 1, 0, None) / 3)[:, None] * recall,
             obs[:, [TIME_OF_DAY]],
         ]  # fmt: skip
         return np.concatenate(columns, axis=1).astype(np.float32)
