@@ -84,6 +84,21 @@ TASKS: dict[str, TaskEntry] = {
         "tasks.paradigms.unlabelled:DigitsAnomalyTask",
         "Flag a held-out digit class in a stream (Anomaly-v0); ROC-AUC of the scores",
     ),
+    "digits_gan": TaskEntry(
+        "tasks.paradigms.gan:DigitsGanTask",
+        "Semi-supervised GAN on digits: a generator and a K+1-class discriminator, two agents "
+        "of one loop (5% or 10% of labels)",
+    ),
+    "fraud_detection": TaskEntry(
+        "tasks.paradigms.fraud:FraudDetectionTask",
+        "Card-fraud transaction stream (Fraud-v0): score each transaction, the bank "
+        "investigates the top cards each day; card precision@100",
+    ),
+    "phantom_denoise": TaskEntry(
+        "tasks.paradigms.phantoms:PhantomDenoiseTask",
+        "Denoise CT-like phantoms (Reconstruct-v0, Gaussian or Poisson noise) with a U-Net; "
+        "against total variation, wavelet and non-local means",
+    ),
     "diabetes_regression": TaskEntry(
         "tasks.paradigms.labelled:DiabetesRegressionTask",
         "Regression on diabetes from targets (MSE) or from reward -(a-y)^2 only",

@@ -29,6 +29,8 @@ LEARNERS: dict[str, str] = {
     "autoencoder": "agents.learners.autoencoder:AutoencoderLearner",
     "cluster": "agents.learners.cluster:ClusterLearner",
     "anomaly": "agents.learners.anomaly:AnomalyLearner",
+    "gan": "agents.learners.gan:GanLearner",
+    "fraud": "agents.learners.fraud:FraudLearner",
 }
 
 

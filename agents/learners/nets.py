@@ -92,6 +92,58 @@ class Decoder(nn.Module):
         return self.body(features).view(-1, *self.out_shape)
 
 
+def _double_conv(inputs: int, outputs: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(inputs, outputs, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(outputs, outputs, 3, padding=1),
+        nn.ReLU(),
+    )
+
+
+class UNet(nn.Module):
+    """A small U-Net (Ronneberger et al. 2015) for image-to-image maps, as a residual denoiser.
+
+    Two poolings down (``width``, 2x, 4x channels, two 3x3 convolutions per level), transposed
+    convolutions up with the skip connections concatenated, a 1x1 convolution out. The network
+    predicts the correction to its input, so it starts near the identity (the input's first
+    ``out_channels`` channels) and learns what the noise is, as DnCNN does. Height and width
+    must be divisible by 4.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, width: int = 32) -> None:
+        super().__init__()
+        self.out_channels = out_channels
+        self.features = 4 * width
+        self.down1 = _double_conv(in_channels, width)
+        self.down2 = _double_conv(width, 2 * width)
+        self.bottom = _double_conv(2 * width, 4 * width)
+        self.up2 = nn.ConvTranspose2d(4 * width, 2 * width, 2, stride=2)
+        self.merge2 = _double_conv(4 * width, 2 * width)
+        self.up1 = nn.ConvTranspose2d(2 * width, width, 2, stride=2)
+        self.merge1 = _double_conv(2 * width, width)
+        self.out = nn.Conv2d(width, out_channels, 1)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        first = self.down1(images)
+        second = self.down2(nn.functional.max_pool2d(first, 2))
+        bottom = self.bottom(nn.functional.max_pool2d(second, 2))
+        second = self.merge2(torch.cat([self.up2(bottom), second], dim=1))
+        first = self.merge1(torch.cat([self.up1(second), first], dim=1))
+        return images[:, : self.out_channels] + self.out(first)
+
+
+def dihedral_together(batches: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Apply one of the square's 8 symmetries (rotations by 90 degrees, with or without a
+    mirror), the same to aligned batches; one symmetry per call."""
+    turns, mirror = int(torch.randint(0, 4, ())), bool(torch.randint(0, 2, ()))
+    out = []
+    for images in batches:
+        images = torch.rot90(images, turns, dims=(-2, -1))
+        out.append(torch.flip(images, dims=(-1,)) if mirror else images)
+    return out
+
+
 def shift(images: torch.Tensor, max_shift: int) -> torch.Tensor:
     """Move each image by up to ``max_shift`` pixels in each direction (zeros fill the edge)."""
     return shift_together([images], max_shift)[0]

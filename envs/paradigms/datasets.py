@@ -14,6 +14,7 @@ Bundled sources (no download): ``digits`` (8x8 images, 10 classes), ``iris``, ``
 scikit-learn; they are read here with numpy, so using them does not import scikit-learn (which
 must still be installed). ``mnist`` and ``fashion_mnist`` read local IDX files (as published,
 optionally gzipped) from ``data_dir``; their official test set stays the test part.
+Generated sources (code, no files): ``phantoms`` (64x64 CT-like head phantoms, unlabelled).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ import numpy as np
 
 BUNDLED = ("digits", "iris", "wine", "breast_cancer", "diabetes")
 IDX_SOURCES = ("mnist", "fashion_mnist")
-DATASETS = BUNDLED + IDX_SOURCES
+GENERATED = ("phantoms",)
+DATASETS = BUNDLED + IDX_SOURCES + GENERATED
+PHANTOM_COUNT, PHANTOM_SIZE, PHANTOM_SEED = 1200, 64, 0
 PARTS = ("train", "val", "test")
 IDX_FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -51,7 +54,7 @@ class Dataset:
     name: str
     features: np.ndarray
     targets: np.ndarray
-    kind: str  # "classification" or "regression"
+    kind: str  # "classification", "regression" or "unlabelled" (targets all 0)
     class_names: tuple[str, ...] = ()
     image_shape: tuple[int, int, int] | None = None
     pixel_max: float = 1.0
@@ -152,10 +155,66 @@ def load_idx_dataset(name: str, data_dir: str | Path) -> Dataset:
     )
 
 
+def _add_ellipses(
+    images: np.ndarray, grid: tuple[np.ndarray, np.ndarray], centre: tuple[np.ndarray, np.ndarray],
+    axes: tuple[np.ndarray, np.ndarray], angle: np.ndarray, value: np.ndarray,
+) -> None:  # fmt: skip
+    """Add ``value[i]`` inside one ellipse of each image ``i`` (all arguments per image)."""
+    yy, xx = grid
+    cos, sin = np.cos(angle)[:, None, None], np.sin(angle)[:, None, None]
+    dx, dy = xx - centre[0][:, None, None], yy - centre[1][:, None, None]
+    u = (dx * cos + dy * sin) / axes[0][:, None, None]
+    v = (dy * cos - dx * sin) / axes[1][:, None, None]
+    images += np.where(u * u + v * v <= 1.0, value[:, None, None], 0.0).astype(np.float32)
+
+
+def make_phantoms(count: int, size: int = 64, seed: int = 0, features: int = 10) -> np.ndarray:
+    """``count`` CT-like head phantoms (count, size, size) in [0, 1], Shepp-Logan style.
+
+    Each is a sum of ellipses, as Shepp and Logan's: a bright skull (1.0) around a brain
+    (0.2-0.3), whose centre, axes and tilt vary, and up to ``features`` inner ellipses (each
+    present with probability 0.8) anywhere in the brain, of random size, shape and tilt, each
+    adding or removing 0.05-0.3 of intensity; the sum is clipped to [0, 1].
+    """
+    rng = np.random.default_rng([seed, 31])
+    axis = (np.arange(size, dtype=np.float32) + 0.5) / size * 2.0 - 1.0
+    grid = np.meshgrid(axis, axis, indexing="ij")
+    images = np.zeros((count, size, size), np.float32)
+    cx, cy = rng.uniform(-0.08, 0.08, count), rng.uniform(-0.08, 0.08, count)
+    a, b = rng.uniform(0.72, 0.9, count), rng.uniform(0.85, 0.95, count)
+    tilt = rng.uniform(-0.3, 0.3, count)
+    _add_ellipses(images, grid, (cx, cy), (a, b), tilt, np.ones(count))
+    rim = rng.uniform(0.04, 0.08, count)
+    brain = -rng.uniform(0.7, 0.8, count)
+    _add_ellipses(images, grid, (cx, cy - 0.01), (a - rim, b - rim), tilt, brain)
+    for _ in range(features):
+        present = rng.random(count) < 0.8
+        radius, angle = (
+            np.sqrt(rng.uniform(0.0, 1.0, count)) * 0.55,
+            rng.uniform(0, 2 * np.pi, count),
+        )
+        centre = (cx + radius * np.cos(angle) * a, cy + radius * np.sin(angle) * b)
+        major = rng.uniform(0.03, 0.3, count)
+        minor = major * rng.uniform(0.3, 1.0, count)
+        value = rng.choice([-1.0, 1.0], count) * rng.uniform(0.05, 0.3, count) * present
+        _add_ellipses(images, grid, centre, (major, minor), rng.uniform(0, np.pi, count), value)
+    return np.clip(images, 0.0, 1.0)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_generated(name: str) -> Dataset:
+    images = make_phantoms(PHANTOM_COUNT, PHANTOM_SIZE, PHANTOM_SEED)
+    flat = images.reshape(PHANTOM_COUNT, -1)
+    shape = (1, PHANTOM_SIZE, PHANTOM_SIZE)
+    return Dataset(name, flat, np.zeros(PHANTOM_COUNT, np.int64), "unlabelled", (), shape, 1.0)
+
+
 def load_dataset(name: str, data_dir: str | Path | None = None) -> Dataset:
     """The dataset called ``name`` (one of ``DATASETS``); IDX sources need ``data_dir``."""
     if name in BUNDLED:
         return _load_bundled(name)
+    if name in GENERATED:
+        return _load_generated(name)
     if name in IDX_SOURCES:
         if data_dir is None:
             raise ValueError(f"dataset {name!r} reads local IDX files: pass data_dir")

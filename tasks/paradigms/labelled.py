@@ -62,9 +62,10 @@ class LearnerConfig:
 
     name: str = describe("Learner.", "supervised", choices=tuple(LEARNERS))
     arch: str = describe(
-        "Network: 'cnn' for images, 'mlp', 'linear' (no hidden layer), or 'auto'.",
+        "Network: 'cnn' for images, 'mlp', 'linear' (no hidden layer), 'auto', or 'unet' "
+        "(learner.name=autoencoder on images: an image-to-image denoiser).",
         "auto",
-        choices=("auto", "cnn", "mlp", "linear"),
+        choices=("auto", "cnn", "mlp", "linear", "unet"),
     )
     width: int = describe("Feature width of the encoder.", 128, min=1)
     learning_rate: float = describe("Adam step size (0: the learner's default).", 0.0, min=0.0)
