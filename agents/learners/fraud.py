@@ -92,7 +92,8 @@ class FraudLearner(Learner):
         self.investigated = state["investigated"]
 
     def labels_received(self) -> int:
-        """Transactions whose label reached the learner through its own investigations."""
+        """Distinct transactions whose label reached the learner through its own
+        investigations (a label seen again on a later pass is not counted again)."""
         return self.investigated
 
     # -- inputs -----------------------------------------------------------------------------------
@@ -180,7 +181,6 @@ class FraudLearner(Learner):
         """Add a day's revealed labels to the buffers and update the memory."""
         obs, fraud = report["revealed_obs"], np.asarray(report["revealed_fraud"], dtype=bool)
         now = np.asarray(report["revealed_now"], dtype=bool)
-        self.investigated += int(now.sum())
         terminals, cards = obs[:, TERMINAL].astype(np.int64), obs[:, CARD].astype(np.int64)
         self.terminal_fraud_day = _grow(self.terminal_fraud_day, terminals)
         self.card_genuine_day = _grow(self.card_genuine_day, cards)
@@ -191,6 +191,7 @@ class FraudLearner(Learner):
         self.card_genuine_day[genuine_cards] = day
         keys = self.keys(obs)
         new = ~np.isin(keys, self.labelled_keys)
+        self.investigated += int((new & now).sum())  # distinct transactions, once each
         if not new.any():
             return
         self.labelled_keys = np.r_[self.labelled_keys, keys[new]]
