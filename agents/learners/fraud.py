@@ -96,6 +96,10 @@ class FraudLearner(Learner):
         investigations (a label seen again on a later pass is not counted again)."""
         return self.investigated
 
+    def labels_seen(self) -> int:
+        """Distinct transactions whose label reached the learner (delayed or investigated)."""
+        return len(self.labelled_keys)
+
     # -- inputs -----------------------------------------------------------------------------------
 
     @staticmethod

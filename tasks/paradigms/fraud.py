@@ -174,6 +174,8 @@ class FraudDetectionTask(Task):
 
     def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
         k = cfg.env.daily_budget
+        # Counted before the test week, where an online learner receives more.
+        labels_in_training, investigated = agent.labels_seen(), agent.labels_received()
         frozen, frozen_daily = self.score(cfg, copy.deepcopy(agent), learn=False)
         summary, daily = (
             self.score(cfg, agent, learn=cfg.eval.online)
@@ -182,7 +184,8 @@ class FraudDetectionTask(Task):
         )
         metrics = named_metrics(summary, k)
         metrics.update({f"frozen/{m}": v for m, v in named_metrics(frozen, k).items()})
-        metrics["investigations"] = float(agent.labels_received())
+        metrics["investigations"] = float(investigated)
+        metrics["labels_used"] = float(labels_in_training)
         curves = {"agent": daily}
         rows = []
         if cfg.eval.baselines:
@@ -198,8 +201,8 @@ class FraudDetectionTask(Task):
             f"env {ENV_ID}, world seed {world}: {int(summary['transactions'])} test-week "
             f"transactions of open cards ({summary['fraud_share']:.2%} fraudulent), never "
             "served in training",
-            f"learner {cfg.learner.name}: {int(metrics['investigations'])} labels from its own "
-            "investigations in training"
+            f"learner {cfg.learner.name}: {int(metrics['labels_used'])} distinct labels in "
+            f"training, {int(metrics['investigations'])} of them from its own investigations"
             + (", and it kept learning on the test week" if cfg.eval.online else ""),
         ]
         from tasks.paradigms.fraud_baselines import handbook_rows, plot_daily

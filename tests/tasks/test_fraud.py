@@ -26,6 +26,7 @@ def test_a_short_run_writes_the_metrics_baselines_and_daily_plot(tmp_path):
     assert "-learnloop-s0" in run.name
     for name in ("card_precision_at_10", "roc_auc", "average_precision", "investigations"):
         assert name in metrics
+    assert 0 < metrics["investigations"] <= metrics["labels_used"]
     for baseline in ("rule", "logistic_regression", "isolation_forest"):
         assert f"baseline/{baseline}/card_precision_at_10" in metrics
     assert (run / "eval" / "daily_card_precision.png").is_file()
