@@ -167,6 +167,13 @@ def table(
         f"worlds): **{verdict}**: {agent:.3f} against {best_name} {best:.3f}; learner minus "
         f"{best_name} per world: {', '.join(f'{d:+.3f}' for d in paired)}.",
         "",
+        f"Labels: the learner received {metrics['labels_used']['mean']:,.0f} distinct labels in "
+        f"training on average ({metrics['investigations']['mean']:,.0f} from its own "
+        "investigations over the training and delay weeks, the rest the training week's delayed "
+        "labels), the supervised baselines the training week's "
+        f"{metrics[f'baseline/{best_name}/labels_used']['mean']:,.0f}; online, the learner also "
+        "learns from the test week's investigations and the delay week's late labels.",
+        "",
         f"{LEARNER_NOTE} Frozen after training (no test-week learning) it scores "
         f"{metrics[f'frozen/{CP}']['mean']:.3f}; without its memory inputs (the ablation row) "
         f"{metrics[f'no_memory/{CP}']['mean']:.3f}.",

@@ -196,6 +196,7 @@ class FraudDetectionTask(Task):
             for row in rows:
                 for metric in (f"card_precision_at_{k}", "roc_auc", "average_precision"):
                     metrics[f"baseline/{row['model']}/{metric}"] = row[metric]
+                metrics[f"baseline/{row['model']}/labels_used"] = float(row["training labels"])
         world = self.env_kwargs(cfg, "test")["world_seed"]
         notes = [
             f"env {ENV_ID}, world seed {world}: {int(summary['transactions'])} test-week "
