@@ -23,4 +23,8 @@ register(
     entry_point="envs.warehouse.inventory:InventoryEnv",
     kwargs={"preset": "orgym_v0"},
 )
-register(id="learnloop/Fraud-v0", entry_point="envs.paradigms.fraud:FraudEnv")
+register(
+    id="learnloop/Fraud-v0",
+    entry_point="envs.paradigms.fraud:FraudEnv",
+    vector_entry_point="envs.paradigms.fraud:FraudVectorEnv",
+)

@@ -8,6 +8,8 @@
 | autoencoder   | AutoencoderLearner         | ``info["clean"]``, derived from the data      |
 | cluster       | ClusterLearner             | observations only                             |
 | anomaly       | AnomalyLearner             | the stream, and outcomes of investigations    |
+| gan           | GanLearner                 | labels, unlabelled and generated samples      |
+| fraud         | FraudLearner               | delayed labels and its own investigations     |
 
 They are the algorithms of the ``learnloop`` backend (:data:`agents.backends.BACKENDS`,
 :class:`agents.learners.backend.LearnerBackend`), which trains any of them through the runner;

@@ -24,6 +24,18 @@ ENV_OF = {
     "autoencoder": ("learnloop/Reconstruct-v0", {}),
     "cluster": ("learnloop/Cluster-v0", {}),
     "anomaly": ("learnloop/Anomaly-v0", {}),
+    "fraud": (
+        "learnloop/Fraud-v0",
+        {
+            "n_customers": 400,
+            "n_terminals": 800,
+            "history_days": 8,
+            "train_days": 3,
+            "delay_days": 2,
+            "test_days": 3,
+            "daily_budget": 10,
+        },
+    ),  # fmt: skip
 }
 SMALL = {"width": 16}  # small networks: these tests check behaviour, not accuracy
 
