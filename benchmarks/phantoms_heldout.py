@@ -127,10 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         row = {"level": level, **train(level, seeds, args.split_seed, args.steps, runs_dir)}
         row["references"] = references(level, args.split_seed)
         rows.append(row)
-        print(table(rows, seeds, args.split_seed, args.steps), flush=True)
-    markdown = table(rows, seeds, args.split_seed, args.steps)
-    if args.write:
-        write_section(SECTION, markdown)
+        markdown = table(rows, seeds, args.split_seed, args.steps)
+        print(markdown, flush=True)
+        if args.write:  # after each level, so a long run publishes what it has measured
+            write_section(SECTION, markdown)
     return 0
 
 
