@@ -55,7 +55,7 @@ def test_int_given_to_float_field_and_strings_kept() -> None:
         (
             "algo.name=foo",
             "algo.name: 'foo' is not one of: ppo, maskable_ppo, a2c, dqn, sac, alphazero, "
-            "supervised, reward, semi, autoencoder, cluster, anomaly",
+            "supervised, reward, semi, autoencoder, cluster, anomaly, gan, fraud",
         ),
         ("eval.deterministic=maybe", "eval.deterministic: expected bool, got 'maybe'"),
         ("algo.net_arch=[64, x]", "algo.net_arch[1]: expected int, got 'x'"),
