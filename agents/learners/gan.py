@@ -128,6 +128,14 @@ class Generator(nn.Module):
         return self.body(noise).view(-1, *self.out_shape)
 
 
+def one_pixel_shifts(images: torch.Tensor) -> list[torch.Tensor]:
+    """The images and their shifts by one pixel up, down, left and right (zeros fill in)."""
+    padded = nn.functional.pad(images, (1, 1, 1, 1))
+    height, width = images.shape[-2:]
+    offsets = ((1, 1), (0, 1), (2, 1), (1, 0), (1, 2))  # (row, col) of the window; (1, 1): as is
+    return [padded[..., r : r + height, c : c + width] for r, c in offsets]
+
+
 def realness_logit(logits: torch.Tensor) -> torch.Tensor:
     """log Z: the logit of ``p(real)`` when the generated class's logit is fixed at 0."""
     return torch.logsumexp(logits, dim=1)
@@ -152,7 +160,9 @@ class GanLearner(Learner):
     ``batch_size`` (labelled items per update, 64), ``memory`` (labelled items kept, 20000),
     ``augment`` (max pixel shift, 1), ``input_noise`` (0.15), ``hidden_noise`` (0.3, MLP),
     ``dropout`` (0.3, CNN), ``unlabelled_coef`` (1.0), ``consistency_coef`` (1.0),
-    ``threshold`` (0.9), ``average`` (0.995), ``decay_updates`` (0: constant step sizes).
+    ``threshold`` (0.8), ``average`` (0.999), ``decay_updates`` (0: constant step sizes),
+    ``test_shifts`` (False: True classifies by the mean over the image and its one-pixel
+    shifts).
     """
 
     paradigm = "semi-supervised (adversarial)"
@@ -161,7 +171,8 @@ class GanLearner(Learner):
         "arch": "auto", "width": 256, "noise_dim": 64, "learning_rate": 3e-3,
         "generator_learning_rate": 1e-3, "batch_size": 64, "memory": 20_000, "augment": 1,
         "input_noise": 0.15, "dropout": 0.3, "hidden_noise": 0.3, "unlabelled_coef": 1.0, "consistency_coef": 1.0,
-        "threshold": 0.9, "average": 0.995, "decay_updates": 0,
+        "threshold": 0.8, "average": 0.999, "decay_updates": 0,
+        "test_shifts": False,
     }  # fmt: skip
 
     def build(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
@@ -221,9 +232,13 @@ class GanLearner(Learner):
     # -- acting ---------------------------------------------------------------------------------
 
     def classify(self, obs: Any) -> np.ndarray:
-        """The averaged discriminator's class for each image of a batch."""
+        """The averaged discriminator's class for each image of a batch: with ``test_shifts``,
+        the class of its mean probabilities over the image and its four one-pixel shifts."""
+        images = self.tensor(obs)
+        views = one_pixel_shifts(images) if self.hyper["test_shifts"] else [images]
         with torch.no_grad():
-            return self.average.module(self.tensor(obs))[0].argmax(dim=1).cpu().numpy()
+            probabilities = sum(torch.softmax(self.average.module(v)[0], 1) for v in views)
+        return probabilities.argmax(dim=1).cpu().numpy()
 
     def generate(self, count: int) -> torch.Tensor:
         """``count`` samples of the generator (no gradients)."""

@@ -60,7 +60,7 @@ class DigitsGanConfig(ParadigmConfig):
     )
     eval: GanEvalConfig = section(GanEvalConfig, "Evaluation, validation and sample grids.")
     train: TrainConfig = section(
-        lambda: TrainConfig(total_steps=384_000, checkpoint_every=64_000),
+        lambda: TrainConfig(total_steps=512_000, checkpoint_every=64_000),
         "Training budget and checkpoints.",
     )
 
