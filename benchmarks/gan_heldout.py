@@ -23,6 +23,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -32,7 +34,6 @@ from tasks.runner.seeds import bootstrap_interval  # noqa: E402
 SECTION = "digits_gan"
 GOALS = {0.05: 0.965, 0.1: 0.98}  # digits_gan's test accuracy, from issue 20
 METHODS = ("digits_gan", "digits_semi")
-STEPS = {"digits_gan": 384_000, "digits_semi": 30_000}  # their configs' budgets
 
 
 def run_task(
@@ -42,13 +43,20 @@ def run_task(
     folder = runs_dir / f"{task}-{fraction:g}"
     command = [sys.executable, "-m", "tasks.run", task, f"seeds={','.join(map(str, seeds))}",
                f"env.split_seed={split_seed}", f"env.label_fraction={fraction}",
-               f"train.total_steps={int(STEPS[task] * scale)}", f"runs_dir={folder}",
-               f"eval.baselines={str(task == 'digits_gan').lower()}"]  # fmt: skip
+               f"runs_dir={folder}", f"eval.baselines={str(task == 'digits_gan').lower()}"]  # fmt: skip
+    if scale != 1:
+        command.append(f"train.total_steps={int(budget(task) * scale)}")
     print(" ".join(command[1:]), file=sys.stderr, flush=True)
     started = time.monotonic()
     subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     (seeds_folder,) = (folder / task).glob("*-seeds")
     return seeds_folder, time.monotonic() - started
+
+
+def budget(task: str) -> int:
+    """Env steps in the task's config (its YAML, which the run reads too)."""
+    config = yaml.safe_load((REPO / "configs" / f"{task}.yaml").read_text())
+    return int(config["train"]["total_steps"])
 
 
 def per_seed(folder: Path) -> tuple[dict[str, float], dict[str, float], float]:
