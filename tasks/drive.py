@@ -14,8 +14,6 @@ highway-env is an optional extra: ``pip install learnloop[drive]``.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,23 +22,18 @@ import gymnasium as gym
 import numpy as np
 
 from agents.base import EPISODE_METRICS
-from tasks.config import AlgoConfig, ConfigError, TaskConfig, describe, section
+from tasks import driving
+from tasks.config import AlgoConfig, TaskConfig, describe, section
+from tasks.driving import FRAMES_FILE, Policy
 from tasks.runner.base import EvalResult, Task
 from tasks.runner.evaluation import run_episodes, summarize, wilson_interval
 
-INSTALL_HINT = "pip install learnloop[drive]"
-FRAMES_FILE = "frames.png"
 IDLE = "IDLE"
 
 
 def require_highway_env() -> None:
     """Import highway-env (which registers its Gymnasium ids) or fail with one clear line."""
-    try:
-        import highway_env  # noqa: F401
-    except ImportError:
-        raise ConfigError(
-            f"task drive_highway needs highway-env, which is not installed: {INSTALL_HINT}"
-        ) from None
+    driving.require_highway_env("drive_highway")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,15 +117,7 @@ def highway_config(cfg: DriveConfig) -> dict[str, Any]:
 
 def make_highway(cfg: DriveConfig, render: bool = False) -> gym.Env:
     """A highway-env env for ``cfg``; ``render`` gives rgb_array frames without a display."""
-    require_highway_env()
-    if render and os.environ.get("SDL_VIDEODRIVER", "dummy") == "dummy":
-        # Without a display pygame needs a headless SDL driver; highway-env draws nothing under
-        # the "dummy" one (all frames come out black), so use SDL's "offscreen" driver.
-        os.environ["SDL_VIDEODRIVER"] = "offscreen"
-    config = highway_config(cfg)
-    if render:
-        config["offscreen_rendering"] = True
-    return gym.make(cfg.env.env_id, config=config, render_mode="rgb_array" if render else None)
+    return driving.make_highway_env("drive_highway", cfg.env.env_id, highway_config(cfg), render)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,9 +156,6 @@ DRIVING = ("crash_rate", "mean_speed")  # what DrivingStats reports per episode
 # ---------------------------------------------------------------------------------------------
 # Evaluation
 # ---------------------------------------------------------------------------------------------
-
-# policy(obs, env) -> action, as in tasks.runner.evaluation.run_episodes
-Policy = Callable[[Any, Any], Any]
 
 
 def random_policy(obs: Any, env: Any) -> Any:
@@ -217,47 +199,15 @@ def baseline_rows(cfg: DriveConfig, episodes: int) -> list[dict[str, Any]]:
 def draw_strip(cfg: DriveConfig, policy: Policy, path: Path) -> int:
     """Drive one episode (the first evaluation seed) and draw every ``frame_every``-th frame
     into a vertical strip at ``path``; returns the number of frames drawn."""
-    report = cfg.report
-    env = make_highway(cfg, render=True)
-    try:
-        obs, info = env.reset(seed=eval_seed(cfg))
-        frames = [(env.render(), _frame_label(0, info))]
-        step, done = 0, False
-        while not done and len(frames) < report.strip_frames:
-            obs, _, terminated, truncated, info = env.step(policy(obs, env))
-            step += 1
-            done = terminated or truncated
-            if done or step % report.frame_every == 0:
-                frames.append((env.render(), _frame_label(step, info)))
-    finally:
-        env.close()
-    _save_strip(frames, path)
-    return len(frames)
+    return driving.draw_strip(
+        lambda: make_highway(cfg, render=True), policy, eval_seed(cfg),
+        cfg.report.strip_frames, cfg.report.frame_every, _frame_label, path,
+    )  # fmt: skip
 
 
-def _frame_label(step: int, info: dict[str, Any]) -> str:
+def _frame_label(step: int, info: dict[str, Any], env: Any) -> str:
     crashed = ", crashed" if info.get("crashed") else ""
     return f"t = {step} s, {info['speed']:.1f} m/s{crashed}"
-
-
-def _save_strip(frames: list[tuple[np.ndarray, str]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    height, width = frames[0][0].shape[:2]
-    scale = 6.0 / width
-    figure, axes = plt.subplots(
-        len(frames), 1, figsize=(6.0, len(frames) * (height * scale + 0.3)), squeeze=False
-    )
-    for axis, (frame, label) in zip(axes.flat, frames, strict=True):
-        axis.imshow(frame)
-        axis.set_title(label, fontsize=8, loc="left")
-        axis.axis("off")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -52,6 +52,11 @@ TASKS: dict[str, TaskEntry] = {
         "tasks.drive:DriveTask",
         "DQN (or PPO) on highway-env's highway-fast-v0, against random and keep-lane",
     ),
+    "drive_steer": TaskEntry(
+        "tasks.drive_steer:DriveSteerTask",
+        "SAC (or PPO) steering round highway-env's racetrack-v0 with continuous actions, "
+        "against a pure-pursuit controller and random steering",
+    ),
     "warehouse_robots": TaskEntry(
         "tasks.warehouse.robots:WarehouseRobotsTask",
         "PPO shared by all robots of a warehouse (RWARE's task), against a greedy planner",

@@ -1,0 +1,391 @@
+"""drive_steer: steer a car round highway-env's ``racetrack-v0`` with continuous actions.
+
+The car drives at 10 m/s; the agent turns the steering wheel (one number in [-1, 1], +-45
+degrees), five times a second, and with ``env.throttle=true`` also presses the throttle or the
+brake (then the action is ``[throttle, steering]``). It sees the racetrack's occupancy grid
+around it, aligned with its heading: a 12x12 grid of 3 m cells with two layers, other vehicles
+(``presence``) and the road (``on_road``). One slower car drives ahead on the same lane (plus
+up to ``other_vehicles - 1`` more placed at random), so keeping the lane is not enough: the car
+must overtake. highway-env's reward pays for staying near the lane centre and punishes steering
+effort and collisions; the episode ends when the car leaves the road or crashes, or after
+``env.duration`` seconds (a lap is about 350 m, 35 s at 10 m/s).
+
+Vocabulary of the metrics (``SteeringStats`` reports them per episode, every backend logs them
+as ``charts/<name>``, evaluation as their means):
+
+- ``on_road_rate``: 1 for an episode that reached its time limit without leaving the road or
+  crashing, else 0.
+- ``crash_rate``: 1 for an episode that ended in a collision.
+- ``mean_lateral_offset``: mean distance (m) of the car's centre from the centre line of the
+  lane it is on, over the episode's steps (a lane is 5 m wide; the road two lanes).
+- ``mean_speed``: mean speed (m/s) over the episode's steps.
+
+Evaluation plays the trained agent, a pure-pursuit controller that reads the lanes from the
+road network and changes lanes to pass a car ahead (a rule-based controller, nothing
+learned: :func:`pure_pursuit_action`), and random steering, over the same held-out env seeds; the
+baselines' numbers go to ``baseline/<name>/<metric>``.
+
+highway-env is an optional extra: ``pip install learnloop[drive]``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from agents.base import EPISODE_METRICS
+from tasks import driving
+from tasks.config import AlgoConfig, TaskConfig, describe, section
+from tasks.driving import FRAMES_FILE, Policy
+from tasks.runner.base import EvalResult, Task
+from tasks.runner.evaluation import run_episodes, summarize, wilson_interval
+
+TASK = "drive_steer"
+STEERING_RANGE = math.pi / 4  # highway-env's ContinuousAction maps [-1, 1] to +-45 degrees
+METRICS = ("on_road_rate", "crash_rate", "mean_lateral_offset", "mean_speed")
+# The metrics each policy's row reports in results.json (and under baseline/<name>/).
+HEADLINE = (*METRICS, "episode_return")
+
+
+# ---------------------------------------------------------------------------------------------
+# Config
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SteerEnvConfig:
+    """The racetrack scenario (keys of highway-env's own config, passed through)."""
+
+    env_id: str = describe("highway-env scenario.", "racetrack-v0", choices=("racetrack-v0",))
+    duration: int = describe(
+        "Episode length in seconds (5 actions a second); a lap takes about 35 s.", 40, min=1
+    )
+    throttle: bool = describe(
+        "Also control the throttle (action [throttle, steering]); off: steering only at the "
+        "initial 10 m/s, highway-env's racetrack default.",
+        False,
+    )
+    other_vehicles: int = describe(
+        "Other cars: one ahead on the car's lane, plus up to this many minus one at random "
+        "(0: an empty track).",
+        1,
+        min=0,
+    )
+    collision_reward: float = describe(
+        "Reward weight of a collision (which ends the episode).", -1.0
+    )
+    lane_centering_cost: float = describe(
+        "How fast the centring reward 1 / (1 + cost * offset^2) falls off the lane centre.",
+        4.0,
+        min=0.0,
+    )
+    action_reward: float = describe("Reward weight of the action's size (steering effort).", -0.3)
+
+
+@dataclass
+class ControllerConfig:
+    """The pure-pursuit baseline (a rule-based controller, it reads the road network)."""
+
+    lookahead: float = describe(
+        "Metres ahead along the lane where the controller aims.", 8.0, min=1.0, max=50.0
+    )
+    overtake_gap: float = describe(
+        "Change lanes when a car ahead on the lane is closer than this many metres "
+        "(0: never; it then follows its lane into the car ahead).",
+        25.0,
+        min=0.0,
+    )
+
+
+@dataclass
+class SteerReportConfig:
+    """The strip of frames in the report."""
+
+    strip_frames: int = describe(
+        "Frames of the trained agent drawn into eval/frames.png (0: none).", 6, min=0, max=30
+    )
+    frame_every: int = describe("Actions (0.2 s each) between two frames of the strip.", 25, min=1)
+
+
+def _steer_algo() -> AlgoConfig:
+    # SAC as in highway-env's racetrack examples, two envs in subprocesses (one per core).
+    return AlgoConfig(
+        name="sac",
+        n_envs=2,
+        vec_env="subproc",
+        learning_rate=3e-4,
+        batch_size=256,
+        gamma=0.9,
+        net_arch=[256, 256],
+        kwargs={
+            "buffer_size": 100_000,
+            "learning_starts": 1_000,
+            "train_freq": 1,
+            "gradient_steps": 1,
+            "ent_coef": "auto",
+        },
+    )
+
+
+@dataclass
+class DriveSteerConfig(TaskConfig):
+    """Config of the drive_steer task."""
+
+    env: SteerEnvConfig = section(SteerEnvConfig, "The racetrack scenario.")
+    algo: AlgoConfig = section(_steer_algo, "Algorithm and hyperparameters.")
+    controller: ControllerConfig = section(ControllerConfig, "The pure-pursuit baseline.")
+    report: SteerReportConfig = section(SteerReportConfig, "The frame strip.")
+
+
+def racetrack_config(cfg: DriveSteerConfig) -> dict[str, Any]:
+    """highway-env's config dict for ``cfg.env`` (its racetrack observation, our action)."""
+    env = cfg.env
+    return {
+        "action": {
+            "type": "ContinuousAction",
+            "longitudinal": env.throttle,
+            "lateral": True,
+            "target_speeds": [0, 5, 10],
+        },
+        "duration": env.duration,
+        "other_vehicles": env.other_vehicles,
+        "collision_reward": env.collision_reward,
+        "lane_centering_cost": env.lane_centering_cost,
+        "action_reward": env.action_reward,
+    }
+
+
+def make_racetrack(cfg: DriveSteerConfig, render: bool = False) -> gym.Env:
+    """The racetrack for ``cfg``, with :class:`SteeringStats`; ``render`` draws frames."""
+    with warnings.catch_warnings():
+        # gymnasium calls racetrack-v0 "out of date" because a -v1 exists; v1 only changes how
+        # the simulated cars look for neighbours across lane segments.
+        warnings.filterwarnings("ignore", message=".*out of date.*")
+        env = driving.make_highway_env(TASK, cfg.env.env_id, racetrack_config(cfg), render)
+    return SteeringStats(env)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-episode driving statistics
+# ---------------------------------------------------------------------------------------------
+
+
+class SteeringStats(gym.Wrapper):
+    """Reports how each episode went under ``info[EPISODE_METRICS]`` on its last step:
+    the metrics of the module docstring (``on_road_rate``, ``crash_rate``,
+    ``mean_lateral_offset``, ``mean_speed``)."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        self._offsets: list[float] = []
+        self._speeds: list[float] = []
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        self._offsets, self._speeds = [], []
+        return self.env.reset(**kwargs)
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        vehicle = self.env.unwrapped.vehicle
+        self._offsets.append(abs(float(vehicle.lane.local_coordinates(vehicle.position)[1])))
+        self._speeds.append(float(vehicle.speed))
+        if terminated or truncated:
+            crashed = bool(vehicle.crashed)
+            info = {**info, EPISODE_METRICS: {
+                "on_road_rate": float(vehicle.on_road and not crashed),
+                "crash_rate": float(crashed),
+                "mean_lateral_offset": float(np.mean(self._offsets)),
+                "mean_speed": float(np.mean(self._speeds)),
+            }}  # fmt: skip
+        return obs, reward, terminated, truncated, info
+
+
+# ---------------------------------------------------------------------------------------------
+# Baselines: pure pursuit and random steering
+# ---------------------------------------------------------------------------------------------
+
+LaneIndex = tuple[str, str, int]
+
+
+def _next_lane_index(network: Any, index: LaneIndex) -> LaneIndex:
+    """The same lane on the road segment after ``index`` (the racetrack is one loop)."""
+    _, end, lane_id = index
+    following = next(iter(network.graph[end]))
+    return end, following, min(lane_id, len(network.graph[end][following]) - 1)
+
+
+def gap_ahead(road: Any, vehicle: Any, index: LaneIndex) -> float:
+    """Metres along lane ``index`` (and the segment after it) from ``vehicle`` to the nearest
+    other car on that lane ahead of it, or alongside (inf: none)."""
+    network = road.network
+    lane = network.get_lane(index)
+    own_s = lane.local_coordinates(vehicle.position)[0]
+    segments = ((lane, 0.0), (network.get_lane(_next_lane_index(network, index)), lane.length))
+    nearest = math.inf
+    for other in road.vehicles:
+        if other is vehicle:
+            continue
+        for segment, offset in segments:
+            s, lateral = segment.local_coordinates(other.position)
+            if abs(lateral) < segment.width / 2 + 1.0 and -vehicle.LENGTH <= s <= segment.length:
+                gap = s + offset - own_s
+                if gap > -vehicle.LENGTH * 1.5:  # ahead, or alongside
+                    nearest = min(nearest, gap)
+                break
+    return nearest
+
+
+def pure_pursuit_action(env: Any, lookahead: float, overtake_gap: float) -> np.ndarray:
+    """Steer toward the point ``lookahead`` metres ahead on the centre line of the car's lane,
+    or of the other lane while a car ahead is closer than ``overtake_gap`` metres.
+
+    Pure pursuit: the arc through that point has curvature 2 sin(alpha) / d (alpha the angle
+    to the point, d its distance); highway-env's kinematic bicycle turns its centre on
+    curvature 2 sin(beta) / length with slip angle beta = atan(tan(steering) / 2), which
+    gives the steering angle."""
+    unwrapped = env.unwrapped
+    vehicle, network = unwrapped.vehicle, unwrapped.road.network
+    target = vehicle.lane_index
+    if overtake_gap > 0 and gap_ahead(unwrapped.road, vehicle, target) < overtake_gap:
+        lanes = len(network.graph[target[0]][target[1]])
+        target = (target[0], target[1], (target[2] + 1) % lanes)
+    lane = network.get_lane(target)
+    ahead = lane.local_coordinates(vehicle.position)[0] + lookahead
+    if ahead > lane.length:
+        point = network.get_lane(_next_lane_index(network, target)).position(ahead - lane.length, 0)
+    else:
+        point = lane.position(ahead, 0)
+    to_point = point - vehicle.position
+    alpha = math.atan2(to_point[1], to_point[0]) - vehicle.heading
+    alpha = (alpha + math.pi) % (2 * math.pi) - math.pi
+    sin_beta = np.clip(vehicle.LENGTH * math.sin(alpha) / np.linalg.norm(to_point), -1.0, 1.0)
+    steering = math.atan(2 * math.tan(math.asin(sin_beta)))
+    steer = float(np.clip(steering / STEERING_RANGE, -1.0, 1.0))
+    if unwrapped.action_type.longitudinal:  # hold the speed: no throttle, no brake
+        return np.array([0.0, steer], dtype=np.float32)
+    return np.array([steer], dtype=np.float32)
+
+
+def random_policy(obs: Any, env: Any) -> Any:
+    """Uniformly random steering (run_episodes seeds the action space)."""
+    return env.action_space.sample()
+
+
+def baselines(cfg: DriveSteerConfig) -> dict[str, Policy]:
+    """The baselines by name: the pure-pursuit controller and random steering."""
+    control = cfg.controller
+
+    def pure_pursuit(obs: Any, env: Any) -> Any:
+        return pure_pursuit_action(env, control.lookahead, control.overtake_gap)
+
+    return {"pure_pursuit": pure_pursuit, "random": random_policy}
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------------------------
+
+
+def eval_seed(cfg: DriveSteerConfig) -> int:
+    """The first held-out evaluation seed: training envs take seeds ``seed, seed + 1, ...``
+    (then run on without reseeding); tuning used seeds 1,000-1,999."""
+    return 10_000 + cfg.seed * 1_000
+
+
+def evaluate_policy(
+    cfg: DriveSteerConfig, name: str, policy: Policy, episodes: int
+) -> dict[str, Any]:
+    """Play ``episodes`` episodes over the held-out seeds; one table row."""
+    per_episode = run_episodes(lambda: make_racetrack(cfg), policy, episodes, eval_seed(cfg))
+    row: dict[str, Any] = {"policy": name, **{k: float(np.mean(per_episode[k])) for k in METRICS}}
+    low, high = wilson_interval(sum(per_episode["on_road_rate"]), episodes)
+    row["on_road_rate_95ci"] = f"{low:.2f}-{high:.2f}"
+    summary = summarize(name, per_episode)
+    row.update({k: v for k, v in summary.items() if k.startswith("episode_")})
+    row["episodes"] = episodes
+    return row
+
+
+def baseline_rows(cfg: DriveSteerConfig, episodes: int) -> list[dict[str, Any]]:
+    """Every baseline's row over the held-out seeds."""
+    return [evaluate_policy(cfg, name, p, episodes) for name, p in baselines(cfg).items()]
+
+
+def draw_strip(cfg: DriveSteerConfig, policy: Policy, path: Path) -> int:
+    """Drive one episode (the first evaluation seed) into a strip of frames at ``path``."""
+    return driving.draw_strip(
+        lambda: make_racetrack(cfg, render=True), policy, eval_seed(cfg),
+        cfg.report.strip_frames, cfg.report.frame_every, _frame_label, path,
+    )  # fmt: skip
+
+
+def _frame_label(step: int, info: dict[str, Any], env: Any) -> str:
+    vehicle = env.unwrapped.vehicle
+    offset = abs(float(vehicle.lane.local_coordinates(vehicle.position)[1]))
+    state = ", crashed" if vehicle.crashed else "" if vehicle.on_road else ", off the road"
+    return f"t = {step / 5:.1f} s, {vehicle.speed:.1f} m/s, {offset:.1f} m off centre{state}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The task
+# ---------------------------------------------------------------------------------------------
+
+
+class DriveSteerTask(Task):
+    """Steer round the racetrack and pass the car ahead; against pure pursuit and random."""
+
+    name = TASK
+    config_cls = DriveSteerConfig
+    headline = "charts/on_road_rate"
+    curves = (
+        "charts/episode_return",
+        "charts/on_road_rate",
+        "charts/mean_lateral_offset",
+        "charts/episode_length",
+    )
+
+    def __init__(self) -> None:
+        # Fail before the runner makes a run folder, with the command that fixes it.
+        driving.require_highway_env(TASK)
+
+    def make_env(self, cfg: Any, index: int) -> Any:
+        return make_racetrack(cfg)
+
+    def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
+        episodes = cfg.eval.episodes
+
+        def learned(obs: Any, env: Any) -> Any:
+            return agent.act(obs, deterministic=cfg.eval.deterministic)
+
+        rows = [evaluate_policy(cfg, "trained", learned, episodes), *baseline_rows(cfg, episodes)]
+        metrics: dict[str, float] = {}
+        for row in rows:
+            prefix = "" if row["policy"] == "trained" else f"baseline/{row['policy']}/"
+            for key in HEADLINE:
+                metrics[prefix + key] = row[key] if key in row else row[f"{key}_mean"]
+        controller = metrics["baseline/pure_pursuit/on_road_rate"]
+        metrics["meets_goal"] = float(
+            metrics["on_road_rate"] >= 0.9 and metrics["on_road_rate"] >= controller
+        )
+        seeds = f"{eval_seed(cfg)}-{eval_seed(cfg) + episodes - 1}"
+        notes = [
+            f"{episodes} episodes of {cfg.env.duration} s per policy over held-out env seeds "
+            f"{seeds}; on_road_rate counts the episodes that reached the time limit on the road "
+            "without a crash; offsets in m from the lane centre, speeds in m/s",
+            "meets_goal = 1 when the trained agent's on_road_rate is >= 0.90 and >= the "
+            "pure-pursuit controller's",
+        ]
+        if cfg.report.strip_frames:
+            run.eval_dir.mkdir(exist_ok=True)
+            count = draw_strip(cfg, learned, run.eval_dir / FRAMES_FILE)
+            notes.append(
+                f"the trained agent on seed {eval_seed(cfg)}, {count} frames "
+                f"{cfg.report.frame_every / 5:g} s apart: ![frames](eval/{FRAMES_FILE})"
+            )
+        return EvalResult(metrics=metrics, tables={"policies": rows}, notes=notes)
