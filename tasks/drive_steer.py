@@ -41,7 +41,7 @@ import numpy as np
 
 from agents.base import EPISODE_METRICS
 from tasks import driving
-from tasks.config import AlgoConfig, TaskConfig, describe, section
+from tasks.config import AlgoConfig, ConfigError, TaskConfig, describe, section
 from tasks.driving import FRAMES_FILE, Policy
 from tasks.runner.base import EvalResult, Task
 from tasks.runner.evaluation import run_episodes, summarize, wilson_interval
@@ -51,6 +51,8 @@ STEERING_RANGE = math.pi / 4  # highway-env's ContinuousAction maps [-1, 1] to +
 METRICS = ("on_road_rate", "crash_rate", "mean_lateral_offset", "mean_speed")
 # The metrics each policy's row reports in results.json (and under baseline/<name>/).
 HEADLINE = (*METRICS, "episode_return")
+# The algorithms that output continuous actions (under backend=rllib: sac and ppo).
+CONTINUOUS = ("sac", "ppo", "a2c")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,6 +355,13 @@ class DriveSteerTask(Task):
     def __init__(self) -> None:
         # Fail before the runner makes a run folder, with the command that fixes it.
         driving.require_highway_env(TASK)
+
+    def validate(self, cfg: Any) -> None:
+        if cfg.algo.name not in CONTINUOUS:
+            raise ConfigError(
+                f"algo.name={cfg.algo.name!r}: drive_steer steers with continuous actions; "
+                f"use one of: {', '.join(CONTINUOUS)}"
+            )
 
     def make_env(self, cfg: Any, index: int) -> Any:
         return make_racetrack(cfg)

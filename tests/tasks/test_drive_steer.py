@@ -1,0 +1,138 @@
+"""drive_steer: the pure-pursuit controller keeps the road, the metrics of a tiny run, bad input."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO, run_cli
+from tests.optional import require
+
+# Short episodes keep tiny runs quick (5 actions a second; a lap takes ~35 s).
+SHORT = ["env.duration=6"]
+
+
+def _config(overrides: list[str]):  # noqa: ANN202  (DriveSteerConfig, imported lazily)
+    from tasks.config import load_config
+    from tasks.drive_steer import DriveSteerConfig
+
+    return load_config(DriveSteerConfig, "drive_steer", None, overrides)
+
+
+def test_missing_highway_env_prints_one_line_and_makes_no_run_folder(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], runs_dir: Path
+) -> None:
+    from tasks import run
+
+    monkeypatch.setitem(sys.modules, "highway_env", None)  # `import highway_env` now fails
+    code = run.main(["drive_steer", f"runs_dir={runs_dir}"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(lines) == 1 and "pip install learnloop[drive]" in lines[0], lines
+    assert list(runs_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("algo.name=dqn", "continuous actions"),  # a discrete-action algorithm
+        ("env.env_id=racetrack-v9", "racetrack-v0"),
+        ("controller.lookahed=5", "controller.lookahead"),
+        ("env.throttle=3", "env.throttle"),
+    ],
+)
+def test_bad_option_is_one_line_and_makes_no_run_folder(
+    capsys: pytest.CaptureFixture[str], runs_dir: Path, override: str, named: str
+) -> None:
+    require("highway_env")
+    from tasks import run
+
+    code = run.main(["drive_steer", f"runs_dir={runs_dir}", override])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(lines) == 1 and named in lines[0], lines
+    assert list(runs_dir.iterdir()) == []
+
+
+def test_controller_keeps_the_road_and_passes_the_car_ahead() -> None:
+    """Over whole laps with a slower car ahead: pure pursuit stays on the road in every
+    episode; without overtaking it runs into that car; random steering leaves the road."""
+    require("highway_env")
+    from tasks.drive_steer import baseline_rows
+
+    cfg = _config(["env.duration=36"])  # a lap
+    controller, random = baseline_rows(cfg, episodes=3)
+    assert controller["policy"] == "pure_pursuit" and random["policy"] == "random"
+    assert controller["on_road_rate"] == 1.0
+    assert controller["mean_lateral_offset"] < 1.0  # m; lanes are 5 m wide
+    assert controller["mean_speed"] == pytest.approx(10.0)
+    assert random["on_road_rate"] == 0.0
+    cfg.controller.overtake_gap = 0.0
+    no_overtaking = baseline_rows(cfg, episodes=3)[0]
+    assert no_overtaking["crash_rate"] > 0
+
+
+def test_throttle_adds_an_action_the_controller_leaves_at_zero() -> None:
+    require("highway_env")
+    from tasks.drive_steer import make_racetrack, pure_pursuit_action
+
+    env = make_racetrack(_config(["env.throttle=true", *SHORT]))
+    try:
+        env.reset(seed=0)
+        assert env.action_space.shape == (2,)
+        action = pure_pursuit_action(env, lookahead=8.0, overtake_gap=25.0)
+        assert action.shape == (2,) and action[0] == 0.0
+        assert np.all(np.abs(action) <= 1.0)
+    finally:
+        env.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "config",
+    [
+        ["drive_steer", "algo.kwargs={buffer_size: 1000, learning_starts: 50, ent_coef: auto}"],
+        [str(REPO / "configs" / "drive_steer_ppo.yaml"), "algo.n_steps=64"],
+    ],
+    ids=["sac", "ppo"],
+)
+def test_tiny_run_writes_the_metrics_of_every_policy_and_frames(
+    runs_dir: Path, config: list[str]
+) -> None:
+    require("highway_env")
+    result = run_cli(
+        *config,
+        f"runs_dir={runs_dir}",
+        "algo.vec_env=dummy",
+        "algo.batch_size=32",
+        "train.total_steps=200",
+        "train.checkpoint_every=0",
+        "eval.episodes=2",
+        "report.strip_frames=3",
+        "report.frame_every=5",
+        *SHORT,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    (run,) = (runs_dir / "drive_steer").iterdir()
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    driving = [r for r in records if "charts/on_road_rate" in r]
+    assert driving and all(0 <= r["charts/on_road_rate"] <= 1 for r in driving)
+    assert all(r["charts/mean_lateral_offset"] >= 0 for r in driving)
+    metrics = json.loads((run / "eval" / "results.json").read_text())["metrics"]
+    for prefix in ("", "baseline/pure_pursuit/", "baseline/random/"):
+        for name in ("on_road_rate", "mean_lateral_offset", "mean_speed", "crash_rate"):
+            assert prefix + name in metrics
+    assert metrics["baseline/pure_pursuit/on_road_rate"] == 1.0
+    assert "meets_goal" in metrics
+    report = (run / "report.md").read_text()
+    assert "![frames](eval/frames.png)" in report and "| pure_pursuit |" in report
+
+    import matplotlib.image
+
+    strip = matplotlib.image.imread(run / "eval" / "frames.png")
+    assert strip.std() > 0.05, "the frames came out blank"
