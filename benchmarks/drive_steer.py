@@ -1,0 +1,129 @@
+"""drive_steer over several training seeds: on-road rate on held-out seeds against the
+pure-pursuit controller and random steering, written into BENCHMARKS.md (section
+``drive_steer``).
+
+Each run is the default config (configs/drive_steer.yaml) at one training seed, evaluated by the
+task itself on held-out env seeds ``10,000 + 1,000 x seed`` onward (training envs take seeds
+``seed, seed + 1``; the config was set up at training seed 0, on env seeds 1,000-1,019 for the
+controller and 10,000-10,049 for the first default run, so the reported seeds start at 1).
+``--steps`` below the config's budget is a reduced run, and the table says so. Every number
+comes from the runs' ``eval/results.json``; ``--runs`` reuses finished run folders instead of
+training.
+
+    python benchmarks/drive_steer.py [--seeds 1 2 3] [--steps N] [--runs RUN_FOLDER ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.sections import write_section  # noqa: E402
+
+POLICIES = ("", "baseline/pure_pursuit/", "baseline/random/")  # results.json prefixes
+COLUMNS = ("on_road_rate", "crash_rate", "mean_lateral_offset")
+
+
+def default_steps() -> int:
+    """The training budget of the shipped config."""
+    config = yaml.safe_load((ROOT / "configs" / "drive_steer.yaml").read_text())
+    return int(config["train"]["total_steps"])
+
+
+def train(seeds: list[int], steps: int | None) -> list[Path]:
+    """One default run per seed (``steps`` overrides the budget); their run folders."""
+    runs_dir = Path(tempfile.mkdtemp(prefix="drive-steer-"))
+    budget = [] if steps is None else [f"train.total_steps={steps}"]
+    for seed in seeds:
+        command = [sys.executable, "-m", "tasks.run", "drive_steer", f"seed={seed}"]
+        subprocess.run([*command, f"runs_dir={runs_dir}", *budget], cwd=ROOT, check=True)
+    return sorted((runs_dir / "drive_steer").iterdir())
+
+
+def training_minutes(run: Path) -> float:
+    """Wall minutes from the first to the last training log line (evaluation excluded)."""
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    times = [
+        r["time"] for r in records if "time" in r and not any(k.startswith("eval/") for k in r)
+    ]
+    return (max(times) - min(times)) / 60
+
+
+def cells(metrics: dict[str, float]) -> str:
+    """On-road rate / crash rate / lateral offset of each policy, one cell each."""
+    return " | ".join(
+        " / ".join(f"{metrics[prefix + column]:.2f}" for column in COLUMNS) for prefix in POLICIES
+    )
+
+
+def run_row(run: Path) -> tuple[str, dict[str, float]]:
+    """One table row of ``run`` and its metrics."""
+    results = json.loads((run / "eval" / "results.json").read_text())
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    metrics = results["metrics"]
+    episodes = config["eval"]["episodes"]
+    first = 10_000 + 1_000 * config["seed"]
+    row = (
+        f"| {config['seed']} | {config['backend']} {config['algo']['name']} | "
+        f"{results['step']:,} | {training_minutes(run):.1f} | {first}-{first + episodes - 1} | "
+        f"{cells(metrics)} |"
+    )
+    return row, metrics
+
+
+def section(runs: list[Path]) -> str:
+    """The BENCHMARKS.md section for ``runs``."""
+    rows, found = zip(*(run_row(run) for run in runs), strict=True)
+    mean = {key: float(np.mean([m[key] for m in found])) for key in found[0]}
+    budget = default_steps()
+    used = {json.loads((r / "eval" / "results.json").read_text())["step"] for r in runs}
+    durations = {yaml.safe_load((r / "config.yaml").read_text())["env"]["duration"] for r in runs}
+    reduced = any(step < budget for step in used)
+    lines = [
+        "## drive_steer: continuous steering on racetrack-v0",
+        "",
+        f"Written by `benchmarks/drive_steer.py` from {len(runs)} runs of the default config"
+        f"{' AT A REDUCED BUDGET' if reduced else ''}: "
+        f"{', '.join(f'{s:,}' for s in sorted(used))} training steps"
+        + (f" against the config's {budget:,}" if reduced else "")
+        + ". Each cell: on-road rate / crash rate / mean lateral offset (m), over the run's "
+        f"held-out env seeds ({'/'.join(map(str, sorted(durations)))} s episodes, a slower car "
+        "ahead to pass).",
+        "",
+        "| training seed | backend algo | steps | training min | eval env seeds | trained "
+        "| pure pursuit | random |",
+        "|---|---|---|---|---|---|---|---|",
+        *rows,
+        f"| mean | | | | | {cells(mean)} |",
+        "",
+        f"Goal met (on-road rate >= 0.90 and >= the controller's) in "
+        f"{int(sum(m['meets_goal'] for m in found))} of {len(found)} runs.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--steps", type=int, default=None, help="training steps per run")
+    parser.add_argument("--runs", type=Path, nargs="*", default=[])
+    args = parser.parse_args(argv)
+    runs = args.runs or train(args.seeds, args.steps)
+    markdown = section(runs)
+    write_section("drive_steer", markdown)
+    print(markdown)
+    return markdown
+
+
+if __name__ == "__main__":
+    main()
