@@ -116,7 +116,9 @@ class SteerReportConfig:
 
 
 def _steer_algo() -> AlgoConfig:
-    # SAC as in highway-env's racetrack examples, two envs in subprocesses (one per core).
+    # SB3's SAC defaults, but gamma 0.9 and 256x256 MLPs as in highway-env's racetrack example
+    # (scripts/sb3_racetracks_ppo.py), a 100k buffer and two envs in subprocesses (one per core).
+    # ent_coef must be named here: the common algo.ent_coef (0) would fix SAC's entropy at 0.
     return AlgoConfig(
         name="sac",
         n_envs=2,
