@@ -44,7 +44,7 @@ class GaussianNoise(nn.Module):
         return x
 
 
-class Discriminator(nn.Module):
+class ConvDiscriminator(nn.Module):
     """Image -> (K class logits, the hidden features feature matching compares).
 
     Three 3x3 convolution stages (the middle one halves the resolution) and a global average,
@@ -190,7 +190,7 @@ class GanLearner(Learner):
         if h["arch"] not in ("auto", "cnn", "mlp"):
             raise ValueError(f"GanLearner's arch must be 'auto', 'cnn' or 'mlp', got {h['arch']!r}")
         if h["arch"] == "cnn":  # "auto" is the MLP: on 8x8 digits it is better and 5x cheaper
-            self.discriminator: nn.Module = Discriminator(
+            self.discriminator: nn.Module = ConvDiscriminator(
                 shape, int(action_space.n), h["width"], h["input_noise"], h["dropout"]
             )
         else:
