@@ -32,6 +32,8 @@ GOALS = {
     "supervised": (0.97, "CNN 0.979"),
     "semi_10pct": (0.96, "LabelSpreading 0.952"),
     "semi_5pct": (0.95, "LabelSpreading 0.943"),
+    "gan_10pct": (0.98, "as full supervision; digits_semi 0.950"),
+    "gan_5pct": (0.965, "digits_semi 0.956"),
     "selfsup_probe_10pct": (0.95, "denoising AE probe 0.931"),
     "reward_only": (0.97, "REINFORCE 0.986 at 100k steps"),
     "clustering": (0.80, "k-means 0.668"),

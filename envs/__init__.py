@@ -12,7 +12,7 @@ register(
     # gymnasium.make_vec("learnloop/Go-v0", num_envs=64, vectorization_mode="vector_entry_point")
     vector_entry_point="envs.go.vector:GoVectorEnv",
 )
-for _name in ("Classify", "Regress", "Reconstruct", "Cluster", "Anomaly"):
+for _name in ("Classify", "Regress", "Reconstruct", "Cluster", "Anomaly", "Adversarial"):
     register(
         id=f"learnloop/{_name}-v0",
         entry_point=f"envs.paradigms.{_name.lower()}:{_name}Env",

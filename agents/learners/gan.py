@@ -252,8 +252,11 @@ class GanLearner(Learner):
         if not isinstance(obs, dict):  # a classification env: be the classifier
             return self.classify(obs)
         real, generated = self.tensor(obs["real"]), self.tensor(obs["generated"])
+        training = self.discriminator.training
+        self.discriminator.train(not deterministic)  # greedy answers: without its input noise
         with torch.no_grad():
             logits = self.discriminator(torch.cat([real, generated]))[0]
+        self.discriminator.train(training)
         realness = torch.sigmoid(realness_logit(logits)).view(2, -1).T
         return {
             "label": logits[: len(real)].argmax(dim=1).cpu().numpy(),

@@ -15,13 +15,14 @@ LABELS_PLOT = "accuracy_vs_labels.png"
 HEADLINE = {
     "digits_supervised": "test_accuracy", "digits_bandit": "test_accuracy",
     "digits_semi": "test_accuracy", "digits_selfsup": "test_accuracy", "digits_cluster": "ari",
-    "digits_anomaly": "roc_auc", "diabetes_regression": "r2",
+    "digits_anomaly": "roc_auc", "diabetes_regression": "r2", "digits_gan": "test_accuracy",
 }  # fmt: skip
 # What each of learnloop's learners reads; any other algorithm learns from the env's reward.
 FEEDBACK_USED = {
     "supervised": "labels", "reward": "reward only", "semi": "labels + unlabelled samples",
     "autoencoder": "clean samples (from the data)", "cluster": "observations only",
     "anomaly": "investigation outcomes",
+    "gan": "labels + unlabelled samples + its generator's samples",
 }  # fmt: skip
 
 
