@@ -117,7 +117,7 @@ class DigitsGanTask(ClassifyTask):
 
     def periodic(self, cfg: Any, run: Any) -> list[Any]:
         hooks = super().periodic(cfg, run)
-        if not cfg.eval.samples_every:
+        if not cfg.eval.samples_every or run is None:  # no run folder (a paradigms member)
             return hooks
         from agents.base import Periodic
 

@@ -109,10 +109,13 @@ def _paradigm(member: Any) -> str:
         "digits_supervised": "supervised", "digits_bandit": "reward-only",
         "digits_semi": "semi-supervised", "digits_selfsup": "self-supervised",
         "digits_cluster": "unsupervised (clustering)", "digits_anomaly": "anomaly detection",
-        "diabetes_regression": "regression",
+        "diabetes_regression": "regression", "digits_gan": "semi-supervised GAN",
     }  # fmt: skip
     name = names[cfg.task]
-    if cfg.task in ("digits_supervised", "digits_semi") and cfg.env.label_fraction < 1:
+    if (
+        cfg.task in ("digits_supervised", "digits_semi", "digits_gan")
+        and cfg.env.label_fraction < 1
+    ):
         name += f" ({cfg.env.label_fraction:.0%} labels)"
     if cfg.task == "diabetes_regression":
         name += " from reward" if cfg.env.feedback == "reward" else " (MSE)"

@@ -33,6 +33,8 @@ def default_members() -> dict[str, Any]:
         "supervised_5pct": {"task": "digits_supervised", "overrides": {"env.label_fraction": 0.05}},
         "semi_10pct": {"task": "digits_semi"},
         "semi_5pct": {"task": "digits_semi", "overrides": {"env.label_fraction": 0.05}},
+        "gan_10pct": {"task": "digits_gan"},
+        "gan_5pct": {"task": "digits_gan", "overrides": {"env.label_fraction": 0.05}},
         "selfsup_probe_10pct": {"task": "digits_selfsup"},
         "reward_only": {"task": "digits_bandit"},
         "reward_only_ppo": {"task": "digits_bandit", "overrides": {"backend": "sb3"}},

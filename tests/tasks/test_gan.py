@@ -84,3 +84,14 @@ def test_the_untrained_discriminator_is_at_chance():
 def test_bad_config_is_refused_with_one_line(override, message, runs_dir, capsys):
     assert run(runs_dir, "train.total_steps=64", *SHORT, override) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_gan_is_a_member_of_the_paradigms_comparison(runs_dir):
+    members = "only=[gan_5pct]"
+    assert main(["paradigms", members, "steps_scale=0.02", "baselines=false",
+                 f"runs_dir={runs_dir}"]) == 0  # fmt: skip
+    (folder,) = (runs_dir / "paradigms").iterdir()
+    metrics = results(folder)["metrics"]
+    assert metrics["gan_5pct/labels_used"] == 70  # 60 in the pool, 10 for validation
+    report = (folder / "report.md").read_text()
+    assert "| gan_5pct | semi-supervised GAN (5% labels) |" in report
