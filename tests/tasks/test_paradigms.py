@@ -92,7 +92,7 @@ def test_backend_learnloop_is_resolved_through_the_registry(runs_dir, capsys):
     assert run_task(runs_dir, "cartpole", "backend=learnloop") == 2
     assert capsys.readouterr().err.splitlines() == [
         "error: algo.name='ppo' is not available under backend=learnloop; use one of: "
-        "supervised, reward, semi, autoencoder, cluster, anomaly"
+        "supervised, reward, semi, autoencoder, cluster, anomaly, gan, fraud"
     ]
     member = "members={odd: {task: digits_bandit, overrides: {backend: rllib, algo.name: a2c}}}"
     assert run_task(runs_dir, "paradigms", member) == 2
