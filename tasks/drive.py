@@ -26,7 +26,7 @@ from tasks import driving
 from tasks.config import AlgoConfig, TaskConfig, describe, section
 from tasks.driving import FRAMES_FILE, Policy
 from tasks.runner.base import EvalResult, Task
-from tasks.runner.evaluation import run_episodes, summarize, wilson_interval
+from tasks.runner.evaluation import random_policy
 
 IDLE = "IDLE"
 
@@ -60,12 +60,9 @@ class DriveEnvConfig:
 
 
 @dataclass
-class DriveReportConfig:
+class DriveReportConfig(driving.StripConfig):
     """Driving charts during training and the strip of frames in the report."""
 
-    strip_frames: int = describe(
-        "Frames of the trained agent drawn into eval/frames.png (0: none).", 6, min=0, max=30
-    )
     frame_every: int = describe("Actions (seconds) between two frames of the strip.", 4, min=1)
 
 
@@ -158,34 +155,23 @@ DRIVING = ("crash_rate", "mean_speed")  # what DrivingStats reports per episode
 # ---------------------------------------------------------------------------------------------
 
 
-def random_policy(obs: Any, env: Any) -> Any:
-    """Uniformly random meta-actions (run_episodes seeds the action space)."""
-    return env.action_space.sample()
-
-
 def keep_lane_policy(obs: Any, env: Any) -> Any:
     """Keep the lane at the current target speed (IDLE)."""
     return env.unwrapped.action_type.actions_indexes[IDLE]
 
 
 def evaluate_policy(cfg: DriveConfig, name: str, policy: Policy, episodes: int) -> dict[str, Any]:
-    """Play ``episodes`` episodes over the task's fixed evaluation seeds; one table row."""
-    per_episode = run_episodes(
-        lambda: DrivingStats(make_highway(cfg)), policy, episodes, eval_seed(cfg)
-    )
-    low, high = wilson_interval(sum(per_episode["crash_rate"]), episodes)
-    # Crash rate and mean speed: the mean over episodes (of each episode's mean speed).
-    row = {"policy": name, **{k: float(np.mean(per_episode[k])) for k in DRIVING}}
-    row["crash_rate_95ci"] = f"{low:.2f}-{high:.2f}"
-    summary = summarize(name, per_episode)
-    row.update({k: v for k, v in summary.items() if k.startswith("episode_")})
-    row["episodes"] = episodes
-    return row
+    """Play ``episodes`` episodes over the task's fixed evaluation seeds; one table row (crash
+    rate and mean speed: the mean over episodes, of each episode's mean speed)."""
+    return driving.policy_row(
+        lambda: DrivingStats(make_highway(cfg)), name, policy, episodes, eval_seed(cfg),
+        DRIVING, "crash_rate",
+    )  # fmt: skip
 
 
 def eval_seed(cfg: DriveConfig) -> int:
     """The first evaluation seed; evaluation seeds never overlap training's."""
-    return 10_000 + cfg.seed * 1_000
+    return driving.eval_seed(cfg.seed)
 
 
 def baseline_rows(cfg: DriveConfig, episodes: int) -> list[dict[str, Any]]:

@@ -44,7 +44,7 @@ from tasks import driving
 from tasks.config import AlgoConfig, ConfigError, TaskConfig, describe, section
 from tasks.driving import FRAMES_FILE, Policy
 from tasks.runner.base import EvalResult, Task
-from tasks.runner.evaluation import run_episodes, summarize, wilson_interval
+from tasks.runner.evaluation import random_policy
 
 TASK = "drive_steer"
 STEERING_RANGE = math.pi / 4  # highway-env's ContinuousAction maps [-1, 1] to +-45 degrees
@@ -106,12 +106,9 @@ class ControllerConfig:
 
 
 @dataclass
-class SteerReportConfig:
+class SteerReportConfig(driving.StripConfig):
     """The strip of frames in the report."""
 
-    strip_frames: int = describe(
-        "Frames of the trained agent drawn into eval/frames.png (0: none).", 6, min=0, max=30
-    )
     frame_every: int = describe("Actions (0.2 s each) between two frames of the strip.", 25, min=1)
 
 
@@ -277,11 +274,6 @@ def pure_pursuit_action(env: Any, lookahead: float, overtake_gap: float) -> np.n
     return np.array([steer], dtype=np.float32)
 
 
-def random_policy(obs: Any, env: Any) -> Any:
-    """Uniformly random steering (run_episodes seeds the action space)."""
-    return env.action_space.sample()
-
-
 def baselines(cfg: DriveSteerConfig) -> dict[str, Policy]:
     """The baselines by name: the pure-pursuit controller and random steering."""
     control = cfg.controller
@@ -300,21 +292,17 @@ def baselines(cfg: DriveSteerConfig) -> dict[str, Policy]:
 def eval_seed(cfg: DriveSteerConfig) -> int:
     """The first held-out evaluation seed: training envs take seeds ``seed, seed + 1, ...``
     (then run on without reseeding); tuning used seeds 1,000-1,999."""
-    return 10_000 + cfg.seed * 1_000
+    return driving.eval_seed(cfg.seed)
 
 
 def evaluate_policy(
     cfg: DriveSteerConfig, name: str, policy: Policy, episodes: int
 ) -> dict[str, Any]:
     """Play ``episodes`` episodes over the held-out seeds; one table row."""
-    per_episode = run_episodes(lambda: make_racetrack(cfg), policy, episodes, eval_seed(cfg))
-    row: dict[str, Any] = {"policy": name, **{k: float(np.mean(per_episode[k])) for k in METRICS}}
-    low, high = wilson_interval(sum(per_episode["on_road_rate"]), episodes)
-    row["on_road_rate_95ci"] = f"{low:.2f}-{high:.2f}"
-    summary = summarize(name, per_episode)
-    row.update({k: v for k, v in summary.items() if k.startswith("episode_")})
-    row["episodes"] = episodes
-    return row
+    return driving.policy_row(
+        lambda: make_racetrack(cfg), name, policy, episodes, eval_seed(cfg),
+        METRICS, "on_road_rate",
+    )  # fmt: skip
 
 
 def baseline_rows(cfg: DriveSteerConfig, episodes: int) -> list[dict[str, Any]]:

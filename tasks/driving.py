@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from tasks.config import ConfigError
+from tasks.config import ConfigError, describe
+from tasks.runner.evaluation import run_episodes, summarize, wilson_interval
 
 INSTALL_HINT = "pip install learnloop[drive]"
 FRAMES_FILE = "frames.png"
@@ -24,6 +26,42 @@ FRAMES_FILE = "frames.png"
 Policy = Callable[[Any, Any], Any]
 # label(step, info, env) -> the caption of a frame
 FrameLabel = Callable[[int, dict[str, Any], Any], str]
+
+
+@dataclass
+class StripConfig:
+    """The strip of frames in the report (a task adds ``frame_every``, in its own time unit)."""
+
+    strip_frames: int = describe(
+        "Frames of the trained agent drawn into eval/frames.png (0: none).", 6, min=0, max=30
+    )
+
+
+def eval_seed(seed: int) -> int:
+    """The first held-out evaluation seed of a run at training ``seed``: training envs take
+    seeds ``seed, seed + 1, ...``, evaluation ``10,000 + 1,000 x seed`` onward."""
+    return 10_000 + seed * 1_000
+
+
+def policy_row(
+    make_env: Callable[[], gym.Env],
+    name: str,
+    policy: Policy,
+    episodes: int,
+    seed: int,
+    means: tuple[str, ...],
+    rate: str,
+) -> dict[str, Any]:
+    """Play ``episodes`` episodes from env seed ``seed``; one table row: the mean over episodes
+    of each metric in ``means``, a Wilson interval of the rate ``rate``, return and length."""
+    per_episode = run_episodes(make_env, policy, episodes, seed)
+    row: dict[str, Any] = {"policy": name, **{k: float(np.mean(per_episode[k])) for k in means}}
+    low, high = wilson_interval(sum(per_episode[rate]), episodes)
+    row[f"{rate}_95ci"] = f"{low:.2f}-{high:.2f}"
+    summary = summarize(name, per_episode)
+    row.update({k: v for k, v in summary.items() if k.startswith("episode_")})
+    row["episodes"] = episodes
+    return row
 
 
 def require_highway_env(task: str) -> None:

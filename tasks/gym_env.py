@@ -20,7 +20,7 @@ import numpy as np
 
 from tasks.config import ConfigError, TaskConfig, describe, section
 from tasks.runner.base import EvalResult, Task
-from tasks.runner.evaluation import run_episodes, summarize
+from tasks.runner.evaluation import random_policy, run_episodes, summarize
 
 
 @dataclass
@@ -88,9 +88,6 @@ class GymTask(Task):
 
         def learned(obs: Any, env: Any) -> Any:
             return agent.act(obs, deterministic=cfg.eval.deterministic)
-
-        def random_policy(obs: Any, env: Any) -> Any:
-            return env.action_space.sample()
 
         trained = run_episodes(make, learned, cfg.eval.episodes, seed)
         baseline = run_episodes(make, random_policy, cfg.eval.episodes, seed)

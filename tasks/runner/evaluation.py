@@ -40,6 +40,11 @@ def run_episodes(
     return per_episode
 
 
+def random_policy(obs: Any, env: Any) -> Any:
+    """A uniformly random action (``run_episodes`` seeds the action space per episode)."""
+    return env.action_space.sample()
+
+
 def summarize(name: str, per_episode: dict[str, list[float]]) -> dict[str, Any]:
     """One table row: mean and standard deviation of each per-episode list."""
     row: dict[str, Any] = {"policy": name, "episodes": len(next(iter(per_episode.values())))}
