@@ -74,7 +74,7 @@ class DigitsGanTask(ClassifyTask):
 
     def validate(self, cfg: Any) -> None:
         super().validate(cfg)
-        if cfg.backend != "learnloop" or cfg.learner.name != "gan":
+        if not cfg.trains_learner() or cfg.learner.name != "gan":
             raise ConfigError(
                 "digits_gan trains the gan learner on learnloop's backend: "
                 f"got backend={cfg.backend}, learner.name={cfg.learner.name} "

@@ -20,6 +20,13 @@ from typing import Any
 import numpy as np
 
 from tasks.config import ConfigError, TrainConfig, describe, section
+from tasks.paradigms.denoisers import (
+    REFERENCES,
+    Corruption,
+    denoise_references,
+    mean_psnr,
+    mean_ssim,
+)
 from tasks.paradigms.labelled import (
     DataEnvConfig,
     LearnerConfig,
@@ -31,7 +38,7 @@ from tasks.paradigms.labelled import (
 from tasks.runner.base import EvalResult
 
 STRIP_FILE = "denoising_strip.png"
-REFERENCE_NAMES = ("total_variation", "wavelet", "non_local_means", "bm3d")
+REFERENCE_NAMES = tuple(reference.name for reference in REFERENCES)
 
 
 @dataclass
@@ -132,15 +139,13 @@ class PhantomDenoiseTask(ParadigmTask):
         return noisy[:, 0], feed.x.reshape(noisy.shape)[:, 0]
 
     def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
-        from tasks.paradigms.denoisers import mean_psnr, mean_ssim
-
         noisy, clean = self.scans(cfg, "test")
         denoised = np.asarray(agent.act_batch(noisy[:, None], None, True))[:, 0]
         metrics = {
             "psnr": mean_psnr(clean, denoised),
             "ssim": mean_ssim(clean, denoised),
             "mse": float(np.mean((denoised - clean) ** 2)),
-            "labels_used": 0.0,
+            "labels_used": float(self.labels_used(cfg)),
         }
         notes = [
             f"env {self.env_id}, dataset phantoms, {self.noise_words(cfg)}, learner "
@@ -152,7 +157,7 @@ class PhantomDenoiseTask(ParadigmTask):
         references: list[dict[str, Any]] = []
         classical: list[dict[str, Any]] = []
         if cfg.eval.baselines:
-            references = self.references(cfg)
+            references = self.references(cfg, (noisy, clean))
             tables["baselines"] = [
                 {"model": "learnloop U-Net (this run)", "strength (x sigma)": "", "val_psnr": "",
                  "psnr": metrics["psnr"], "ssim": metrics["ssim"]},
@@ -190,26 +195,23 @@ class PhantomDenoiseTask(ParadigmTask):
         return f"Gaussian noise sigma {cfg.env.noise_std:g}"
 
     def corruption(self, cfg: Any) -> Any:
-        from tasks.paradigms.denoisers import Corruption
-
         return Corruption(cfg.env.corruption, cfg.env.noise_std, cfg.env.dose)
 
     def reference_images(self, cfg: Any, row: dict[str, Any], noisy: np.ndarray) -> np.ndarray:
         """``noisy`` scans denoised by the reference of ``row``, at its tuned strength."""
-        from tasks.paradigms.denoisers import REFERENCES
-
         (reference,) = [r for r in REFERENCES if r.name == row["model"]]
         return self.corruption(cfg).run(reference, noisy, row["strength (x sigma)"])
 
-    def references(self, cfg: Any) -> list[dict[str, Any]]:
-        """The classical denoisers, tuned on the val scans, scored on the test scans."""
-        from tasks.paradigms.denoisers import denoise_references
-
+    def references(
+        self, cfg: Any, test: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> list[dict[str, Any]]:
+        """The classical denoisers, tuned on the val scans, scored on the test scans (``test``:
+        the test part's (noisy, clean) scans when the caller holds them already)."""
         return denoise_references(
             self.corruption(cfg),
             cfg.eval.references,
             self.scans(cfg, "val"),
-            self.scans(cfg, "test"),
+            test or self.scans(cfg, "test"),
             progress=lambda name: print(f"reference: {name}", flush=True),
         )
 
@@ -220,8 +222,6 @@ def draw_strip(columns: list[tuple[str, np.ndarray]], clean: np.ndarray, path: A
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from tasks.paradigms.denoisers import mean_psnr
 
     count, width = len(clean), len(columns)
     figure, axes = plt.subplots(count, width, figsize=(2.2 * width, 2.3 * count), squeeze=False)
