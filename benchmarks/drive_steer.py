@@ -92,7 +92,7 @@ def section(runs: list[Path]) -> str:
     lines = [
         "## drive_steer: continuous steering on racetrack-v0",
         "",
-        f"Written by `benchmarks/drive_steer.py` from {len(runs)} runs of the default config"
+        f"Written by `benchmarks/drive_steer.py` from {len(runs)} run{'s' * (len(runs) != 1)} of the default config"
         f"{' AT A REDUCED BUDGET' if reduced else ''}: "
         f"{', '.join(f'{s:,}' for s in sorted(used))} training steps"
         + (f" against the config's {budget:,}" if reduced else "")

@@ -1,19 +1,24 @@
-"""drive_highway: steer a car through highway traffic (highway-env's ``highway-fast-v0``).
+"""drive_highway: drive fast through highway traffic without crashing (highway-env's
+``highway-fast-v0``).
 
-The agent sees the kinematics observation (its own and the four nearest vehicles' presence,
-position and velocity, a 5x5 array) and picks one of five meta-actions: LANE_LEFT, IDLE,
-LANE_RIGHT, FASTER, SLOWER. The reward pays for speed (20-30 m/s) and the right lane and
-punishes a collision, which ends the episode. Training logs ``charts/crash_rate`` and
-``charts/mean_speed`` beside the common metrics; evaluation plays the trained agent, random
-actions and keep-lane driving (IDLE) over the same seeds (the baselines' results as
-``baseline/random/<metric>`` and ``baseline/keep_lane/<metric>``) and draws a strip of frames of
-the trained agent into the report.
+The agent sees the kinematics observation (its own and the nearest vehicles' presence, position
+and velocity) and picks one of five meta-actions: LANE_LEFT, IDLE, LANE_RIGHT, FASTER, SLOWER.
+highway-env's reward pays for speed (``env.reward_speed_range``) and the right lane and punishes
+a collision, which ends the episode; ``env.headway_time`` > 0 adds a cost for closing in on the
+car ahead (:class:`HeadwayCost`), which is what made the learned driver safe. Training logs
+``charts/crash_rate``, ``charts/mean_speed`` and ``charts/distance`` from every backend's env
+runners; evaluation plays the trained agent, random actions, keep-lane driving (IDLE) and an
+IDM/MOBIL rule-based driver over the same held-out seeds (the baselines' results as
+``baseline/<name>/<metric>``) and draws a strip of frames of the trained agent into the report.
+``meets_goal`` is issue 19's goal: a crash rate of at most 0.10 at keep-lane's mean speed or
+faster.
 
 highway-env is an optional extra: ``pip install learnloop[drive]``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +28,14 @@ import numpy as np
 
 from agents.base import EPISODE_METRICS
 from tasks import driving
-from tasks.config import AlgoConfig, TaskConfig, describe, section
+from tasks.config import AlgoConfig, ConfigError, TaskConfig, describe, section
 from tasks.driving import FRAMES_FILE, Policy
 from tasks.runner.base import EvalResult, Task
 from tasks.runner.evaluation import random_policy
 
 IDLE = "IDLE"
+LANE_WIDTH = 4.0  # m, highway-env's AbstractLane.DEFAULT_WIDTH
+GOAL_CRASH_RATE = 0.10  # issue 19: a safe driver, as fast as keep-lane driving
 
 
 def require_highway_env() -> None:
@@ -54,9 +61,41 @@ class DriveEnvConfig:
     lanes_count: int = describe("Lanes on the road.", 3, min=1, max=8)
     vehicles_count: int = describe("Other vehicles on the road.", 20, min=0)
     vehicles_density: float = describe("Traffic density (1: highway-env's default).", 1.0, min=0.1)
+    observed_vehicles: int = describe(
+        "Rows of the kinematics observation: the car itself and the nearest others.", 5, min=1
+    )
+    see_behind: bool = describe("Also observe cars behind (highway-env: only ahead).", False)
+    observed_distance: float = describe(
+        "Relative positions along the road are scaled by this many metres into [-1, 1] "
+        "(highway-env: 200).",
+        200.0,
+        min=1.0,
+    )
+    observed_speed: float = describe(
+        "Relative velocities are scaled by this many m/s into [-1, 1] (highway-env: 80, where "
+        "a car 3 m/s slower than ours shows as 0.04).",
+        80.0,
+        min=1.0,
+    )
     collision_reward: float = describe("Reward on a collision (which ends the episode).", -1.0)
     high_speed_reward: float = describe("Reward at full speed (30 m/s), linear from 20.", 0.4)
     right_lane_reward: float = describe("Reward for driving in the rightmost lane.", 0.1)
+    reward_speed_range: list[float] = describe(
+        "Speeds (m/s) between which the speed reward grows from 0 to high_speed_reward.",
+        factory=lambda: [20.0, 30.0],
+    )
+    headway_time: float = describe(
+        "Time headway (s) under which following the car ahead costs reward: the gap to it "
+        "divided by the car's own speed, on its lane and on the lane it is changing to "
+        "(0: no headway cost, highway-env's reward alone).",
+        0.0,
+        min=0.0,
+    )
+    headway_cost: float = describe(
+        "Reward taken per step at zero headway, falling linearly to 0 at headway_time.",
+        0.5,
+        min=0.0,
+    )
 
 
 @dataclass
@@ -100,7 +139,17 @@ def highway_config(cfg: DriveConfig) -> dict[str, Any]:
     """The highway-env config dict for ``cfg.env`` (the kinematics observation, meta-actions)."""
     env = cfg.env
     return {
-        "observation": {"type": "Kinematics"},
+        "observation": {
+            "type": "Kinematics",
+            "vehicles_count": env.observed_vehicles,
+            "see_behind": env.see_behind,
+            "features_range": {
+                "x": [-env.observed_distance, env.observed_distance],
+                "y": [-LANE_WIDTH * env.lanes_count, LANE_WIDTH * env.lanes_count],
+                "vx": [-env.observed_speed, env.observed_speed],
+                "vy": [-env.observed_speed, env.observed_speed],
+            },
+        },
         "action": {"type": "DiscreteMetaAction"},
         "duration": env.duration,
         "lanes_count": env.lanes_count,
@@ -109,12 +158,56 @@ def highway_config(cfg: DriveConfig) -> dict[str, Any]:
         "collision_reward": env.collision_reward,
         "high_speed_reward": env.high_speed_reward,
         "right_lane_reward": env.right_lane_reward,
+        "reward_speed_range": list(env.reward_speed_range),
     }
 
 
 def make_highway(cfg: DriveConfig, render: bool = False) -> gym.Env:
-    """A highway-env env for ``cfg``; ``render`` gives rgb_array frames without a display."""
-    return driving.make_highway_env("drive_highway", cfg.env.env_id, highway_config(cfg), render)
+    """A highway-env env for ``cfg`` (with the headway cost when ``env.headway_time`` > 0);
+    ``render`` gives rgb_array frames without a display."""
+    env = driving.make_highway_env("drive_highway", cfg.env.env_id, highway_config(cfg), render)
+    if cfg.env.headway_time > 0:
+        env = HeadwayCost(env, cfg.env.headway_time, cfg.env.headway_cost)
+    return env
+
+
+class HeadwayCost(gym.Wrapper):
+    """Takes ``cost x (1 - headway / time)`` from each step's reward while the time headway to
+    the car ahead (gap over own speed) is under ``time`` seconds, on the car's lane and on the
+    lane it is changing to, the closer of the two. highway-env's reward only speaks at a crash,
+    which ends the episode; this tells the agent, seconds earlier, that it is closing in."""
+
+    def __init__(self, env: gym.Env, time: float, cost: float) -> None:
+        super().__init__(env)
+        self.time, self.cost = time, cost
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        headway = time_headway(self.env.unwrapped)
+        info = {**info, "headway": headway}
+        return (
+            obs,
+            reward - self.cost * max(0.0, 1.0 - headway / self.time),
+            terminated,
+            truncated,
+            info,
+        )
+
+
+def time_headway(road_env: Any) -> float:
+    """Seconds until the ego car reaches the rear of the nearest car ahead at its current speed,
+    on its lane or the lane it is changing to (inf: no car ahead)."""
+    ego, road = road_env.vehicle, road_env.road
+    headway = math.inf
+    for index in {ego.lane_index, getattr(ego, "target_lane_index", ego.lane_index)}:
+        front, _ = road.neighbour_vehicles(ego, index)
+        if front is not None:
+            lane = road.network.get_lane(index)
+            gap = (
+                lane.local_coordinates(front.position)[0] - lane.local_coordinates(ego.position)[0]
+            )
+            headway = min(headway, (gap - front.LENGTH) / max(ego.speed, 1.0))
+    return headway
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,16 +217,20 @@ def make_highway(cfg: DriveConfig, render: bool = False) -> gym.Env:
 
 class DrivingStats(gym.Wrapper):
     """Reports how each episode went under ``info[EPISODE_METRICS]`` on its last step:
-    ``crash_rate`` (1 if the car crashed, else 0) and ``mean_speed`` (m/s). Every backend logs
-    their means as ``charts/crash_rate`` and ``charts/mean_speed``, from any process."""
+    ``crash_rate`` (1 if the car crashed, else 0), ``mean_speed`` (m/s) and ``distance`` (metres
+    driven along the road). Every backend logs their means as ``charts/<name>``, from any
+    process."""
 
     def __init__(self, env: gym.Env) -> None:
         super().__init__(env)
         self._speeds: list[float] = []
+        self._start = 0.0
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         self._speeds = []
-        return self.env.reset(**kwargs)
+        obs, info = self.env.reset(**kwargs)
+        self._start = float(self.env.unwrapped.vehicle.position[0])
+        return obs, info
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
@@ -142,12 +239,13 @@ class DrivingStats(gym.Wrapper):
             info = {**info, EPISODE_METRICS: {
                 "crash_rate": float(bool(info["crashed"])),
                 "mean_speed": float(np.mean(self._speeds)),
+                "distance": float(self.env.unwrapped.vehicle.position[0]) - self._start,
             }}  # fmt: skip
             self._speeds = []
         return obs, reward, terminated, truncated, info
 
 
-DRIVING = ("crash_rate", "mean_speed")  # what DrivingStats reports per episode
+DRIVING = ("crash_rate", "mean_speed", "distance")  # what DrivingStats reports per episode
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,6 +256,28 @@ DRIVING = ("crash_rate", "mean_speed")  # what DrivingStats reports per episode
 def keep_lane_policy(obs: Any, env: Any) -> Any:
     """Keep the lane at the current target speed (IDLE)."""
     return env.unwrapped.action_type.actions_indexes[IDLE]
+
+
+IDM_TARGET_SPEED = 30.0  # m/s: the top of the reward's speed range and the road's limit
+
+
+def idm_mobil_policy(obs: Any, env: Any) -> Any:
+    """A rule-based driver: highway-env's own IDM car-following model (brakes for the car
+    ahead) with MOBIL lane changes (changes lane when that lets it go faster without making
+    the car behind brake hard), aiming at 30 m/s. Nothing is learned. On the first step of an
+    episode it puts highway-env's ``IDMVehicle`` in the ego car's place (same position, speed
+    and lane); from then on the IDM car drives itself and the action (IDLE) is ignored."""
+    from highway_env.vehicle.behavior import IDMVehicle
+
+    road_env = env.unwrapped
+    ego = road_env.vehicle
+    if not isinstance(ego, IDMVehicle):
+        driver = IDMVehicle.create_from(ego)
+        driver.target_speed = IDM_TARGET_SPEED
+        road_env.road.vehicles[road_env.road.vehicles.index(ego)] = driver
+        road_env.controlled_vehicles[road_env.controlled_vehicles.index(ego)] = driver
+        road_env.action_type.controlled_vehicle = driver
+    return keep_lane_policy(obs, env)
 
 
 def evaluate_policy(cfg: DriveConfig, name: str, policy: Policy, episodes: int) -> dict[str, Any]:
@@ -175,10 +295,11 @@ def eval_seed(cfg: DriveConfig) -> int:
 
 
 def baseline_rows(cfg: DriveConfig, episodes: int) -> list[dict[str, Any]]:
-    """The random and keep-lane baselines over the evaluation seeds."""
+    """The random, keep-lane and IDM/MOBIL baselines over the evaluation seeds."""
     return [
         evaluate_policy(cfg, "random", random_policy, episodes),
         evaluate_policy(cfg, "keep_lane", keep_lane_policy, episodes),
+        evaluate_policy(cfg, "idm_mobil", idm_mobil_policy, episodes),
     ]
 
 
@@ -217,6 +338,14 @@ class DriveTask(Task):
         # Fail before the runner makes a run folder, with the command that fixes it.
         require_highway_env()
 
+    def validate(self, cfg: Any) -> None:
+        low_high = cfg.env.reward_speed_range
+        if len(low_high) != 2 or not 0 <= low_high[0] < low_high[1]:
+            raise ConfigError(
+                f"env.reward_speed_range={low_high}: give two speeds in m/s, low < high "
+                "(e.g. [20, 30])"
+            )
+
     def make_env(self, cfg: Any, index: int) -> Any:
         return DrivingStats(make_highway(cfg))
 
@@ -230,19 +359,20 @@ class DriveTask(Task):
         metrics: dict[str, float] = {}
         for row in rows:
             prefix = "" if row["policy"] == "trained" else f"baseline/{row['policy']}/"
-            for key in ("crash_rate", "mean_speed", "episode_return_mean"):
+            for key in (*DRIVING, "episode_return_mean"):
                 metrics[prefix + key.removesuffix("_mean")] = row[key]
         trained, keep_lane = rows[0], rows[2]
-        metrics["beats_keep_lane"] = float(
-            trained["crash_rate"] < keep_lane["crash_rate"]
-            and trained["mean_speed"] > keep_lane["mean_speed"]
+        metrics["meets_goal"] = float(
+            trained["crash_rate"] <= GOAL_CRASH_RATE
+            and trained["mean_speed"] >= keep_lane["mean_speed"]
         )
         seeds = f"{eval_seed(cfg)}-{eval_seed(cfg) + episodes - 1}"
         notes = [
-            f"{episodes} episodes per policy over env seeds {seeds}; mean speed in m/s is the "
-            "mean over episodes of each episode's mean speed",
-            "beats_keep_lane = 1 when the trained agent crashes less often than keep-lane driving "
-            "and drives faster on average",
+            f"{episodes} episodes per policy over held-out env seeds {seeds}; mean speed in m/s "
+            "is the mean over episodes of each episode's mean speed; distance in metres along "
+            "the road",
+            f"meets_goal = 1 when the trained agent crashes in at most {GOAL_CRASH_RATE:.0%} of "
+            "the episodes at a mean speed at or above keep-lane driving's",
         ]
         if cfg.report.strip_frames:
             run.eval_dir.mkdir(exist_ok=True)

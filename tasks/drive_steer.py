@@ -79,6 +79,13 @@ class SteerEnvConfig:
         1,
         min=0,
     )
+    train_other_vehicles: int = describe(
+        "Other cars in the training episodes, as other_vehicles counts them (-1: as many as "
+        "other_vehicles). More cars in training means more cars to pass per step of "
+        "experience; evaluation always uses other_vehicles.",
+        -1,
+        min=-1,
+    )
     collision_reward: float = describe(
         "Reward weight of a collision (which ends the episode).", -1.0
     )
@@ -145,9 +152,13 @@ class DriveSteerConfig(TaskConfig):
     report: SteerReportConfig = section(SteerReportConfig, "The frame strip.")
 
 
-def racetrack_config(cfg: DriveSteerConfig) -> dict[str, Any]:
-    """highway-env's config dict for ``cfg.env`` (its racetrack observation, our action)."""
+def racetrack_config(cfg: DriveSteerConfig, training: bool = False) -> dict[str, Any]:
+    """highway-env's config dict for ``cfg.env`` (its racetrack observation, our action);
+    ``training`` puts ``env.train_other_vehicles`` cars on the track."""
     env = cfg.env
+    others = env.other_vehicles
+    if training and env.train_other_vehicles >= 0:
+        others = env.train_other_vehicles
     return {
         "action": {
             "type": "ContinuousAction",
@@ -156,20 +167,22 @@ def racetrack_config(cfg: DriveSteerConfig) -> dict[str, Any]:
             "target_speeds": [0, 5, 10],
         },
         "duration": env.duration,
-        "other_vehicles": env.other_vehicles,
+        "other_vehicles": others,
         "collision_reward": env.collision_reward,
         "lane_centering_cost": env.lane_centering_cost,
         "action_reward": env.action_reward,
     }
 
 
-def make_racetrack(cfg: DriveSteerConfig, render: bool = False) -> gym.Env:
-    """The racetrack for ``cfg``, with :class:`SteeringStats`; ``render`` draws frames."""
+def make_racetrack(cfg: DriveSteerConfig, render: bool = False, training: bool = False) -> gym.Env:
+    """The racetrack for ``cfg``, with :class:`SteeringStats`; ``render`` draws frames;
+    ``training`` gives the training envs' traffic (``env.train_other_vehicles``)."""
+    config = racetrack_config(cfg, training)
     with warnings.catch_warnings():
         # gymnasium calls racetrack-v0 "out of date" because a -v1 exists; v1 only changes how
         # the simulated cars look for neighbours across lane segments.
         warnings.filterwarnings("ignore", message=".*out of date.*")
-        env = driving.make_highway_env(TASK, cfg.env.env_id, racetrack_config(cfg), render)
+        env = driving.make_highway_env(TASK, cfg.env.env_id, config, render)
     return SteeringStats(env)
 
 
@@ -355,7 +368,7 @@ class DriveSteerTask(Task):
             )
 
     def make_env(self, cfg: Any, index: int) -> Any:
-        return make_racetrack(cfg)
+        return make_racetrack(cfg, training=True)
 
     def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
         episodes = cfg.eval.episodes
