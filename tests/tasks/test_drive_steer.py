@@ -136,3 +136,17 @@ def test_tiny_run_writes_the_metrics_of_every_policy_and_frames(
 
     strip = matplotlib.image.imread(run / "eval" / "frames.png")
     assert strip.std() > 0.05, "the frames came out blank"
+
+
+def test_training_traffic_is_its_own_setting_and_evaluation_keeps_the_scenario() -> None:
+    require("highway_env")
+    from tasks.config import load_config
+    from tasks.drive_steer import DriveSteerConfig, DriveSteerTask, racetrack_config
+
+    cfg = load_config(DriveSteerConfig, "drive_steer", REPO / "configs" / "drive_steer.yaml", [])
+    assert racetrack_config(cfg)["other_vehicles"] == 1  # evaluation: one car to pass
+    assert racetrack_config(cfg, training=True)["other_vehicles"] == 3
+    env = DriveSteerTask().make_env(cfg, 0)
+    assert env.unwrapped.config["other_vehicles"] == 3
+    same = load_config(DriveSteerConfig, "drive_steer", None, [])  # -1: as in evaluation
+    assert racetrack_config(same, training=True)["other_vehicles"] == 1
