@@ -15,21 +15,16 @@ config's budget is a reduced run, and the table says so; ``--runs`` reuses finis
 
 from __future__ import annotations
 
-import argparse
 import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.drive_steer import training_minutes  # noqa: E402
-from benchmarks.sections import write_section  # noqa: E402
+from benchmarks import driving  # noqa: E402
 from tasks.runner.evaluation import wilson_interval  # noqa: E402
 
 POLICIES = {  # results.json prefix -> row name
@@ -39,24 +34,6 @@ POLICIES = {  # results.json prefix -> row name
     "baseline/random/": "random",
 }
 GOAL_CRASH_RATE = 0.10
-
-
-def config_value(key: str) -> object:
-    """A value of the shipped config, by dotted key."""
-    node = yaml.safe_load((ROOT / "configs" / "drive_highway.yaml").read_text())
-    for part in key.split("."):
-        node = node[part]
-    return node
-
-
-def train(seeds: list[int], steps: int | None) -> list[Path]:
-    """One default run per seed (``steps`` overrides the budget); their run folders."""
-    runs_dir = Path(tempfile.mkdtemp(prefix="drive-highway-"))
-    budget = [] if steps is None else [f"train.total_steps={steps}"]
-    for seed in seeds:
-        command = [sys.executable, "-m", "tasks.run", "drive_highway", f"seed={seed}"]
-        subprocess.run([*command, f"runs_dir={runs_dir}", *budget], cwd=ROOT, check=True)
-    return sorted((runs_dir / "drive_highway").iterdir())
 
 
 def load(run: Path) -> tuple[dict, dict, list[dict]]:
@@ -74,7 +51,7 @@ def crash_cell(crashes: float, episodes: int) -> str:
 
 def section(runs: list[Path]) -> str:
     """The BENCHMARKS.md section for ``runs``."""
-    budget = int(config_value("train.total_steps"))
+    budget = driving.default_steps("drive_highway")
     loaded = [load(run) for run in runs]
     steps = {metrics["step"] for _, metrics, _ in loaded}
     reduced = any(step < budget for step in steps)
@@ -101,10 +78,10 @@ def section(runs: list[Path]) -> str:
             row = by_name[prefix.removeprefix("baseline/").rstrip("/") or "trained"]
             episodes = row["episodes"]
             crashes = row["crash_rate"] * episodes
-            first = 10_000 + 1_000 * config["seed"]
-            minutes = f"{training_minutes(run):.1f}" if not prefix else ""
+            minutes = f"{driving.training_minutes(run):.1f}" if not prefix else ""
             lines.append(
-                f"| {config['seed']} | {label} | {minutes} | {first}-{first + episodes - 1} | "
+                f"| {config['seed']} | {label} | {minutes} | "
+                f"{driving.eval_seeds(config, episodes)} | "
                 f"{crash_cell(crashes, episodes)} | {row['mean_speed']:.1f} | "
                 f"{row['distance']:.0f} | {row['episode_return_mean']:.1f} |"
             )
@@ -137,16 +114,7 @@ def section(runs: list[Path]) -> str:
 
 
 def main(argv: list[str] | None = None) -> str:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--steps", type=int, default=None, help="training steps per run")
-    parser.add_argument("--runs", type=Path, nargs="*", default=[])
-    args = parser.parse_args(argv)
-    runs = args.runs or train(args.seeds, args.steps)
-    markdown = section(runs)
-    write_section("drive_highway", markdown)
-    print(markdown)
-    return markdown
+    return driving.main("drive_highway", __doc__, section, argv)
 
 
 if __name__ == "__main__":

@@ -15,48 +15,19 @@ training.
 
 from __future__ import annotations
 
-import argparse
 import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.sections import write_section  # noqa: E402
+from benchmarks import driving  # noqa: E402
 
 POLICIES = ("", "baseline/pure_pursuit/", "baseline/random/")  # results.json prefixes
 COLUMNS = ("on_road_rate", "crash_rate", "mean_lateral_offset")
-
-
-def default_steps() -> int:
-    """The training budget of the shipped config."""
-    config = yaml.safe_load((ROOT / "configs" / "drive_steer.yaml").read_text())
-    return int(config["train"]["total_steps"])
-
-
-def train(seeds: list[int], steps: int | None) -> list[Path]:
-    """One default run per seed (``steps`` overrides the budget); their run folders."""
-    runs_dir = Path(tempfile.mkdtemp(prefix="drive-steer-"))
-    budget = [] if steps is None else [f"train.total_steps={steps}"]
-    for seed in seeds:
-        command = [sys.executable, "-m", "tasks.run", "drive_steer", f"seed={seed}"]
-        subprocess.run([*command, f"runs_dir={runs_dir}", *budget], cwd=ROOT, check=True)
-    return sorted((runs_dir / "drive_steer").iterdir())
-
-
-def training_minutes(run: Path) -> float:
-    """Wall minutes from the first to the last training log line (evaluation excluded)."""
-    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    times = [
-        r["time"] for r in records if "time" in r and not any(k.startswith("eval/") for k in r)
-    ]
-    return (max(times) - min(times)) / 60
 
 
 def cells(metrics: dict[str, float]) -> str:
@@ -72,10 +43,10 @@ def run_row(run: Path) -> tuple[str, dict[str, float]]:
     config = yaml.safe_load((run / "config.yaml").read_text())
     metrics = results["metrics"]
     episodes = config["eval"]["episodes"]
-    first = 10_000 + 1_000 * config["seed"]
     row = (
         f"| {config['seed']} | {config['backend']} {config['algo']['name']} | "
-        f"{results['step']:,} | {training_minutes(run):.1f} | {first}-{first + episodes - 1} | "
+        f"{results['step']:,} | {driving.training_minutes(run):.1f} | "
+        f"{driving.eval_seeds(config, episodes)} | "
         f"{cells(metrics)} |"
     )
     return row, metrics
@@ -85,7 +56,7 @@ def section(runs: list[Path]) -> str:
     """The BENCHMARKS.md section for ``runs``."""
     rows, found = zip(*(run_row(run) for run in runs), strict=True)
     mean = {key: float(np.mean([m[key] for m in found])) for key in found[0]}
-    budget = default_steps()
+    budget = driving.default_steps("drive_steer")
     used = {json.loads((r / "eval" / "results.json").read_text())["step"] for r in runs}
     durations = {yaml.safe_load((r / "config.yaml").read_text())["env"]["duration"] for r in runs}
     reduced = any(step < budget for step in used)
@@ -113,16 +84,7 @@ def section(runs: list[Path]) -> str:
 
 
 def main(argv: list[str] | None = None) -> str:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--steps", type=int, default=None, help="training steps per run")
-    parser.add_argument("--runs", type=Path, nargs="*", default=[])
-    args = parser.parse_args(argv)
-    runs = args.runs or train(args.seeds, args.steps)
-    markdown = section(runs)
-    write_section("drive_steer", markdown)
-    print(markdown)
-    return markdown
+    return driving.main("drive_steer", __doc__, section, argv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,66 @@
+"""What the two driving benchmarks (``drive_highway.py``, ``drive_steer.py``) share: the shipped
+config's budget, one default run per training seed, reading a run's training time and held-out
+seeds, and the command line that trains (or reuses) runs and writes their BENCHMARKS section."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.sections import write_section  # noqa: E402
+from tasks.driving import eval_seed  # noqa: E402
+
+
+def default_steps(task: str) -> int:
+    """The training budget of the task's shipped config."""
+    config = yaml.safe_load((ROOT / "configs" / f"{task}.yaml").read_text())
+    return int(config["train"]["total_steps"])
+
+
+def train(task: str, seeds: list[int], steps: int | None) -> list[Path]:
+    """One default run of ``task`` per seed (``steps`` overrides the budget); their folders."""
+    runs_dir = Path(tempfile.mkdtemp(prefix=f"{task.replace('_', '-')}-"))
+    budget = [] if steps is None else [f"train.total_steps={steps}"]
+    for seed in seeds:
+        command = [sys.executable, "-m", "tasks.run", task, f"seed={seed}"]
+        subprocess.run([*command, f"runs_dir={runs_dir}", *budget], cwd=ROOT, check=True)
+    return sorted((runs_dir / task).iterdir())
+
+
+def training_minutes(run: Path) -> float:
+    """Wall minutes from the first to the last training log line (evaluation excluded)."""
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    times = [
+        r["time"] for r in records if "time" in r and not any(k.startswith("eval/") for k in r)
+    ]
+    return (max(times) - min(times)) / 60
+
+
+def eval_seeds(config: dict, episodes: int) -> str:
+    """The held-out env seeds a run of ``config`` was evaluated on, as ``first-last``."""
+    first = eval_seed(config["seed"])
+    return f"{first}-{first + episodes - 1}"
+
+
+def main(task: str, doc: str, section: Callable[[list[Path]], str], argv: list[str] | None) -> str:
+    """Train ``task`` at ``--seeds`` (or reuse ``--runs``), write and print its section."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--steps", type=int, default=None, help="training steps per run")
+    parser.add_argument("--runs", type=Path, nargs="*", default=[])
+    args = parser.parse_args(argv)
+    runs = args.runs or train(task, args.seeds, args.steps)
+    markdown = section(runs)
+    write_section(task, markdown)
+    print(markdown)
+    return markdown
