@@ -37,18 +37,23 @@ def test_drive_highway_dqn_settings_reach_rllib_under_its_own_names(tmp_path: Pa
     config = build_config(ctx, ctx.make_env(0), "unused")
     algo, kwargs = ctx.algo, ctx.algo.kwargs  # configs/drive_highway.yaml's tuned values
     assert config.algo_class.__name__ == "DQN"
-    assert (config.lr, config.gamma, config.grad_clip) == (0.0005, 0.8, 10.0)
+    assert (config.lr, config.gamma, config.grad_clip) == (0.0005, algo.gamma, 10.0)
+    assert algo.gamma == 0.9
     assert config.train_batch_size_per_learner == algo.batch_size == 32
-    assert config.replay_buffer_config == {"type": "EpisodeReplayBuffer", "capacity": 15000}
+    capacity = kwargs["buffer_size"]
+    assert config.replay_buffer_config == {"type": "EpisodeReplayBuffer", "capacity": capacity}
     assert config.num_steps_sampled_before_learning_starts == kwargs["learning_starts"] == 200
     assert config.target_network_update_freq == kwargs["target_update_interval"] == 50
     assert config.rollout_fragment_length == kwargs["train_freq"] == 1
-    assert config.epsilon == [[0, 1.0], [int(0.7 * ctx.total_steps), 0.05]]  # SB3's decay
+    decay_end = int(kwargs["exploration_fraction"] * ctx.total_steps)
+    assert config.epsilon == [[0, 1.0], [decay_end, 0.05]]  # SB3's decay
     assert config.tau == 1.0 and not config.double_q and not config.dueling  # SB3's plain DQN
     assert config.model_config["fcnet_hiddens"] == algo.net_arch == [256, 256]
     from ray.rllib.algorithms.dqn.dqn import calculate_rr_weights
 
-    assert calculate_rr_weights(config) == [1, 1]  # gradient_steps=1 per env step, as SB3
+    # One sampling round steps each of the n_envs once, then gradient_steps updates, as SB3.
+    assert config.num_envs_per_env_runner * config.rollout_fragment_length == algo.n_envs == 2
+    assert calculate_rr_weights(config) == [1, kwargs["gradient_steps"]] == [1, 2]
 
 
 def test_sac_knobs_and_gradient_steps(tmp_path: Path) -> None:
