@@ -51,6 +51,16 @@ def spherical_kmeans(
     return centroids
 
 
+def inertia(points: torch.Tensor, assigned: torch.Tensor, clusters: int) -> float:
+    """k-means' criterion: mean squared distance of each point (flattened) to the mean of its
+    cluster."""
+    points = points.flatten(1)
+    sums = torch.zeros(clusters, points.shape[1]).index_add_(0, assigned, points)
+    counts = torch.bincount(assigned, minlength=clusters).clamp(min=1)
+    means = sums / counts[:, None]
+    return float(((points - means[assigned]) ** 2).sum(dim=1).mean())
+
+
 class ClusterLearner(Learner):
     """Clusters the stream from the observations alone (it reads neither reward nor ``info``).
 
@@ -63,9 +73,15 @@ class ClusterLearner(Learner):
     classes without ever seeing one. The prototypes start at spherical k-means centroids of the
     remembered samples' features. An averaged copy of the weights acts.
 
+    A clustering can settle in a poor local optimum (two classes merged, another split in
+    two). ``restarts`` networks therefore train side by side from their own initial weights,
+    neighbour picks and augmentations, and the one whose clusters of the remembered samples
+    have the lowest inertia in observation space acts (k-means' ``n_init``: restarts judged by
+    its own criterion, which reads no label), chosen again every ``choose_every`` updates.
+
     Hyperparameters: ``arch``, ``width``, ``learning_rate`` (3e-3), ``memory`` (4096),
     ``warmup`` (1024), ``neighbours`` (5), ``entropy_coef`` (2.0), ``temperature`` (0.1),
-    ``average`` (0.99).
+    ``average`` (0.99), ``restarts`` (1), ``choose_every`` (50).
     """
 
     paradigm = "unsupervised"
@@ -73,17 +89,26 @@ class ClusterLearner(Learner):
     DEFAULTS: dict[str, Any] = {
         "arch": "auto", "width": 128, "learning_rate": 3e-3, "memory": 4096, "warmup": 1024,
         "neighbours": 5, "entropy_coef": 2.0, "temperature": 0.1, "average": 0.99,
+        "restarts": 1, "choose_every": 50,
     }  # fmt: skip
 
     def build(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
         h = self.hyper
-        encoder = Encoder(tuple(observation_space.shape), h["arch"], h["width"])
-        head = PrototypeHead(encoder.features, int(action_space.n), h["temperature"])
-        self.network = nn.Sequential(encoder, head).to(self.device)
+        for key in ("restarts", "choose_every"):
+            if int(h[key]) < 1:
+                raise ValueError(f"{key} must be at least 1, got {h[key]!r}")
+
+        def network() -> nn.Sequential:
+            encoder = Encoder(tuple(observation_space.shape), h["arch"], h["width"])
+            head = PrototypeHead(encoder.features, int(action_space.n), h["temperature"])
+            return nn.Sequential(encoder, head)
+
+        self.network = nn.ModuleList(network() for _ in range(int(h["restarts"]))).to(self.device)
         self.average = AveragedCopy(self.network, h["average"])
         self.opt = torch.optim.Adam(self.network.parameters(), lr=h["learning_rate"])
         self.memory = ReplayBuffer(h["memory"])
         self.image = is_image(tuple(observation_space.shape))
+        self.chosen = 0  # the restart that acts
 
     def modules(self) -> dict[str, nn.Module]:
         return {"network": self.network, "average": self.average.module}
@@ -92,26 +117,42 @@ class ClusterLearner(Learner):
         return {"adam": self.opt}
 
     def extra_state(self) -> dict[str, Any]:
-        return {"memory": self.memory.state()}
+        return {"memory": self.memory.state(), "chosen": self.chosen}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self.memory.load(state["memory"])
+        self.chosen = int(state.get("chosen", 0))
 
     def act_batch(
         self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True
     ) -> np.ndarray:
         with torch.no_grad():
-            return self.average.module(self.tensor(obs)).argmax(dim=1).cpu().numpy()
+            network = self.average.module[self.chosen]
+            return network(self.tensor(obs)).argmax(dim=1).cpu().numpy()
 
     def seed_prototypes(self) -> None:
-        """Start the prototypes at k-means centroids of the remembered samples' features (else
-        the clusters take tens of thousands of steps to break their initial symmetry)."""
-        encoder, head = self.network[0], self.network[1]
+        """Start each network's prototypes at k-means centroids of the remembered samples'
+        features (else the clusters take tens of thousands of steps to break their initial
+        symmetry)."""
         with torch.no_grad():
             memory = self.memory.items["obs"][: self.memory.size].to(self.device)
-            centroids = spherical_kmeans(encoder(memory), head.prototypes.shape[0], self.generator)
-            head.prototypes.copy_(centroids)
+            for encoder, head in self.network:
+                clusters = head.prototypes.shape[0]
+                head.prototypes.copy_(spherical_kmeans(encoder(memory), clusters, self.generator))
         self.average = AveragedCopy(self.network, self.hyper["average"])
+
+    def choose(self) -> list[float]:
+        """Let the restart with the lowest inertia of the remembered samples act; the
+        inertias."""
+        memory = self.memory.items["obs"][: self.memory.size]
+        with torch.no_grad():
+            inertias = [
+                inertia(memory, network(memory.to(self.device)).argmax(dim=1).cpu(),
+                        network[1].prototypes.shape[0])
+                for network in self.average.module
+            ]  # fmt: skip
+        self.chosen = int(np.argmin(inertias))
+        return inertias
 
     def neighbours_of(self, x: torch.Tensor) -> torch.Tensor:
         """One random pick among each sample's nearest remembered samples (copies skipped)."""
@@ -132,21 +173,30 @@ class ClusterLearner(Learner):
             return {}
         if self.updates == 0:
             self.seed_prototypes()
-        pairs = torch.cat(
-            [weak_augment(x, self.image), weak_augment(self.neighbours_of(x), self.image)]
-        )
-        probs = torch.softmax(self.network(pairs), dim=1)
-        anchor, neighbour = probs[: len(x)], probs[len(x) :]
-        agreement = -torch.log((anchor * neighbour).sum(dim=1).clamp(min=1e-7)).mean()
-        mean = anchor.mean(dim=0)
-        entropy = -(mean * torch.log(mean.clamp(min=1e-8))).sum()
-        loss = agreement - self.hyper["entropy_coef"] * entropy
+        agreements, entropies = [], []
+        for network in self.network:
+            pairs = torch.cat(
+                [weak_augment(x, self.image), weak_augment(self.neighbours_of(x), self.image)]
+            )
+            probs = torch.softmax(network(pairs), dim=1)
+            anchor, neighbour = probs[: len(x)], probs[len(x) :]
+            agreements.append(-torch.log((anchor * neighbour).sum(dim=1).clamp(min=1e-7)).mean())
+            mean = anchor.mean(dim=0)
+            entropies.append(-(mean * torch.log(mean.clamp(min=1e-8))).sum())
+        agreement, entropy = torch.stack(agreements), torch.stack(entropies)
+        loss = (agreement - self.hyper["entropy_coef"] * entropy).sum()
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
         self.average.update(self.network)
         self.updates += 1
+        metrics = {}
+        if len(self.network) > 1 and self.updates % self.hyper["choose_every"] == 0:
+            inertias = self.choose()
+            metrics = {"charts/chosen_restart": float(self.chosen),
+                       "charts/chosen_inertia": inertias[self.chosen]}  # fmt: skip
         return {
-            "losses/neighbour_agreement": agreement.item(),
-            "losses/cluster_entropy": entropy.item(),
+            "losses/neighbour_agreement": agreement[self.chosen].item(),
+            "losses/cluster_entropy": entropy[self.chosen].item(),
+            **metrics,
         }

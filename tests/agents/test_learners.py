@@ -306,3 +306,42 @@ def test_autoencoder_inpaints_blocks_and_decays_its_learning_rate_on_a_cosine(tm
     learner.save(tmp_path)
     again = load_learner(tmp_path)
     assert again.hyper["block"] == 4 and again.updates == learner.updates
+
+
+def test_cluster_restarts_train_apart_and_the_lowest_inertia_acts(tmp_path):
+    """restarts: independent networks; the one whose clusters of the remembered samples are
+    tightest in observation space (k-means' criterion, no labels) assigns, and a reload keeps
+    that choice."""
+    from agents.learners.cluster import inertia
+
+    env = make_vec("learnloop/Cluster-v0")
+    cls = learner_class("cluster")
+    hyper = {**SMALL, "memory": 256, "warmup": 32, "restarts": 3, "choose_every": 2}
+    learner = cls(env.single_observation_space, env.single_action_space, 0, "cpu", **hyper)
+    feed(env, learner, 2)  # past warmup: each restart's prototypes seeded by its own k-means
+    first, second = (list(net.parameters())[0] for net in learner.network[:2])
+    assert not torch.equal(first, second)  # each restart its own weights
+    assert learner.chosen in range(3)
+    # Collapse the acting restart into one cluster (every prototype the same): it is now the
+    # loosest clustering, and the choice moves to the tightest of the other two.
+    collapsed = learner.chosen
+    with torch.no_grad():
+        prototypes = learner.average.module[collapsed][1].prototypes
+        prototypes.copy_(prototypes[:1].expand_as(prototypes))
+    inertias = learner.choose()
+    others = [i for i in range(3) if i != collapsed]
+    assert learner.chosen == min(others, key=lambda i: inertias[i])
+    assert inertias[collapsed] > max(inertias[i] for i in others)
+    memory = learner.memory.items["obs"][: learner.memory.size]
+    assigned = torch.zeros(len(memory), dtype=torch.long)  # one cluster: the spread itself
+    assert inertias[collapsed] == pytest.approx(inertia(memory, assigned, 10), rel=0.02)
+    chosen_net = learner.average.module[learner.chosen]
+    obs, _ = env.reset(seed=3)
+    with torch.no_grad():
+        expected = chosen_net(learner.tensor(obs)).argmax(dim=1).numpy()
+    assert (learner.act_batch(obs) == expected).all()
+    (tmp_path / "ck").mkdir()
+    learner.save(tmp_path / "ck")
+    assert load_learner(tmp_path / "ck").chosen == learner.chosen
+    with pytest.raises(ValueError, match="restarts must be at least 1"):
+        cls(env.single_observation_space, env.single_action_space, 0, "cpu", restarts=0)
