@@ -107,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.split_seed in (0, 2, 3) and {0, 1} & set(seeds):
-        print(f"warning: split seed {args.split_seed} with seeds 0-1 is tuning data", file=sys.stderr)
+        print(
+            f"warning: split seed {args.split_seed} with seeds 0-1 is tuning data", file=sys.stderr
+        )
     folder = args.from_folder or run_suite(
         seeds, args.split_seed, args.steps_scale, Path(tempfile.mkdtemp(prefix="paradigms-"))
     )
