@@ -84,6 +84,11 @@ class DriveEnvConfig:
         "Speeds (m/s) between which the speed reward grows from 0 to high_speed_reward.",
         factory=lambda: [20.0, 30.0],
     )
+    target_speeds: list[float] = describe(
+        "Speeds (m/s) that the 'faster' and 'slower' actions step between (highway-env: 20, 25, "
+        "30); the car starts at the one nearest its initial speed.",
+        factory=lambda: [20.0, 25.0, 30.0],
+    )
     headway_time: float = describe(
         "Time headway (s) under which following the car ahead costs reward: the gap to it "
         "divided by the car's own speed, on its lane and on the lane it is changing to "
@@ -150,7 +155,7 @@ def highway_config(cfg: DriveConfig) -> dict[str, Any]:
                 "vy": [-env.observed_speed, env.observed_speed],
             },
         },
-        "action": {"type": "DiscreteMetaAction"},
+        "action": {"type": "DiscreteMetaAction", "target_speeds": list(env.target_speeds)},
         "duration": env.duration,
         "lanes_count": env.lanes_count,
         "vehicles_count": env.vehicles_count,
@@ -344,6 +349,12 @@ class DriveTask(Task):
             raise ConfigError(
                 f"env.reward_speed_range={low_high}: give two speeds in m/s, low < high "
                 "(e.g. [20, 30])"
+            )
+        speeds = cfg.env.target_speeds
+        if len(speeds) < 2 or any(b <= a for a, b in zip(speeds, speeds[1:])) or speeds[0] < 0:
+            raise ConfigError(
+                f"env.target_speeds={speeds}: give two or more increasing speeds in m/s "
+                "(e.g. [20, 25, 30])"
             )
 
     def make_env(self, cfg: Any, index: int) -> Any:

@@ -142,3 +142,25 @@ def test_headway_cost_charges_closing_in_and_only_that() -> None:
         if done or truncated:
             break
     assert charged >= 1  # keep-lane driving closes in on the car ahead
+
+
+def test_target_speeds_reach_the_action_and_bad_ones_are_refused(
+    capsys: pytest.CaptureFixture[str], runs_dir: Path
+) -> None:
+    require("highway_env")
+    from tasks import run
+    from tasks.config import load_config
+    from tasks.drive import DriveConfig, make_highway
+
+    speeds = [20.0, 22.5, 25.0, 27.5, 30.0]
+    cfg = load_config(DriveConfig, "drive_highway", None, [f"env.target_speeds={speeds}"])
+    env = make_highway(cfg)
+    env.reset(seed=0)
+    assert list(env.unwrapped.vehicle.target_speeds) == speeds
+    faster = env.unwrapped.action_type.actions_indexes["FASTER"]
+    env.step(faster)
+    assert env.unwrapped.vehicle.target_speed == 27.5  # one step up from 25, not to 30
+    code = run.main(["drive_highway", "env.target_speeds=[25, 20]", f"runs_dir={runs_dir}"])
+    assert code == 2
+    assert "env.target_speeds=[25.0, 20.0]" in capsys.readouterr().err
+    assert list(runs_dir.iterdir()) == []
