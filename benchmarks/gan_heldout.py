@@ -10,12 +10,18 @@ over the seeds with a 95% bootstrap interval and the per-seed values, beside the
     python benchmarks/gan_heldout.py                    # split 1, seeds 100,101,102
     python benchmarks/gan_heldout.py --write            # also BENCHMARKS.md
     python benchmarks/gan_heldout.py --steps-scale 0.1 --seeds 100 --fractions 0.05   # a look
+    python benchmarks/gan_heldout.py --reuse /tmp/gan-heldout-xyz --rerun digits_semi --write
+
+``--reuse`` takes the seeds folders of an earlier run of this script and trains only the jobs
+it lacks (or those ``--rerun`` names, after a change to that method's config).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,7 +56,28 @@ def run_task(
     started = time.monotonic()
     subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     (seeds_folder,) = (folder / task).glob("*-seeds")
-    return seeds_folder, time.monotonic() - started
+    wall = time.monotonic() - started
+    (folder / "wall_s").write_text(f"{wall:.1f}\n")
+    return seeds_folder, wall
+
+
+def reused(folder: Path, task: str) -> tuple[Path, float] | None:
+    """An earlier job's seeds folder and wall time, if ``folder`` holds a finished one. The
+    wall time is the one the job saved, or else the time from its first run folder's start to
+    its seeds folder's (their names are start times)."""
+    seeds_folders = list((folder / task).glob("*-seeds"))
+    if len(seeds_folders) != 1:
+        return None
+    (seeds_folder,) = seeds_folders
+    saved = folder / "wall_s"
+    if saved.is_file():
+        return seeds_folder, float(saved.read_text())
+
+    def start(path: Path) -> datetime.datetime:
+        return datetime.datetime.strptime(path.name[:15], "%Y%m%d-%H%M%S")
+
+    first = min(start(run) for run in (folder / task).iterdir() if run != seeds_folder)
+    return seeds_folder, (start(seeds_folder) - first).total_seconds()
 
 
 def budget(task: str) -> int:
@@ -105,7 +132,8 @@ def table(
         + f": `python -m tasks.run digits_gan seeds={','.join(map(str, seeds))} "
         f"env.split_seed={split_seed} env.label_fraction=F` and digits_semi the same way, on "
         f"split seed {split_seed} and training seeds {', '.join(map(str, seeds))}, none seen by "
-        "tuning (split seed 0, seeds 0-2). LabelSpreading (kNN, scikit-learn) is fitted on the "
+        "tuning (split seed 0, seeds 0-2; digits_semi's budget also split seeds 2-3, seeds "
+        "0-1). LabelSpreading (kNN, scikit-learn) is fitted on the "
         "same split and labelled pool (digits_gan's baselines table; it has no training seed). "
         "Labels used count the training pool and the val labels model selection reads "
         "(LabelSpreading: the pool only). Test accuracy: mean over seeds, 95% bootstrap "
@@ -146,19 +174,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps-scale", type=float, default=1.0, help="share of each budget")
     parser.add_argument("--jobs", type=int, default=2, help="runs side by side (one per core)")
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument("--reuse", type=Path, help="an earlier run's folder: keep its jobs")
+    parser.add_argument("--rerun", default="", help="methods to train again under --reuse")
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     fractions = [float(f) for f in args.fractions.split(",")]
     if args.split_seed == 0:
         print("warning: split seed 0 is the tuning split", file=sys.stderr)
-    runs_dir = Path(tempfile.mkdtemp(prefix="gan-heldout-"))
+    runs_dir = args.reuse or Path(tempfile.mkdtemp(prefix="gan-heldout-"))
+    rerun = set(filter(None, args.rerun.split(",")))
+    if rerun - set(METHODS):
+        parser.error(f"--rerun: unknown method {sorted(rerun - set(METHODS))[0]!r}")
     jobs = [(method, fraction) for fraction in fractions for method in METHODS]
+    folders = {}
+    for method, fraction in jobs:
+        folder = runs_dir / f"{method}-{fraction:g}"
+        if method in rerun and folder.exists():
+            shutil.rmtree(folder)
+        earlier = reused(folder, method) if args.reuse else None
+        if earlier:
+            print(f"reusing {earlier[0]}", file=sys.stderr)
+            folders[(method, fraction)] = earlier
     with ThreadPoolExecutor(args.jobs) as pool:
         futures = {
             job: pool.submit(run_task, *job, seeds, args.split_seed, args.steps_scale, runs_dir)
             for job in jobs
+            if job not in folders
         }
-        folders = {job: future.result() for job, future in futures.items()}
+        folders.update({job: future.result() for job, future in futures.items()})
     markdown = table(folders, seeds, args.split_seed, args.steps_scale)
     print(markdown)
     if args.write:
