@@ -18,6 +18,7 @@ highway-env is an optional extra: ``pip install learnloop[drive]``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -351,7 +352,7 @@ class DriveTask(Task):
                 "(e.g. [20, 30])"
             )
         speeds = cfg.env.target_speeds
-        if len(speeds) < 2 or any(b <= a for a, b in zip(speeds, speeds[1:])) or speeds[0] < 0:
+        if len(speeds) < 2 or any(b <= a for a, b in itertools.pairwise(speeds)) or speeds[0] < 0:
             raise ConfigError(
                 f"env.target_speeds={speeds}: give two or more increasing speeds in m/s "
                 "(e.g. [20, 25, 30])"
