@@ -209,7 +209,14 @@ def load_learner(path: Path, device: str = "cpu") -> Learner:
         device=device,
         **payload["hyper"],
     )
-    learner.load_state(payload["state"])
+    try:
+        learner.load_state(payload["state"])
+    except (RuntimeError, KeyError) as error:  # weights of another shape, or missing parts
+        first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise ValueError(
+            f"checkpoint {file} does not fit {class_name} as built today (saved by an older "
+            f"version?): {first}"
+        ) from None
     return learner
 
 

@@ -345,3 +345,20 @@ def test_cluster_restarts_train_apart_and_the_lowest_inertia_acts(tmp_path):
     assert load_learner(tmp_path / "ck").chosen == learner.chosen
     with pytest.raises(ValueError, match="restarts must be at least 1"):
         cls(env.single_observation_space, env.single_action_space, 0, "cpu", restarts=0)
+
+
+def test_a_checkpoint_of_another_shape_is_refused_in_one_line(tmp_path):
+    """A cluster checkpoint from before restarts (one network, not a list) cannot load into
+    today's learner: a ValueError naming the file, not a torch traceback."""
+    env, learner = build("cluster")
+    feed(env, learner, 2)
+    (tmp_path / "ck").mkdir()
+    learner.save(tmp_path / "ck")
+    file = tmp_path / "ck" / "learner.pt"
+    payload = torch.load(file, weights_only=False)
+    network = payload["state"]["modules"]["network"]
+    payload["state"]["modules"]["network"] = {k[2:]: v for k, v in network.items()}  # "0.x"
+    torch.save(payload, file)
+    with pytest.raises(ValueError, match=r"learner.pt does not fit ClusterLearner") as error:
+        load_learner(tmp_path / "ck")
+    assert "\n" not in str(error.value)
