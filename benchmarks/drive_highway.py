@@ -25,6 +25,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import driving  # noqa: E402
+from benchmarks.sections import default_steps  # noqa: E402
 from tasks.runner.evaluation import wilson_interval  # noqa: E402
 
 POLICIES = {  # results.json prefix -> row name
@@ -51,7 +52,7 @@ def crash_cell(crashes: float, episodes: int) -> str:
 
 def section(runs: list[Path]) -> str:
     """The BENCHMARKS.md section for ``runs``."""
-    budget = driving.default_steps("drive_highway")
+    budget = default_steps("drive_highway")
     loaded = [load(run) for run in runs]
     steps = {metrics["step"] for _, metrics, _ in loaded}
     reduced = any(step < budget for step in steps)

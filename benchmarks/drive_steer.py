@@ -25,6 +25,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import driving  # noqa: E402
+from benchmarks.sections import default_steps  # noqa: E402
 
 POLICIES = ("", "baseline/pure_pursuit/", "baseline/random/")  # results.json prefixes
 COLUMNS = ("on_road_rate", "crash_rate", "mean_lateral_offset")
@@ -56,7 +57,7 @@ def section(runs: list[Path]) -> str:
     """The BENCHMARKS.md section for ``runs``."""
     rows, found = zip(*(run_row(run) for run in runs), strict=True)
     mean = {key: float(np.mean([m[key] for m in found])) for key in found[0]}
-    budget = driving.default_steps("drive_steer")
+    budget = default_steps("drive_steer")
     used = {json.loads((r / "eval" / "results.json").read_text())["step"] for r in runs}
     durations = {yaml.safe_load((r / "config.yaml").read_text())["env"]["duration"] for r in runs}
     reduced = any(step < budget for step in used)

@@ -1,6 +1,6 @@
-"""What the two driving benchmarks (``drive_highway.py``, ``drive_steer.py``) share: the shipped
-config's budget, one default run per training seed, reading a run's training time and held-out
-seeds, and the command line that trains (or reuses) runs and writes their BENCHMARKS section."""
+"""What the two driving benchmarks (``drive_highway.py``, ``drive_steer.py``) share: one default
+run per training seed, reading a run's training time and held-out seeds, and the command line
+that trains (or reuses) runs and writes their BENCHMARKS section."""
 
 from __future__ import annotations
 
@@ -12,19 +12,11 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.sections import write_section  # noqa: E402
 from tasks.driving import eval_seed  # noqa: E402
-
-
-def default_steps(task: str) -> int:
-    """The training budget of the task's shipped config."""
-    config = yaml.safe_load((ROOT / "configs" / f"{task}.yaml").read_text())
-    return int(config["train"]["total_steps"])
 
 
 def train(task: str, seeds: list[int], steps: int | None) -> list[Path]:

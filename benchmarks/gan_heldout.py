@@ -29,12 +29,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.sections import write_section  # noqa: E402
+from benchmarks.sections import default_steps, write_section  # noqa: E402
 from tasks.runner.seeds import bootstrap_interval  # noqa: E402
 
 SECTION = "digits_gan"
@@ -51,39 +49,28 @@ def run_task(
                f"env.split_seed={split_seed}", f"env.label_fraction={fraction}",
                f"runs_dir={folder}", f"eval.baselines={str(task == 'digits_gan').lower()}"]  # fmt: skip
     if scale != 1:
-        command.append(f"train.total_steps={int(budget(task) * scale)}")
+        command.append(f"train.total_steps={int(default_steps(task) * scale)}")
     print(" ".join(command[1:]), file=sys.stderr, flush=True)
     started = time.monotonic()
     subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     (seeds_folder,) = (folder / task).glob("*-seeds")
-    wall = time.monotonic() - started
-    (folder / "wall_s").write_text(f"{wall:.1f}\n")
-    return seeds_folder, wall
+    return seeds_folder, time.monotonic() - started
 
 
 def reused(folder: Path, task: str) -> tuple[Path, float] | None:
-    """An earlier job's seeds folder and wall time, if ``folder`` holds a finished one. The
-    wall time is the one the job saved, or else the time from its first run folder's start to
-    its seeds folder's (their names are start times)."""
+    """An earlier job's seeds folder and wall time, if ``folder`` holds a finished one; the
+    wall time runs from its first run folder's start to its seeds folder's (their names are
+    start times)."""
     seeds_folders = list((folder / task).glob("*-seeds"))
     if len(seeds_folders) != 1:
         return None
     (seeds_folder,) = seeds_folders
-    saved = folder / "wall_s"
-    if saved.is_file():
-        return seeds_folder, float(saved.read_text())
 
     def start(path: Path) -> datetime.datetime:
         return datetime.datetime.strptime(path.name[:15], "%Y%m%d-%H%M%S")
 
     first = min(start(run) for run in (folder / task).iterdir() if run != seeds_folder)
     return seeds_folder, (start(seeds_folder) - first).total_seconds()
-
-
-def budget(task: str) -> int:
-    """Env steps in the task's config (its YAML, which the run reads too)."""
-    config = yaml.safe_load((REPO / "configs" / f"{task}.yaml").read_text())
-    return int(config["train"]["total_steps"])
 
 
 def per_seed(folder: Path) -> tuple[dict[str, float], dict[str, float], float]:

@@ -1,4 +1,5 @@
-"""Write a benchmark's results into its own section of BENCHMARKS.md.
+"""Write a benchmark's results into its own section of BENCHMARKS.md (and read the budget a
+shipped config trains for, which several benchmarks scale or compare against).
 
 A section is the text between ``<!-- begin: NAME -->`` and ``<!-- end: NAME -->``; writing it
 replaces only that text (or appends the section at the end of the file the first time), so
@@ -10,7 +11,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+
+
+def default_steps(task: str) -> int:
+    """The training budget (``train.total_steps``) of the task's shipped config."""
+    config = yaml.safe_load((ROOT / "configs" / f"{task}.yaml").read_text())
+    return int(config["train"]["total_steps"])
 
 
 def write_section(name: str, markdown: str, path: Path = BENCHMARKS) -> None:

@@ -7,9 +7,10 @@ around it, aligned with its heading: a 12x12 grid of 3 m cells with two layers, 
 (``presence``) and the road (``on_road``). One slower car drives ahead on the same lane (plus
 up to ``other_vehicles - 1`` more placed at random), so keeping the lane is not enough: the car
 must overtake. Training may put more cars on the track (``env.train_other_vehicles``: more
-passing per step of experience); evaluation always drives ``other_vehicles``. highway-env's reward pays for staying near the lane centre and punishes steering
-effort and collisions; the episode ends when the car leaves the road or crashes, or after
-``env.duration`` seconds (a lap is about 350 m, 35 s at 10 m/s).
+passing per step of experience); evaluation always drives ``other_vehicles``. highway-env's
+reward pays for staying near the lane centre and punishes steering effort and collisions; the
+episode ends when the car leaves the road or crashes, or after ``env.duration`` seconds (a lap
+is about 350 m, 35 s at 10 m/s).
 
 Vocabulary of the metrics (``SteeringStats`` reports them per episode, every backend logs them
 as ``charts/<name>``, evaluation as their means):

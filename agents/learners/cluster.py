@@ -145,9 +145,10 @@ class ClusterLearner(Learner):
         """Let the restart with the lowest inertia of the remembered samples act; the
         inertias."""
         memory = self.memory.items["obs"][: self.memory.size]
+        on_device = memory.to(self.device)
         with torch.no_grad():
             inertias = [
-                inertia(memory, network(memory.to(self.device)).argmax(dim=1).cpu(),
+                inertia(memory, network(on_device).argmax(dim=1).cpu(),
                         network[1].prototypes.shape[0])
                 for network in self.average.module
             ]  # fmt: skip
