@@ -150,3 +150,33 @@ def test_training_traffic_is_its_own_setting_and_evaluation_keeps_the_scenario()
     assert env.unwrapped.config["other_vehicles"] == 3
     same = load_config(DriveSteerConfig, "drive_steer", None, [])  # -1: as in evaluation
     assert racetrack_config(same, training=True)["other_vehicles"] == 1
+
+
+def test_numpy_road_layer_draws_highway_envs_own_grid() -> None:
+    """The occupancy grid drawn with numpy is highway-env's, cell for cell, round a lap
+    (straights and curves, both lanes) and after resets."""
+    require("highway_env")
+    from tasks import driving
+    from tasks.drive_steer import make_racetrack, pure_pursuit_action, racetrack_config
+
+    cfg = _config(["env.duration=36", "env.other_vehicles=3"])
+    fast = make_racetrack(cfg)
+    plain = driving.make_highway_env("drive_steer", "racetrack-v0", racetrack_config(cfg))
+    assert type(fast.unwrapped.observation_type).__name__ == "FastOccupancyGrid"
+    assert type(plain.unwrapped.observation_type).__name__ == "OccupancyGridObservation"
+    noise = np.random.default_rng(0)
+    steps = 0
+    for seed in (3, 4):
+        ours, _ = fast.reset(seed=seed)
+        theirs, _ = plain.reset(seed=seed)
+        np.testing.assert_array_equal(ours, theirs)
+        for _ in range(180):
+            action = pure_pursuit_action(fast, 8.0, 25.0) + noise.normal(0, 0.1, 1)
+            ours, _, done, cut, _ = fast.step(action.astype(np.float32))
+            theirs, *_ = plain.step(action.astype(np.float32))
+            np.testing.assert_array_equal(ours, theirs)
+            assert ours[1].sum() > 0  # the road is in view
+            steps += 1
+            if done or cut:
+                break
+    assert steps > 300
