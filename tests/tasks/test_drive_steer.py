@@ -180,3 +180,66 @@ def test_numpy_road_layer_draws_highway_envs_own_grid() -> None:
             if done or cut:
                 break
     assert steps > 300
+
+
+def test_headway_cost_charges_for_the_car_ahead_on_the_lane_only() -> None:
+    """Driving up to the slower car ahead costs env.headway_cost a step, more the closer it
+    is; with no car near, the reward is highway-env's."""
+    require("highway_env")
+    from tasks.drive_steer import gap_ahead, make_racetrack, pure_pursuit_action
+
+    plain = make_racetrack(_config(["env.duration=30"]))
+    shaped = make_racetrack(_config(["env.duration=30", "env.headway_cost=2", "env.headway=30"]))
+    plain.reset(seed=1)
+    shaped.reset(seed=1)
+    charged = []
+    for _ in range(150):  # follow the lane, never overtake: the car ahead comes closer
+        unwrapped = shaped.unwrapped
+        steer = pure_pursuit_action(shaped, lookahead=8.0, overtake_gap=0.0)
+        _, mine, done, cut, _ = shaped.step(steer)
+        _, theirs, *_ = plain.step(steer)
+        gap = gap_ahead(unwrapped.road, unwrapped.vehicle, unwrapped.vehicle.lane_index)
+        expected = 2 * min(1.0, max(0.0, 1 - gap / 30))
+        assert mine == pytest.approx(theirs - expected)
+        charged.append(expected)
+        if done or cut:
+            break
+    assert unwrapped.vehicle.crashed
+    assert charged[0] < 1.5 < charged[-1]  # the gap shrank to the crash
+    empty = make_racetrack(_config([*SHORT, "env.other_vehicles=0", "env.headway_cost=2"]))
+    bare = make_racetrack(_config([*SHORT, "env.other_vehicles=0"]))
+    empty.reset(seed=1)
+    bare.reset(seed=1)
+    for _ in range(10):
+        steer = pure_pursuit_action(empty, lookahead=8.0, overtake_gap=0.0)
+        assert empty.step(steer)[1] == bare.step(steer)[1]
+
+
+def test_lane_position_reads_the_same_across_the_road_on_every_segment() -> None:
+    """env.lane_position: the grid flattened plus [offset across the road in lane widths,
+    heading error]; lane 1 lies on lane 0's positive side on every segment, so a car on lane
+    1's centre line reads 1 everywhere, and the controller stays between the road's edges."""
+    require("highway_env")
+    from tasks.drive_steer import make_racetrack, pure_pursuit_action
+
+    env = make_racetrack(_config(["env.lane_position=true", "env.duration=36"]))
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.shape == obs.shape == (2 * 12 * 12 + 2,)
+    network = env.unwrapped.road.network
+    for ends in network.graph.values():
+        for lane0, lane1 in ends.values():
+            middle = lane1.position(lane1.length / 2, 0)
+            assert lane0.local_coordinates(middle)[1] == pytest.approx(5.0, abs=0.2)
+    for seed in (0, 1):  # the car starts on either lane's centre line, along the road
+        obs, _ = env.reset(seed=seed)
+        lane = env.unwrapped.vehicle.lane_index[2]
+        assert obs[-2:] == pytest.approx([lane, 0.0], abs=1e-6)
+    offsets = []
+    for _ in range(180):  # a lap, passing the car ahead: both lanes, every curve
+        obs, _, done, cut, _ = env.step(pure_pursuit_action(env, 8.0, 25.0))
+        offsets.append(obs[-2])
+        assert abs(obs[-1]) < 0.6
+        if done or cut:
+            break
+    assert env.unwrapped.vehicle.on_road
+    assert min(offsets) < 0.2 and max(offsets) > 0.8 and -0.5 < min(offsets) < max(offsets) < 1.5
