@@ -1,8 +1,8 @@
 """drive_steer: steer a car round highway-env's ``racetrack-v0`` with continuous actions.
 
-The car drives at 10 m/s; the agent turns the steering wheel (one number in [-1, 1], +-45
-degrees), five times a second, and with ``env.throttle=true`` also presses the throttle or the
-brake (then the action is ``[throttle, steering]``). It sees the racetrack's occupancy grid
+The car drives at 10 m/s; the agent turns the steering wheel (one number in [-1, 1], for
++-``env.steering_range`` degrees), five times a second, and with ``env.throttle=true`` also
+presses the throttle or the brake (then the action is ``[throttle, steering]``). It sees the racetrack's occupancy grid
 around it, aligned with its heading: a 12x12 grid of 3 m cells with two layers, other vehicles
 (``presence``) and the road (``on_road``). One slower car drives ahead on the same lane (plus
 up to ``other_vehicles - 1`` more placed at random), so keeping the lane is not enough: the car
@@ -50,7 +50,6 @@ from tasks.runner.base import EvalResult, Task
 from tasks.runner.evaluation import random_policy
 
 TASK = "drive_steer"
-STEERING_RANGE = math.pi / 4  # highway-env's ContinuousAction maps [-1, 1] to +-45 degrees
 METRICS = ("on_road_rate", "crash_rate", "mean_lateral_offset", "mean_speed")
 # The metrics each policy's row reports in results.json (and under baseline/<name>/).
 HEADLINE = (*METRICS, "episode_return")
@@ -98,6 +97,13 @@ class SteerEnvConfig:
         min=0.0,
     )
     action_reward: float = describe("Reward weight of the action's size (steering effort).", -0.3)
+    steering_range: float = describe(
+        "Steering angle (degrees) of the action +-1 (highway-env's default: 45). The tightest "
+        "curve (15 m radius) takes ~19 degrees of the kinematic bicycle.",
+        45.0,
+        min=1.0,
+        max=90.0,
+    )
     lane_position: bool = describe(
         "Ours, not highway-env's: besides the occupancy grid (flattened), observe where the car "
         "is across the road and its heading against the road's (LanePosition). The grid alone "
@@ -186,6 +192,7 @@ def racetrack_config(cfg: DriveSteerConfig, training: bool = False) -> dict[str,
             "longitudinal": env.throttle,
             "lateral": True,
             "target_speeds": [0, 5, 10],
+            "steering_range": [-math.radians(env.steering_range), math.radians(env.steering_range)],
         },
         "duration": env.duration,
         "other_vehicles": others,
@@ -420,7 +427,7 @@ def pure_pursuit_action(env: Any, lookahead: float, overtake_gap: float) -> np.n
     alpha = (alpha + math.pi) % (2 * math.pi) - math.pi
     sin_beta = np.clip(vehicle.LENGTH * math.sin(alpha) / np.linalg.norm(to_point), -1.0, 1.0)
     steering = math.atan(2 * math.tan(math.asin(sin_beta)))
-    steer = float(np.clip(steering / STEERING_RANGE, -1.0, 1.0))
+    steer = float(np.clip(steering / unwrapped.action_type.steering_range[1], -1.0, 1.0))
     if unwrapped.action_type.longitudinal:  # hold the speed: no throttle, no brake
         return np.array([0.0, steer], dtype=np.float32)
     return np.array([steer], dtype=np.float32)

@@ -243,3 +243,20 @@ def test_lane_position_reads_the_same_across_the_road_on_every_segment() -> None
             break
     assert env.unwrapped.vehicle.on_road
     assert min(offsets) < 0.2 and max(offsets) > 0.8 and -0.5 < min(offsets) < max(offsets) < 1.5
+
+
+def test_steering_range_scales_the_action_and_the_controller_follows_it() -> None:
+    """env.steering_range sets the angle of the action +-1; the controller asks for the same
+    angle under either range, so its action grows as the range shrinks."""
+    require("highway_env")
+    from tasks.drive_steer import make_racetrack, pure_pursuit_action
+
+    wide, narrow = (make_racetrack(_config([*SHORT, f"env.steering_range={d}"])) for d in (45, 30))
+    assert narrow.unwrapped.action_type.steering_range == pytest.approx((-np.pi / 6, np.pi / 6))
+    for env in (wide, narrow):
+        env.reset(seed=2)
+        for _ in range(30):  # into the first curve
+            env.step(pure_pursuit_action(env, 8.0, 25.0))
+    wide_action = pure_pursuit_action(wide, 8.0, 25.0)[0]
+    assert abs(wide_action) > 0.05
+    assert pure_pursuit_action(narrow, 8.0, 25.0)[0] == pytest.approx(wide_action * 1.5, rel=0.05)
