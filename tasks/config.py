@@ -78,7 +78,12 @@ class AlgoConfig:
     lr_schedule: str = describe(
         "Learning-rate schedule over training.", "constant", choices=("constant", "linear")
     )
-    n_steps: int = describe("Steps per environment per rollout (on-policy algorithms).", 128, min=1)
+    n_steps: int = describe(
+        "Steps per environment per rollout (PPO, A2C; SB3's off-policy n-step returns are "
+        "algo.kwargs.n_steps).",
+        128,
+        min=1,
+    )
     batch_size: int = describe("Minibatch size.", 64, min=1)
     n_epochs: int = describe("Passes over each rollout (PPO).", 10, min=1)
     gamma: float = describe("Discount factor.", 0.99, min=0.0, max=1.0)
