@@ -2,15 +2,17 @@
 
 The car drives at 10 m/s; the agent turns the steering wheel (one number in [-1, 1], for
 +-``env.steering_range`` degrees), five times a second, and with ``env.throttle=true`` also
-presses the throttle or the brake (then the action is ``[throttle, steering]``). It sees the racetrack's occupancy grid
-around it, aligned with its heading: a 12x12 grid of 3 m cells with two layers, other vehicles
-(``presence``) and the road (``on_road``). One slower car drives ahead on the same lane (plus
-up to ``other_vehicles - 1`` more placed at random), so keeping the lane is not enough: the car
-must overtake. Training may put more cars on the track (``env.train_other_vehicles``: more
-passing per step of experience); evaluation always drives ``other_vehicles``. highway-env's
-reward pays for staying near the lane centre and punishes steering effort and collisions; the
-episode ends when the car leaves the road or crashes, or after ``env.duration`` seconds (a lap
-is about 350 m, 35 s at 10 m/s).
+presses the throttle or the brake (then the action is ``[throttle, steering]``). It sees the
+racetrack's occupancy grid around it, aligned with its heading: a 12x12 grid of 3 m cells with
+two layers, other vehicles (``presence``) and the lanes' centre lines (``on_road``); with
+``env.lane_position`` also its offset across the road and its heading error. One slower car
+drives ahead on the same lane (plus up to ``other_vehicles - 1`` more placed at random), so
+keeping the lane is not enough: the car must overtake. Training may put more cars on the track
+(``env.train_other_vehicles``: more passing per step of experience); evaluation always drives
+``other_vehicles``. highway-env's reward pays for staying near the lane centre and punishes
+steering effort and collisions (``env.headway_cost`` adds a cost for closing in on a car ahead
+on the lane); the episode ends when the car leaves the road or crashes, or after
+``env.duration`` seconds (a lap is about 350 m, 35 s at 10 m/s).
 
 Vocabulary of the metrics (``SteeringStats`` reports them per episode, every backend logs them
 as ``charts/<name>``, evaluation as their means):
