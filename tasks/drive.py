@@ -5,7 +5,7 @@ The agent sees the kinematics observation (its own and the nearest vehicles' pre
 and velocity) and picks one of five meta-actions: LANE_LEFT, IDLE, LANE_RIGHT, FASTER, SLOWER.
 highway-env's reward pays for speed (``env.reward_speed_range``) and the right lane and punishes
 a collision, which ends the episode; ``env.headway_time`` > 0 adds a cost for closing in on the
-car ahead (:class:`HeadwayCost`), which is what made the learned driver safe. Training logs
+car ahead (:class:`tasks.driving.HeadwayCost` over :func:`time_headway`), which is what made the learned driver safe. Training logs
 ``charts/crash_rate``, ``charts/mean_speed`` and ``charts/distance`` from every backend's env
 runners; evaluation plays the trained agent, random actions, keep-lane driving (IDLE) and an
 IDM/MOBIL rule-based driver over the same held-out seeds (the baselines' results as
@@ -173,31 +173,8 @@ def make_highway(cfg: DriveConfig, render: bool = False) -> gym.Env:
     ``render`` gives rgb_array frames without a display."""
     env = driving.make_highway_env("drive_highway", cfg.env.env_id, highway_config(cfg), render)
     if cfg.env.headway_time > 0:
-        env = HeadwayCost(env, cfg.env.headway_time, cfg.env.headway_cost)
+        env = driving.HeadwayCost(env, time_headway, cfg.env.headway_time, cfg.env.headway_cost)
     return env
-
-
-class HeadwayCost(gym.Wrapper):
-    """Takes ``cost x (1 - headway / time)`` from each step's reward while the time headway to
-    the car ahead (gap over own speed) is under ``time`` seconds, on the car's lane and on the
-    lane it is changing to, the closer of the two. highway-env's reward only speaks at a crash,
-    which ends the episode; this tells the agent, seconds earlier, that it is closing in."""
-
-    def __init__(self, env: gym.Env, time: float, cost: float) -> None:
-        super().__init__(env)
-        self.time, self.cost = time, cost
-
-    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        headway = time_headway(self.env.unwrapped)
-        info = {**info, "headway": headway}
-        return (
-            obs,
-            reward - self.cost * max(0.0, 1.0 - headway / self.time),
-            terminated,
-            truncated,
-            info,
-        )
 
 
 def time_headway(road_env: Any) -> float:

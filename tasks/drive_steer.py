@@ -216,7 +216,9 @@ def make_racetrack(cfg: DriveSteerConfig, render: bool = False, training: bool =
     fast_road_layer(env.unwrapped)
     if cfg.env.lane_position:
         env = LanePosition(env)
-    return SteeringStats(env, cfg.env.headway_cost, cfg.env.headway)
+    if cfg.env.headway_cost:
+        env = driving.HeadwayCost(env, headway_gap, cfg.env.headway, cfg.env.headway_cost)
+    return SteeringStats(env)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,12 +285,13 @@ def _fast_grid() -> type:
 def fast_road_layer(env: Any) -> None:
     """Give ``env`` (highway-env, unwrapped) the occupancy grid of :func:`_fast_grid`, now and
     after every reset (which rebuilds the observation): the same grid, ~4x faster steps."""
+    from highway_env.envs.common.observation import OccupancyGridObservation
+
     fast = _fast_grid()
-    plain = fast.__mro__[1]
     define_spaces = env.define_spaces
 
     def swap() -> None:
-        if type(env.observation_type) is plain:
+        if type(env.observation_type) is OccupancyGridObservation:
             env.observation_type = fast(env, **env.config["observation"])
 
     def define_fast_spaces() -> None:
@@ -336,12 +339,10 @@ def lane_position(env: Any) -> np.ndarray:
 class SteeringStats(gym.Wrapper):
     """Reports how each episode went under ``info[EPISODE_METRICS]`` on its last step:
     the metrics of the module docstring (``on_road_rate``, ``crash_rate``,
-    ``mean_lateral_offset``, ``mean_speed``); and takes ``headway_cost`` off the reward in
-    proportion to how far a car ahead on the lane is inside ``headway`` metres."""
+    ``mean_lateral_offset``, ``mean_speed``)."""
 
-    def __init__(self, env: gym.Env, headway_cost: float = 0.0, headway: float = 20.0) -> None:
+    def __init__(self, env: gym.Env) -> None:
         super().__init__(env)
-        self.headway_cost, self.headway = headway_cost, headway
         self._offsets: list[float] = []
         self._speeds: list[float] = []
 
@@ -351,11 +352,7 @@ class SteeringStats(gym.Wrapper):
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
-        unwrapped = self.env.unwrapped
-        vehicle = unwrapped.vehicle
-        if self.headway_cost:
-            gap = gap_ahead(unwrapped.road, vehicle, vehicle.lane_index)
-            reward -= self.headway_cost * min(1.0, max(0.0, 1.0 - gap / self.headway))
+        vehicle = self.env.unwrapped.vehicle
         self._offsets.append(abs(float(vehicle.lane.local_coordinates(vehicle.position)[1])))
         self._speeds.append(float(vehicle.speed))
         if terminated or truncated:
@@ -402,6 +399,13 @@ def gap_ahead(road: Any, vehicle: Any, index: LaneIndex) -> float:
                     nearest = min(nearest, gap)
                 break
     return nearest
+
+
+def headway_gap(env: Any) -> float:
+    """Metres to the nearest car ahead on the car's lane (:func:`gap_ahead`), 0 for one
+    alongside: env.headway_cost's measure."""
+    vehicle = env.vehicle
+    return max(0.0, gap_ahead(env.road, vehicle, vehicle.lane_index))
 
 
 def pure_pursuit_action(env: Any, lookahead: float, overtake_gap: float) -> np.ndarray:

@@ -89,6 +89,26 @@ def make_highway_env(
     return gym.make(env_id, config=config, render_mode="rgb_array" if render else None)
 
 
+class HeadwayCost(gym.Wrapper):
+    """Takes ``cost x (1 - headway / limit)`` from each step's reward while ``measure`` (of the
+    unwrapped highway-env env: a time or a distance to the car ahead, inf for none) is under
+    ``limit``; the measure goes to ``info["headway"]``. highway-env's reward only speaks at a
+    crash, which ends the episode; this tells the agent, earlier, that it is closing in."""
+
+    def __init__(
+        self, env: gym.Env, measure: Callable[[Any], float], limit: float, cost: float
+    ) -> None:
+        super().__init__(env)
+        self.measure, self.limit, self.cost = measure, limit, cost
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        headway = self.measure(self.env.unwrapped)
+        info = {**info, "headway": headway}
+        cost = self.cost * max(0.0, 1.0 - headway / self.limit)
+        return obs, reward - cost, terminated, truncated, info
+
+
 def draw_strip(
     make_env: Callable[[], gym.Env],
     policy: Policy,

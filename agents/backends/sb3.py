@@ -80,11 +80,6 @@ def algorithm_kwargs(ctx: TrainContext, cls: type) -> dict[str, Any]:
     accepted = set(inspect.signature(cls.__init__).parameters)
     common = {
         "learning_rate": _schedule(algo.lr_schedule, algo.learning_rate),
-        # algo.n_steps is the rollout length of PPO and A2C. SB3's off-policy algorithms
-        # (DQN, SAC, TD3, QR-DQN, TQC) take an argument of the same name since 2.7 with another
-        # meaning, n-step returns: passing 128 there made their targets 128-step returns of old
-        # behaviour. They get it only from algo.kwargs, by its SB3 name.
-        "n_steps": algo.n_steps,
         "batch_size": algo.batch_size,
         "n_epochs": algo.n_epochs,
         "gamma": algo.gamma,
@@ -94,8 +89,12 @@ def algorithm_kwargs(ctx: TrainContext, cls: type) -> dict[str, Any]:
         "vf_coef": algo.vf_coef,
         "max_grad_norm": algo.max_grad_norm,
     }
-    if not issubclass(cls, OnPolicyAlgorithm):
-        del common["n_steps"]
+    if issubclass(cls, OnPolicyAlgorithm):
+        # algo.n_steps is the rollout length of PPO and A2C. SB3's off-policy algorithms (DQN,
+        # SAC, TD3, QR-DQN, TQC) take an argument of the same name since 2.7 with another
+        # meaning, n-step returns: passing 128 there made their targets 128-step returns of old
+        # behaviour. They get it only from algo.kwargs, by its SB3 name.
+        common["n_steps"] = algo.n_steps
     kwargs = {k: v for k, v in common.items() if k in accepted}
     unknown = sorted(set(algo.kwargs) - accepted)
     if unknown:
