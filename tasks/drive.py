@@ -3,15 +3,15 @@
 
 The agent sees the kinematics observation (its own and the nearest vehicles' presence, position
 and velocity) and picks one of five meta-actions: LANE_LEFT, IDLE, LANE_RIGHT, FASTER, SLOWER.
-highway-env's reward pays for speed (``env.reward_speed_range``) and the right lane and punishes
-a collision, which ends the episode; ``env.headway_time`` > 0 adds a cost for closing in on the
-car ahead (:class:`tasks.driving.HeadwayCost` over :func:`time_headway`), which is what made the learned driver safe. Training logs
-``charts/crash_rate``, ``charts/mean_speed`` and ``charts/distance`` from every backend's env
-runners; evaluation plays the trained agent, random actions, keep-lane driving (IDLE) and an
-IDM/MOBIL rule-based driver over the same held-out seeds (the baselines' results as
-``baseline/<name>/<metric>``) and draws a strip of frames of the trained agent into the report.
-``meets_goal`` is issue 19's goal: a crash rate of at most 0.10 at keep-lane's mean speed or
-faster.
+highway-env's reward pays for speed (``env.reward_speed_range``) and the right lane and
+punishes a collision, which ends the episode; ``env.headway_time`` > 0 adds a cost for closing
+in on the car ahead (:class:`tasks.driving.HeadwayCost` over :func:`time_headway`), which is
+what made the learned driver safe. Training logs ``charts/crash_rate``, ``charts/mean_speed``
+and ``charts/distance`` from every backend's env runners; evaluation plays the trained agent,
+random actions, keep-lane driving (IDLE) and an IDM/MOBIL rule-based driver over the same
+held-out seeds (the baselines' results as ``baseline/<name>/<metric>``) and draws a strip of
+frames of the trained agent into the report. ``meets_goal`` is issue 19's goal: a crash rate of
+at most 0.10 at keep-lane's mean speed or faster.
 
 highway-env is an optional extra: ``pip install learnloop[drive]``.
 """
