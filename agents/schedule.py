@@ -49,13 +49,16 @@ class Schedule:
         agent: Callable[[], Agent],
         write: Callable[[Path], None],
         checkpoint: bool = True,
+        trained_since_save: bool = False,
     ) -> Path | None:
         """The end of training: the ``at_end`` hooks, then (unless the backend writes its own
-        last one) the final checkpoint; returns the newest checkpoint's path."""
+        last one) the final checkpoint; returns the newest checkpoint's path.
+        ``trained_since_save``: the agent may have learned after a checkpoint at this very
+        step (SB3 updates after its last callback), so that one is written again."""
         for i, periodic in enumerate(self.hooks):
             if periodic.at_end and periodic.every and self.ran_at[i] != step:
                 self._run(i, step, agent)
-        if checkpoint and (self.saved_at != step or self.checkpoint is None):
+        if checkpoint and (trained_since_save or self.saved_at != step or self.checkpoint is None):
             self.save(step, write)
         return self.checkpoint
 

@@ -237,7 +237,11 @@ class SB3Backend(Backend):
             reset_num_timesteps=ctx.resume_from is None,
             log_interval=1,
         )
-        schedule.finish(int(model.num_timesteps), lambda: agent, agent.save)
+        # SB3 runs its last update after the last callback, so a checkpoint the callback wrote
+        # at this step holds the weights from before it: write it again.
+        schedule.finish(
+            int(model.num_timesteps), lambda: agent, agent.save, trained_since_save=True
+        )
         vec_env.close()
         return agent
 

@@ -41,3 +41,31 @@ def test_on_policy_algorithms_take_the_rollout_length() -> None:
     ppo = algorithm_kwargs(types.SimpleNamespace(algo=algo), stable_baselines3.PPO)
     a2c = algorithm_kwargs(types.SimpleNamespace(algo=algo), stable_baselines3.A2C)
     assert ppo["n_steps"] == a2c["n_steps"] == 96
+
+
+def test_the_last_checkpoint_holds_the_agent_training_returned(tmp_path) -> None:  # noqa: ANN001
+    """SB3 runs its last update after its last callback: a checkpoint written by the callback
+    at the final step must be written again, or `eval` of it is not the run's own agent."""
+    import torch
+
+    from agents.backends.sb3 import BACKEND
+    from tests.agents.test_episode_metrics import cartpole_context
+
+    overrides = ["algo.n_envs=2", "algo.n_steps=64", "train.total_steps=256",
+                 "train.checkpoint_every=128"]  # fmt: skip
+    ctx = cartpole_context(overrides, tmp_path)
+    written = []
+
+    def save(step: int, write) -> object:  # noqa: ANN001  (a re-save replaces, as Checkpoints')
+        folder = tmp_path / f"step_{step}"
+        folder.mkdir(exist_ok=True)
+        write(folder)
+        written.append(step)
+        return folder
+
+    ctx.save_checkpoint = save
+    agent = BACKEND.train(ctx)
+    assert written == [128, 256, 256]
+    saved = BACKEND.load(tmp_path / "step_256", ctx)
+    trained, loaded = agent.model.policy.state_dict(), saved.model.policy.state_dict()
+    assert all(torch.equal(trained[key], loaded[key]) for key in trained)
