@@ -28,7 +28,7 @@ import gymnasium as gym
 import numpy as np
 
 from agents.base import EPISODE_METRICS
-from tasks import driving
+from tasks import driving, highway_fast
 from tasks.config import AlgoConfig, ConfigError, TaskConfig, describe, section
 from tasks.driving import FRAMES_FILE, Policy
 from tasks.runner.base import EvalResult, Task
@@ -169,9 +169,11 @@ def highway_config(cfg: DriveConfig) -> dict[str, Any]:
 
 
 def make_highway(cfg: DriveConfig, render: bool = False) -> gym.Env:
-    """A highway-env env for ``cfg`` (with the headway cost when ``env.headway_time`` > 0);
-    ``render`` gives rgb_array frames without a display."""
+    """A highway-env env for ``cfg`` (with the headway cost when ``env.headway_time`` > 0),
+    its hot spots in numpy (:func:`tasks.highway_fast.speed_up`: the same episodes, ~1.8x
+    faster); ``render`` gives rgb_array frames without a display."""
     env = driving.make_highway_env("drive_highway", cfg.env.env_id, highway_config(cfg), render)
+    highway_fast.speed_up(env.unwrapped)
     if cfg.env.headway_time > 0:
         env = driving.HeadwayCost(env, time_headway, cfg.env.headway_time, cfg.env.headway_cost)
     return env

@@ -34,7 +34,6 @@ highway-env is an optional extra: ``pip install learnloop[drive]``.
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ import gymnasium as gym
 import numpy as np
 
 from agents.base import EPISODE_METRICS
-from tasks import driving
+from tasks import driving, highway_fast
 from tasks.config import AlgoConfig, ConfigError, TaskConfig, describe, section
 from tasks.driving import FRAMES_FILE, Policy
 from tasks.runner.base import EvalResult, Task
@@ -213,93 +212,12 @@ def make_racetrack(cfg: DriveSteerConfig, render: bool = False, training: bool =
         # the simulated cars look for neighbours across lane segments.
         warnings.filterwarnings("ignore", message=".*out of date.*")
         env = driving.make_highway_env(TASK, cfg.env.env_id, config, render)
-    fast_road_layer(env.unwrapped)
+    highway_fast.fast_road_layer(env.unwrapped)
     if cfg.env.lane_position:
         env = LanePosition(env)
     if cfg.env.headway_cost:
         env = driving.HeadwayCost(env, headway_gap, cfg.env.headway, cfg.env.headway_cost)
     return SteeringStats(env)
-
-
-# ---------------------------------------------------------------------------------------------
-# The occupancy grid's road layer, drawn with numpy
-# ---------------------------------------------------------------------------------------------
-
-
-def road_cells(
-    grid: Any, observer: Any, lanes: list[Any], perception: float = 100.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """The (rows, columns) of the cells of ``grid`` (an OccupancyGridObservation) that the
-    centre lines of ``lanes`` pass through, around ``observer``.
-
-    The same waypoints as highway-env's ``fill_road_layer_by_lanes`` (every ``grid_step``
-    metres of each lane's centre line, within ``perception`` metres of the observer, clipped
-    to the lane) and the same cell arithmetic, for all points at once: point by point it took
-    ~75% of every racetrack step."""
-    spacing = float(np.amin(grid.grid_step))
-    position = observer.position
-    points = []
-    for lane in lanes:
-        origin, _ = lane.local_coordinates(position)
-        s = np.arange(origin - perception, origin + perception, spacing).clip(0, lane.length)
-        points.append(_centre_line(lane, s))
-    xy = np.concatenate(points) - position
-    if grid.align_to_vehicle_axes:
-        c, si = np.cos(observer.heading), np.sin(observer.heading)
-        xy = np.stack([c * xy[:, 0] + si * xy[:, 1], -si * xy[:, 0] + c * xy[:, 1]], axis=1)
-    rows = np.floor((xy[:, 0] - grid.grid_size[0, 0]) / grid.grid_step[0]).astype(np.intp)
-    cols = np.floor((xy[:, 1] - grid.grid_size[1, 0]) / grid.grid_step[1]).astype(np.intp)
-    height, width = grid.grid.shape[-2:]
-    inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
-    return rows[inside], cols[inside]
-
-
-def _centre_line(lane: Any, s: np.ndarray) -> np.ndarray:
-    """Points (n, 2) at longitudinal positions ``s`` on ``lane``'s centre line, computed as
-    ``lane.position(s, 0)`` computes each."""
-    from highway_env.road.lane import CircularLane, StraightLane
-
-    if type(lane) is StraightLane:
-        return lane.start + s[:, None] * lane.direction
-    if type(lane) is CircularLane:
-        phi = lane.direction * s / lane.radius + lane.start_phase
-        return lane.center + lane.radius * np.stack([np.cos(phi), np.sin(phi)], axis=1)
-    return np.array([lane.position(x, 0) for x in s]).reshape(-1, 2)
-
-
-@functools.cache
-def _fast_grid() -> type:
-    """highway-env's OccupancyGridObservation with its road layer from :func:`road_cells`."""
-    from highway_env.envs.common.observation import OccupancyGridObservation
-
-    class FastOccupancyGrid(OccupancyGridObservation):
-        def fill_road_layer_by_lanes(self, layer_index: int, lane_perception_distance=100):
-            graph = self.env.road.network.graph
-            lanes = [lane for ends in graph.values() for group in ends.values() for lane in group]
-            rows, cols = road_cells(self, self.observer_vehicle, lanes, lane_perception_distance)
-            self.grid[layer_index, rows, cols] = 1
-
-    return FastOccupancyGrid
-
-
-def fast_road_layer(env: Any) -> None:
-    """Give ``env`` (highway-env, unwrapped) the occupancy grid of :func:`_fast_grid`, now and
-    after every reset (which rebuilds the observation): the same grid, ~4x faster steps."""
-    from highway_env.envs.common.observation import OccupancyGridObservation
-
-    fast = _fast_grid()
-    define_spaces = env.define_spaces
-
-    def swap() -> None:
-        if type(env.observation_type) is OccupancyGridObservation:
-            env.observation_type = fast(env, **env.config["observation"])
-
-    def define_fast_spaces() -> None:
-        define_spaces()
-        swap()
-
-    env.define_spaces = define_fast_spaces
-    swap()
 
 
 class LanePosition(gym.ObservationWrapper):

@@ -164,3 +164,43 @@ def test_target_speeds_reach_the_action_and_bad_ones_are_refused(
     assert code == 2
     assert "env.target_speeds=[25.0, 20.0]" in capsys.readouterr().err
     assert list(runs_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("extra", [[], ["env.see_behind=true", "env.observed_vehicles=7"]])
+def test_numpy_hot_spots_play_highway_envs_own_episodes(extra: list[str]) -> None:
+    """With the numpy neighbour search and kinematics observation (the task's env), episodes
+    are highway-env's own: every observation, reward, car position and speed, across resets."""
+    require("highway_env")
+    import numpy as np
+
+    from tasks import driving
+    from tasks.config import load_config
+    from tasks.drive import DriveConfig, highway_config, make_highway
+
+    overrides = ["env.duration=25", "env.headway_time=0", *extra]  # highway-env's reward
+    cfg = load_config(DriveConfig, "drive_highway", None, overrides)
+    fast = make_highway(cfg)
+    plain = driving.make_highway_env("drive_highway", cfg.env.env_id, highway_config(cfg))
+    assert type(fast.unwrapped.observation_type).__name__ == "FastKinematics"
+    assert "neighbour_vehicles" in vars(fast.unwrapped.road)
+    actions = np.random.default_rng(0)
+    steps = 0
+    for seed in range(5, 15):
+        ours, _ = fast.reset(seed=seed)
+        theirs, _ = plain.reset(seed=seed)
+        np.testing.assert_array_equal(ours, theirs)
+        done = False
+        while not done:
+            action = int(actions.integers(5))
+            ours, mine, done, cut, _ = fast.step(action)
+            theirs, reward, *_ = plain.step(action)
+            np.testing.assert_array_equal(ours, theirs)
+            assert mine == reward
+            for a, b in zip(
+                fast.unwrapped.road.vehicles, plain.unwrapped.road.vehicles, strict=True
+            ):
+                np.testing.assert_array_equal(a.position, b.position)
+                assert a.speed == b.speed
+            steps += 1
+            done = done or cut
+    assert steps > 50
