@@ -100,7 +100,7 @@ def neighbour_vehicles(road: Any, vehicle: Any, lane_index: Any = None) -> tuple
 # The kinematics observation
 # ---------------------------------------------------------------------------------------------
 
-_COLUMNS = {"presence": None, "x": 0, "y": 1, "vx": 0, "vy": 1}
+_COLUMNS = ("presence", "x", "y", "vx", "vy")  # the rows :func:`_row` builds
 
 
 @functools.cache
@@ -154,12 +154,12 @@ def kinematics(obs: Any) -> np.ndarray:
     table = np.array(rows)
     for feature, (low, high) in obs.features_range.items():
         if feature in _COLUMNS and feature != "presence":
-            column = list(_COLUMNS).index(feature)
+            column = _COLUMNS.index(feature)
             table[:, column] = -1 + (table[:, column] - low) * 2 / (high - low)
             if obs.clip:
                 table[:, column] = np.clip(table[:, column], -1, 1)
     out = np.zeros((obs.vehicles_count, len(obs.features)), dtype=np.float32)
-    out[: len(table)] = table[:, [list(_COLUMNS).index(f) for f in obs.features]]
+    out[: len(table)] = table[:, [_COLUMNS.index(f) for f in obs.features]]
     return out
 
 
