@@ -170,7 +170,7 @@ def highway_config(cfg: DriveConfig) -> dict[str, Any]:
 
 def make_highway(cfg: DriveConfig, render: bool = False) -> gym.Env:
     """A highway-env env for ``cfg`` (with the headway cost when ``env.headway_time`` > 0),
-    its hot spots in numpy (:func:`tasks.highway_fast.speed_up`: the same episodes, ~1.8x
+    its hot spots in numpy (:func:`tasks.highway_fast.speed_up`: the same episodes, ~1.7x
     faster); ``render`` gives rgb_array frames without a display."""
     env = driving.make_highway_env("drive_highway", cfg.env.env_id, highway_config(cfg), render)
     highway_fast.speed_up(env.unwrapped)

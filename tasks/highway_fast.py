@@ -5,7 +5,7 @@ action) a third of a step goes to the simulated drivers looking for the cars ahe
 behind them (``Road.neighbour_vehicles``: every car projected on a lane one at a time, ~40,000
 calls per 300 actions) and a quarter to the kinematics observation (pandas data frames built
 row by row). :func:`speed_up` swaps both for numpy versions that compute the same values in
-the same order of operations (~1.8x faster steps); on ``racetrack-v0``
+the same order of operations (~1.7x faster steps); on ``racetrack-v0``
 :func:`fast_road_layer` draws the occupancy grid's road layer, ~75% of a step there, at once
 (~4x). Tests play episodes with and without them and compare every observation, reward and
 position. Anything these versions do not cover (curved lanes in the neighbour search, lanes
