@@ -42,12 +42,13 @@ def speed_up(env: Any) -> None:
     from highway_env.envs.common.observation import KinematicObservation
 
     fast_kinematics = _fast_kinematics()
+    neighbours = _neighbour_search()
 
     def swap() -> None:
         if type(env.observation_type) is KinematicObservation:
             env.observation_type = fast_kinematics(env, **env.config["observation"])
         if env.road is not None and "neighbour_vehicles" not in vars(env.road):
-            env.road.neighbour_vehicles = types.MethodType(neighbour_vehicles, env.road)
+            env.road.neighbour_vehicles = types.MethodType(neighbours, env.road)
 
     after_define_spaces(env, swap)
 
@@ -57,43 +58,54 @@ def speed_up(env: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def neighbour_vehicles(road: Any, vehicle: Any, lane_index: Any = None) -> tuple[Any, Any]:
-    """``Road.neighbour_vehicles`` for a straight lane: the nearest car ahead of ``vehicle``
-    (at or beyond its position along ``lane_index``) and behind it, among the road's cars and
-    objects within a metre of the lane's edges, with highway-env's tie-breaking (the last of
-    equally near cars ahead, the first behind)."""
+@functools.cache
+def _neighbour_search() -> Callable[..., tuple[Any, Any]]:
+    """:func:`neighbour_vehicles` with highway-env's classes imported once, not on each of its
+    ~130 calls an action."""
     from highway_env.road.lane import StraightLane
     from highway_env.road.road import Road
     from highway_env.vehicle.objects import Landmark
 
-    lane_index = lane_index or vehicle.lane_index
-    if not lane_index:
-        return None, None
-    lane = road.network.get_lane(lane_index)
-    if road.neighbour_vehicles_connected_lanes or type(lane) is not StraightLane:
-        return Road.neighbour_vehicles(road, vehicle, lane_index)
-    others = [v for v in road.vehicles + road.objects if v is not vehicle]
-    if road.objects:
-        others = [v for v in others if not isinstance(v, Landmark)]
-    if not others:
-        return None, None
-    s = lane.local_coordinates(vehicle.position)[0]
-    delta = np.array([v.position for v in others]) - lane.start
-    s_v = delta[:, 0] * lane.direction[0] + delta[:, 1] * lane.direction[1]
-    lat_v = delta[:, 0] * lane.direction_lateral[0] + delta[:, 1] * lane.direction_lateral[1]
-    on_lane = (np.abs(lat_v) <= lane.width / 2 + 1) & (
-        (s_v >= -lane.VEHICLE_LENGTH) & (s_v < lane.length + lane.VEHICLE_LENGTH)
-    )
-    ahead = np.flatnonzero(on_lane & (s <= s_v))
-    behind = np.flatnonzero(on_lane & (s_v < s))
-    front = rear = None
-    if ahead.size:
-        nearest = ahead[s_v[ahead] == s_v[ahead].min()]
-        front = others[nearest[-1]]
-    if behind.size:
-        nearest = behind[s_v[behind] == s_v[behind].max()]
-        rear = others[nearest[0]]
-    return front, rear
+    def neighbour_vehicles(road: Any, vehicle: Any, lane_index: Any = None) -> tuple[Any, Any]:
+        """``Road.neighbour_vehicles`` for a straight lane: the nearest car ahead of
+        ``vehicle`` (at or beyond its position along ``lane_index``) and behind it, among the
+        road's cars and objects within a metre of the lane's edges, with highway-env's
+        tie-breaking (the last of equally near cars ahead, the first behind)."""
+        lane_index = lane_index or vehicle.lane_index
+        if not lane_index:
+            return None, None
+        lane = road.network.get_lane(lane_index)
+        if road.neighbour_vehicles_connected_lanes or type(lane) is not StraightLane:
+            return Road.neighbour_vehicles(road, vehicle, lane_index)
+        others = [v for v in road.vehicles + road.objects if v is not vehicle]
+        if road.objects:
+            others = [v for v in others if not isinstance(v, Landmark)]
+        if not others:
+            return None, None
+        s = lane.local_coordinates(vehicle.position)[0]
+        delta = np.array([v.position for v in others]) - lane.start
+        s_v, lat_v = _dot(delta, lane.direction), _dot(delta, lane.direction_lateral)
+        on_lane = (np.abs(lat_v) <= lane.width / 2 + 1) & (
+            (s_v >= -lane.VEHICLE_LENGTH) & (s_v < lane.length + lane.VEHICLE_LENGTH)
+        )
+        ahead = np.flatnonzero(on_lane & (s <= s_v))
+        behind = np.flatnonzero(on_lane & (s_v < s))
+        front = rear = None
+        if ahead.size:
+            nearest = ahead[s_v[ahead] == s_v[ahead].min()]
+            front = others[nearest[-1]]
+        if behind.size:
+            nearest = behind[s_v[behind] == s_v[behind].max()]
+            rear = others[nearest[0]]
+        return front, rear
+
+    return neighbour_vehicles
+
+
+def _dot(delta: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """Each row of ``delta`` (n, 2) dotted with ``axis`` (2,), in ``np.dot``'s order for two
+    numbers (a straight lane's local coordinates, as ``StraightLane.local_coordinates``)."""
+    return delta[:, 0] * axis[0] + delta[:, 1] * axis[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,8 +186,7 @@ def _along(lane: Any, position: np.ndarray) -> np.ndarray:
     from highway_env.road.lane import StraightLane
 
     if type(lane) is StraightLane:
-        delta = position - lane.start
-        return delta[:, 0] * lane.direction[0] + delta[:, 1] * lane.direction[1]
+        return _dot(position - lane.start, lane.direction)
     return np.array([lane.local_coordinates(p)[0] for p in position])
 
 
