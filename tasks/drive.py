@@ -138,6 +138,9 @@ class DriveConfig(TaskConfig):
 
     env: DriveEnvConfig = section(DriveEnvConfig, "The highway scenario.")
     algo: AlgoConfig = section(_drive_algo, "Algorithm and hyperparameters.")
+    eval: driving.DrivingEvalConfig = section(
+        driving.DrivingEvalConfig, "Evaluation and the checkpoint it plays."
+    )
     report: DriveReportConfig = section(DriveReportConfig, "Driving charts and the frame strip.")
 
 
@@ -336,18 +339,25 @@ class DriveTask(Task):
                 f"env.target_speeds={speeds}: give two or more increasing speeds in m/s "
                 "(e.g. [20, 25, 30])"
             )
+        driving.check_eval_seeds(cfg)
 
     def make_env(self, cfg: Any, index: int) -> Any:
         return DrivingStats(make_highway(cfg))
 
+    def periodic(self, cfg: Any, run: Any) -> list[Any]:
+        return driving.validation_hooks(
+            self, cfg, run, lambda: DrivingStats(make_highway(cfg)), DRIVING
+        )
+
     def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
         episodes = cfg.eval.episodes
+        agent, selection, selection_note = driving.selected_agent(self, cfg, agent, run)
 
         def learned(obs: Any, env: Any) -> Any:
             return agent.act(obs, deterministic=cfg.eval.deterministic)
 
         rows = [evaluate_policy(cfg, "trained", learned, episodes), *baseline_rows(cfg, episodes)]
-        metrics: dict[str, float] = {}
+        metrics: dict[str, float] = dict(selection)
         for row in rows:
             prefix = "" if row["policy"] == "trained" else f"baseline/{row['policy']}/"
             for key in (*DRIVING, "episode_return_mean"):
@@ -364,6 +374,7 @@ class DriveTask(Task):
             "the road",
             f"meets_goal = 1 when the trained agent crashes in at most {GOAL_CRASH_RATE:.0%} of "
             "the episodes at a mean speed at or above keep-lane driving's",
+            selection_note,
         ]
         if cfg.report.strip_frames:
             run.eval_dir.mkdir(exist_ok=True)

@@ -177,6 +177,9 @@ class DriveSteerConfig(TaskConfig):
     env: SteerEnvConfig = section(SteerEnvConfig, "The racetrack scenario.")
     algo: AlgoConfig = section(_steer_algo, "Algorithm and hyperparameters.")
     controller: ControllerConfig = section(ControllerConfig, "The pure-pursuit baseline.")
+    eval: driving.DrivingEvalConfig = section(
+        driving.DrivingEvalConfig, "Evaluation and the checkpoint it plays."
+    )
     report: SteerReportConfig = section(SteerReportConfig, "The frame strip.")
 
 
@@ -436,18 +439,23 @@ class DriveSteerTask(Task):
                 f"algo.name={cfg.algo.name!r}: drive_steer steers with continuous actions; "
                 f"use one of: {', '.join(CONTINUOUS)}"
             )
+        driving.check_eval_seeds(cfg)
 
     def make_env(self, cfg: Any, index: int) -> Any:
         return make_racetrack(cfg, training=True)
 
+    def periodic(self, cfg: Any, run: Any) -> list[Any]:
+        return driving.validation_hooks(self, cfg, run, lambda: make_racetrack(cfg), METRICS)
+
     def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
         episodes = cfg.eval.episodes
+        agent, selection, selection_note = driving.selected_agent(self, cfg, agent, run)
 
         def learned(obs: Any, env: Any) -> Any:
             return agent.act(obs, deterministic=cfg.eval.deterministic)
 
         rows = [evaluate_policy(cfg, "trained", learned, episodes), *baseline_rows(cfg, episodes)]
-        metrics: dict[str, float] = {}
+        metrics: dict[str, float] = dict(selection)
         for row in rows:
             prefix = "" if row["policy"] == "trained" else f"baseline/{row['policy']}/"
             for key in HEADLINE:
@@ -463,6 +471,7 @@ class DriveSteerTask(Task):
             "without a crash; offsets in m from the lane centre, speeds in m/s",
             "meets_goal = 1 when the trained agent's on_road_rate is >= 0.90 and >= the "
             "pure-pursuit controller's",
+            selection_note,
         ]
         if cfg.report.strip_frames:
             run.eval_dir.mkdir(exist_ok=True)

@@ -16,7 +16,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from tasks.config import ConfigError, describe
+from tasks.config import ConfigError, EvalConfig, describe
 from tasks.runner.evaluation import run_episodes, summarize, wilson_interval
 
 INSTALL_HINT = "pip install learnloop[drive]"
@@ -41,6 +41,124 @@ def eval_seed(seed: int) -> int:
     """The first held-out evaluation seed of a run at training ``seed``: training envs take
     seeds ``seed, seed + 1, ...``, evaluation ``10,000 + 1,000 x seed`` onward."""
     return 10_000 + seed * 1_000
+
+
+VALIDATION_OFFSET = 500  # validation env seeds start this far past the evaluation's
+BEST_DIR = "best"  # the run's sub-folder holding the checkpoint that validated best
+
+
+@dataclass
+class DrivingEvalConfig(EvalConfig):
+    """Evaluation, and the choice of the checkpoint it evaluates."""
+
+    validation_episodes: int = describe(
+        "Episodes on validation env seeds (apart from the evaluation's) at every eval.every "
+        "steps; evaluation takes the weights with the best validation return instead of the "
+        "last (0: off; the last weights, as with checkpoint=).",
+        0,
+        min=0,
+        max=VALIDATION_OFFSET,
+    )
+
+
+def validation_seed(seed: int) -> int:
+    """The first validation seed of a run at training ``seed``: ``VALIDATION_OFFSET`` past its
+    first evaluation seed (evaluation plays at most that many episodes)."""
+    return eval_seed(seed) + VALIDATION_OFFSET
+
+
+def check_eval_seeds(cfg: Any) -> None:
+    """Evaluation and validation seeds must not overlap: a clear error when they would."""
+    if cfg.eval.episodes > VALIDATION_OFFSET and cfg.eval.validation_episodes:
+        raise ConfigError(
+            f"eval.episodes={cfg.eval.episodes} with eval.validation_episodes > 0: evaluation "
+            f"would reach the validation seeds; play at most {VALIDATION_OFFSET} episodes"
+        )
+    if cfg.eval.validation_episodes and not cfg.eval.every:
+        raise ConfigError(
+            f"eval.validation_episodes={cfg.eval.validation_episodes} needs eval.every > 0 "
+            "(how often to validate)"
+        )
+
+
+class BestOnValidation:
+    """A periodic hook: plays ``episodes`` greedy episodes from the validation seeds, logs
+    ``eval_periodic/val_<metric>`` and, when the mean return beats every earlier validation
+    of the run (a resumed run reads the earlier best back), saves the agent atomically into
+    ``<run>/best/step_<step>`` (as a checkpoint; only the newest best kept)."""
+
+    def __init__(
+        self, run: Any, meta: dict[str, Any], make_env: Callable[[], gym.Env],
+        episodes: int, seed: int, means: tuple[str, ...],
+    ) -> None:  # fmt: skip
+        from tasks.runner.runs import Checkpoints
+
+        self.make_env, self.episodes, self.seed, self.means = make_env, episodes, seed, means
+        self.checkpoints = Checkpoints(run, meta, keep=1, folder=run.path / BEST_DIR)
+        self.best = best_validation(run.path)
+
+    def __call__(self, step: int, agent: Any) -> dict[str, float]:
+        row = policy_row(
+            self.make_env, "validation", lambda obs, env: agent.act(obs, deterministic=True),
+            self.episodes, self.seed, self.means, self.means[0],
+        )  # fmt: skip
+        score = float(row["episode_return_mean"])
+        if self.best is None or score > self.best["val_return"]:
+            self.best = {"val_return": score, "step": step}
+            self.checkpoints.meta = {**self.checkpoints.meta, "val_return": score}
+            self.checkpoints.save(step, agent.save)
+        metrics = {f"eval_periodic/val_{k}": float(row[k]) for k in self.means}
+        return {**metrics, "eval_periodic/val_return": score}
+
+
+def validation_hooks(
+    task: Any, cfg: Any, run: Any, make_env: Callable[[], gym.Env], means: tuple[str, ...]
+) -> list[Any]:
+    """The task's periodic hooks: a :class:`BestOnValidation` when validation is on."""
+    from agents.base import Periodic
+
+    if not cfg.eval.every or not cfg.eval.validation_episodes:
+        return []
+    meta = {"task": cfg.task, "backend": cfg.backend, "algo": cfg.algo.name}
+    hook = BestOnValidation(
+        run, meta, make_env, cfg.eval.validation_episodes, validation_seed(cfg.seed), means
+    )
+    return [Periodic(cfg.eval.every, hook)]
+
+
+def selected_agent(task: Any, cfg: Any, agent: Any, run: Any) -> tuple[Any, dict[str, float], str]:
+    """The agent evaluation plays: with validation on and no ``checkpoint=`` given, the run's
+    best-validating checkpoint, else ``agent``; metrics and a report note saying which."""
+    if not cfg.eval.validation_episodes or cfg.checkpoint:
+        return agent, {}, "evaluated the last weights (no selection on validation episodes)"
+    best = best_validation(run.path)
+    if best is None:
+        return agent, {}, "evaluated the last weights (no validation checkpoint in the run)"
+    from tasks.runner.runs import read_meta
+    from tasks.runner.session import load_context
+
+    backend = read_meta(best["path"]).get("backend", cfg.backend)
+    loaded = task.backend(cfg, backend).load(best["path"], load_context(task, cfg))
+    first, count = validation_seed(cfg.seed), cfg.eval.validation_episodes
+    note = (
+        f"evaluated the weights of step {best['step']:,}: the best mean return "
+        f"({best['val_return']:.2f}) of the validations every {cfg.eval.every:,} steps, "
+        f"{count} greedy episodes each on env seeds {first}-{first + count - 1}"
+    )
+    return loaded, {"selected_step": float(best["step"])}, note
+
+
+def best_validation(run_path: Path) -> dict[str, Any] | None:
+    """``{"step", "val_return", "path"}`` of the run's best-validating checkpoint (None: none)."""
+    from tasks.runner.runs import newest_checkpoint, read_meta
+
+    found = newest_checkpoint(run_path / BEST_DIR)
+    if found is None:
+        return None
+    meta = read_meta(found)
+    if not isinstance(meta.get("val_return"), int | float):
+        return None
+    return {"step": meta["step"], "val_return": float(meta["val_return"]), "path": found}
 
 
 def policy_row(

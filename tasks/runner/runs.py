@@ -144,10 +144,13 @@ def run_seed(run: Path) -> int:
 
 
 class Checkpoints:
-    """Writes, lists and finds the checkpoints of one run."""
+    """Writes, lists and finds the checkpoints of one run (in its checkpoints folder, or in
+    ``folder``)."""
 
-    def __init__(self, run: Run, meta: dict[str, Any], keep: int = 3) -> None:
-        self.dir = run.checkpoints_dir
+    def __init__(
+        self, run: Run, meta: dict[str, Any], keep: int = 3, folder: Path | None = None
+    ) -> None:
+        self.dir = folder or run.checkpoints_dir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.meta = meta
         self.keep = keep

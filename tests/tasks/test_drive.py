@@ -144,6 +144,54 @@ def test_headway_cost_charges_closing_in_and_only_that() -> None:
     assert charged >= 1  # keep-lane driving closes in on the car ahead
 
 
+@pytest.mark.slow
+def test_evaluation_plays_the_weights_that_validated_best(runs_dir: Path) -> None:
+    require("highway_env")
+    common = [f"runs_dir={runs_dir}", "eval.episodes=3", "report.strip_frames=0", *SHORT]
+    result = run_cli(
+        "drive_highway", *common, "train.total_steps=300", "train.checkpoint_every=0",
+        "eval.every=100", "eval.validation_episodes=2", timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (run,) = (runs_dir / "drive_highway").iterdir()
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    validations = {r["step"]: r["eval_periodic/val_return"] for r in records
+                   if "eval_periodic/val_return" in r}  # fmt: skip
+    assert sorted(validations) == [100, 200, 300]
+    best_step = max(validations, key=lambda step: (validations[step], -step))
+    (best,) = (run / "best").glob("step_*")  # only the best is kept
+    assert best.name == f"step_{best_step}"
+    results = json.loads((run / "eval" / "results.json").read_text())
+    assert results["metrics"]["selected_step"] == best_step
+    assert f"evaluated the weights of step {best_step}" in (run / "report.md").read_text()
+    # Evaluating that checkpoint by name plays the same episodes as the run's evaluation did.
+    again = run_cli("drive_highway", "eval", *common, f"checkpoint={best}", timeout=120)
+    assert again.returncode == 0, again.stderr
+    rerun = json.loads((run / "eval" / "results.json").read_text())["metrics"]
+    assert "selected_step" not in rerun
+    for name in ("crash_rate", "mean_speed", "episode_return"):
+        assert rerun[name] == results["metrics"][name]
+
+
+def test_validation_without_a_schedule_or_on_evaluation_seeds_is_refused(
+    capsys: pytest.CaptureFixture[str], runs_dir: Path
+) -> None:
+    require("highway_env")
+    from tasks import run
+
+    for bad, named in (
+        (["eval.validation_episodes=5", "eval.every=0"], "eval.every > 0"),
+        (
+            ["eval.validation_episodes=5", "eval.every=100", "eval.episodes=600"],
+            "eval.episodes=600",
+        ),
+    ):
+        assert run.main(["drive_highway", *bad, f"runs_dir={runs_dir}"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and named in err[0], err
+    assert list(runs_dir.iterdir()) == []
+
+
 def test_target_speeds_reach_the_action_and_bad_ones_are_refused(
     capsys: pytest.CaptureFixture[str], runs_dir: Path
 ) -> None:
