@@ -50,6 +50,21 @@ def crash_cell(crashes: float, episodes: int) -> str:
     return f"{crashes / episodes:.2f} ({low:.2f}-{high:.2f})"
 
 
+def selection_text(loaded: list[tuple[dict, dict, list[dict]]]) -> str:
+    """Which weights the trained rows played: the last, or those that validated best."""
+    steps = [metrics["metrics"].get("selected_step") for _, metrics, _ in loaded]
+    if not any(step is not None for step in steps):
+        return "The trained rows play the last weights."
+    config = loaded[0][0]["eval"]
+    chosen = ", ".join(f"{int(step):,}" if step is not None else "last" for step in steps)
+    return (
+        f"The trained rows play the weights with the best mean return on "
+        f"{config['validation_episodes']} validation episodes (env seeds 500 past the "
+        f"evaluation's first) among the validations every {config['every']:,} steps: those of "
+        f"steps {chosen}."
+    )
+
+
 def section(runs: list[Path]) -> str:
     """The BENCHMARKS.md section for ``runs``."""
     budget = default_steps("drive_highway")
@@ -67,7 +82,8 @@ def section(runs: list[Path]) -> str:
         "then 10,000-10,099 for the headway cost under 1-step returns); the "
         "rows below are training seeds that tuning never saw, each evaluated on its own "
         "held-out env seeds. Crash rate with its 95% Wilson interval; speed in m/s (mean over "
-        "episodes of each episode's mean); distance in metres; greedy actions.",
+        "episodes of each episode's mean); distance in metres; greedy actions. "
+        + selection_text(loaded),
         "",
         "| training seed | policy | training min | eval env seeds | crash rate (95% CI) "
         "| mean speed | distance | return |",

@@ -112,6 +112,8 @@ def test_tiny_run_writes_the_metrics_of_every_policy_and_frames(
         "train.total_steps=200",
         "train.checkpoint_every=0",
         "eval.episodes=2",
+        "eval.every=100",
+        "eval.validation_episodes=1",
         "report.strip_frames=3",
         "report.frame_every=5",
         *SHORT,
@@ -129,8 +131,15 @@ def test_tiny_run_writes_the_metrics_of_every_policy_and_frames(
             assert prefix + name in metrics
     assert metrics["baseline/pure_pursuit/on_road_rate"] == 1.0
     assert "meets_goal" in metrics
+    # Validated during training; evaluation played the weights that validated best.
+    validated = {r["step"]: r["eval_periodic/val_return"] for r in records
+                 if "eval_periodic/val_return" in r}  # fmt: skip
+    assert validated and all(0 <= r["eval_periodic/val_on_road_rate"] <= 1 for r in records
+                             if "eval_periodic/val_on_road_rate" in r)  # fmt: skip
+    assert metrics["selected_step"] == max(validated, key=lambda k: (validated[k], -k))
     report = (run / "report.md").read_text()
     assert "![frames](eval/frames.png)" in report and "| pure_pursuit |" in report
+    assert f"evaluated the weights of step {int(metrics['selected_step']):,}" in report
 
     import matplotlib.image
 
