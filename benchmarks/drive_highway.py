@@ -4,7 +4,8 @@ into BENCHMARKS.md (section ``drive_highway``).
 
 Each run is the default config (configs/drive_highway.yaml) at one training seed, evaluated by
 the task itself on held-out env seeds ``10,000 + 1,000 x seed`` onward (training envs take seeds
-``seed, seed + 1``). The reward and its headway cost were chosen at training seed 0 only (env
+``seed, seed + 1``; the run's validations, which pick the weights evaluated, play seeds
+``10,500 + 1,000 x seed`` onward). The reward and its headway cost were chosen at training seed 0 only (env
 seeds 1,000-1,049, then 10,000-10,099 for the headway cost under 1-step returns; single runs;
 the config's comments give the numbers), so the reported training seeds start at 1. The pooled row counts every evaluation episode of every
 run; its crash-rate interval is the Wilson interval over all of them. ``--steps`` below the
