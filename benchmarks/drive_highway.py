@@ -5,10 +5,12 @@ into BENCHMARKS.md (section ``drive_highway``).
 Each run is the default config (configs/drive_highway.yaml) at one training seed, evaluated by
 the task itself on held-out env seeds ``10,000 + 1,000 x seed`` onward (training envs take seeds
 ``seed, seed + 1``; the run's validations, which pick the weights evaluated, play seeds
-``10,500 + 1,000 x seed`` onward). The reward and its headway cost were chosen at training seed 0 only (env
-seeds 1,000-1,049, then 10,000-10,099 for the headway cost under 1-step returns; single runs;
-the config's comments give the numbers), so the reported training seeds start at 1. The pooled row counts every evaluation episode of every
-run; its crash-rate interval is the Wilson interval over all of them. ``--steps`` below the
+``10,500 + 1,000 x seed`` onward). The reward and its headway cost were chosen at training seed
+0 only (env seeds 1,000-1,049, then 10,000-10,099 for the headway cost under 1-step returns;
+single runs; the config's comments give the numbers) and the target network's update interval
+at seeds 0 and 4, so the reported training seeds are 1-3. The pooled row counts every
+evaluation episode of every run; its crash-rate interval is the Wilson interval over all of
+them. ``--steps`` below the
 config's budget is a reduced run, and the table says so; ``--runs`` reuses finished run folders.
 
     python benchmarks/drive_highway.py [--seeds 1 2 3] [--steps N] [--runs RUN_FOLDER ...]
@@ -80,7 +82,8 @@ def section(runs: list[Path]) -> str:
         f"{', '.join(f'{s:,}' for s in sorted(steps))} training steps"
         + (f" against the config's {budget:,}" if reduced else "")
         + ". Reward and headway cost tuned at training seed 0 only (env seeds 1,000-1,049, "
-        "then 10,000-10,099 for the headway cost under 1-step returns); the "
+        "then 10,000-10,099 for the headway cost under 1-step returns), the target network's "
+        "update interval at training seeds 0 and 4 (env seeds 10,000+ and 14,000+); the "
         "rows below are training seeds that tuning never saw, each evaluated on its own "
         "held-out env seeds. Crash rate with its 95% Wilson interval; speed in m/s (mean over "
         "episodes of each episode's mean); distance in metres; greedy actions. "

@@ -345,9 +345,7 @@ class DriveTask(Task):
         return DrivingStats(make_highway(cfg))
 
     def periodic(self, cfg: Any, run: Any) -> list[Any]:
-        return driving.validation_hooks(
-            self, cfg, run, lambda: DrivingStats(make_highway(cfg)), DRIVING
-        )
+        return driving.validation_hooks(cfg, run, lambda: DrivingStats(make_highway(cfg)), DRIVING)
 
     def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
         episodes = cfg.eval.episodes

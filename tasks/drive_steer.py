@@ -445,7 +445,7 @@ class DriveSteerTask(Task):
         return make_racetrack(cfg, training=True)
 
     def periodic(self, cfg: Any, run: Any) -> list[Any]:
-        return driving.validation_hooks(self, cfg, run, lambda: make_racetrack(cfg), METRICS)
+        return driving.validation_hooks(cfg, run, lambda: make_racetrack(cfg), METRICS)
 
     def evaluate(self, cfg: Any, agent: Any, run: Any) -> EvalResult:
         episodes = cfg.eval.episodes

@@ -112,9 +112,9 @@ class BestOnValidation:
 
 
 def validation_hooks(
-    task: Any, cfg: Any, run: Any, make_env: Callable[[], gym.Env], means: tuple[str, ...]
+    cfg: Any, run: Any, make_env: Callable[[], gym.Env], means: tuple[str, ...]
 ) -> list[Any]:
-    """The task's periodic hooks: a :class:`BestOnValidation` when validation is on."""
+    """A driving task's periodic hooks: a :class:`BestOnValidation` when validation is on."""
     from agents.base import Periodic
 
     if not cfg.eval.every or not cfg.eval.validation_episodes:
