@@ -43,7 +43,7 @@ def test_drive_highway_dqn_settings_reach_rllib_under_its_own_names(tmp_path: Pa
     capacity = kwargs["buffer_size"]
     assert config.replay_buffer_config == {"type": "EpisodeReplayBuffer", "capacity": capacity}
     assert config.num_steps_sampled_before_learning_starts == kwargs["learning_starts"] == 200
-    assert config.target_network_update_freq == kwargs["target_update_interval"] == 50
+    assert config.target_network_update_freq == kwargs["target_update_interval"] == 500
     assert config.rollout_fragment_length == kwargs["train_freq"] == 1
     decay_end = int(kwargs["exploration_fraction"] * ctx.total_steps)
     assert config.epsilon == [[0, 1.0], [decay_end, 0.05]]  # SB3's decay
