@@ -10,8 +10,8 @@ the task itself on held-out env seeds ``10,000 + 1,000 x seed`` onward (training
 single runs; the config's comments give the numbers) and the target network's update interval
 at seeds 0 and 4, so the reported training seeds are 1-3. The pooled row counts every
 evaluation episode of every run; its crash-rate interval is the Wilson interval over all of
-them. ``--steps`` below the
-config's budget is a reduced run, and the table says so; ``--runs`` reuses finished run folders.
+them. ``--steps`` below the config's budget is a reduced run, and the table says so; ``--runs``
+reuses finished run folders.
 
     python benchmarks/drive_highway.py [--seeds 1 2 3] [--steps N] [--runs RUN_FOLDER ...]
 """
@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import driving  # noqa: E402
 from benchmarks.sections import default_steps  # noqa: E402
+from tasks.driving import VALIDATION_OFFSET  # noqa: E402
 from tasks.runner.evaluation import wilson_interval  # noqa: E402
 
 POLICIES = {  # results.json prefix -> row name
@@ -62,7 +63,7 @@ def selection_text(loaded: list[tuple[dict, dict, list[dict]]]) -> str:
     chosen = ", ".join(f"{int(step):,}" if step is not None else "last" for step in steps)
     return (
         f"The trained rows play the weights with the best mean return on "
-        f"{config['validation_episodes']} validation episodes (env seeds 500 past the "
+        f"{config['validation_episodes']} validation episodes (env seeds {VALIDATION_OFFSET} past the "
         f"evaluation's first) among the validations every {config['every']:,} steps: those of "
         f"steps {chosen}."
     )

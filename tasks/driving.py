@@ -134,11 +134,9 @@ def selected_agent(task: Any, cfg: Any, agent: Any, run: Any) -> tuple[Any, dict
     best = best_validation(run.path)
     if best is None:
         return agent, {}, "evaluated the last weights (no validation checkpoint in the run)"
-    from tasks.runner.runs import read_meta
-    from tasks.runner.session import load_context
+    from tasks.runner.session import load_checkpoint
 
-    backend = read_meta(best["path"]).get("backend", cfg.backend)
-    loaded = task.backend(cfg, backend).load(best["path"], load_context(task, cfg))
+    loaded = load_checkpoint(task, cfg, best["path"])
     first, count = validation_seed(cfg.seed), cfg.eval.validation_episodes
     note = (
         f"evaluated the weights of step {best['step']:,}: the best mean return "

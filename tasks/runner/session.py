@@ -108,15 +108,7 @@ class Session:
                         f"(python -m tasks.run {cfg.task}) or pass checkpoint=PATH"
                     )
                 return None, None
-        meta = read_meta(checkpoint)
-        if meta.get("task") not in (None, cfg.task):
-            raise CheckpointError(f"checkpoint {checkpoint} belongs to task {meta['task']!r}")
-        backend = meta.get("backend", cfg.backend)
-        ctx = load_context(self.task, cfg)
-        try:
-            return self.task.backend(cfg, backend).load(checkpoint, ctx), checkpoint
-        except ValueError as error:
-            raise CheckpointError(str(error)) from None
+        return load_checkpoint(self.task, cfg, checkpoint), checkpoint
 
     def evaluate(self) -> Run:
         """Evaluate a checkpoint; results go to the run folder that holds it."""
@@ -171,6 +163,19 @@ def train_context(
         ray=cfg.ray,
         rllib=dict(cfg.rllib),
     )
+
+
+def load_checkpoint(task: Task, cfg: Any, checkpoint: Path) -> Agent:
+    """The agent in the step folder ``checkpoint``, by the backend that wrote it;
+    CheckpointError when it belongs to another task or cannot be read."""
+    meta = read_meta(checkpoint)
+    if meta.get("task") not in (None, cfg.task):
+        raise CheckpointError(f"checkpoint {checkpoint} belongs to task {meta['task']!r}")
+    backend = meta.get("backend", cfg.backend)
+    try:
+        return task.backend(cfg, backend).load(checkpoint, load_context(task, cfg))
+    except ValueError as error:
+        raise CheckpointError(str(error)) from None
 
 
 def load_context(task: Task, cfg: Any, device: str | None = None) -> TrainContext:
