@@ -1,0 +1,88 @@
+"""The drive_highway crash diagnostic names what the car was doing when it crashed."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from tests.optional import require
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "benchmarks" / "drive_crashes.py"
+
+
+def load_script() -> ModuleType:
+    """Import benchmarks/drive_crashes.py (benchmarks/ is scripts, not a package)."""
+    if "drive_crashes" in sys.modules:
+        return sys.modules["drive_crashes"]
+    spec = importlib.util.spec_from_file_location("drive_crashes", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def crash_with(offset: float, speed: float, action: str) -> tuple[str, bool]:
+    """Clear the road, put one constant-speed car ``offset`` metres from the ego car on its
+    lane, repeat ``action`` until the crash; the crash's kind and whether the car was at its
+    lowest target speed."""
+    from highway_env.vehicle.kinematics import Vehicle
+
+    from tasks.config import load_config
+    from tasks.drive import DriveConfig, make_highway
+
+    crashes = load_script()
+    env = make_highway(load_config(DriveConfig, "drive_highway", None, ["env.duration=20"]))
+    env.reset(seed=0)
+    road_env = env.unwrapped
+    ego = road_env.vehicle
+    road_env.road.vehicles = [ego]
+    other = Vehicle(road_env.road, ego.position + np.array([offset, 0.0]), ego.heading, speed)
+    road_env.road.vehicles.append(other)
+    index = road_env.action_type.actions_indexes[action]
+    actions = []
+    for _ in range(20):
+        actions.append(action)
+        before = crashes.road_positions(road_env)
+        _, _, done, truncated, info = env.step(index)
+        if done or truncated:
+            break
+    assert info["crashed"], "the scene should end in a crash"
+    return crashes.crash_kind(road_env, actions, before), crashes.at_lowest_speed(road_env)
+
+
+def test_a_stopped_car_ahead_is_a_rear_end_crash_at_the_lowest_speed() -> None:
+    require("highway_env")
+    # Braking all the way (SLOWER) still cannot stop under 20 m/s: the lowest target speed.
+    assert crash_with(40.0, 0.0, "SLOWER") == ("rear-end", True)
+
+
+def test_a_fast_car_from_behind_hits_us() -> None:
+    require("highway_env")
+    assert crash_with(-30.0, 45.0, "IDLE") == ("hit from behind", False)
+
+
+def test_a_lane_change_is_named_and_a_clean_episode_is_refused() -> None:
+    crashes = load_script()
+    ego = type("Car", (), {})()
+    ego.position, ego.lane_index, ego.target_lane_index = np.zeros(2), ("a", "b", 1), ("a", "b", 0)
+    hit = type("Car", (), {})()
+    hit.position, hit.crashed = np.array([-3.0, -4.0]), True
+    road_env = type("Env", (), {})()
+    road_env.vehicle = ego
+    road_env.road = type("Road", (), {"vehicles": [ego, hit]})()
+    before = {id(ego): 0.0, id(hit): -3.0}  # where they were when the last step began
+    assert crashes.crash_kind(road_env, ["IDLE"], before) == "lane change, car beside or behind"
+    before[id(hit)] = 6.0
+    assert crashes.crash_kind(road_env, ["IDLE"], before) == "lane change, car ahead"
+    ego.target_lane_index = ego.lane_index
+    assert crashes.crash_kind(road_env, ["LANE_LEFT", "IDLE"], before) == "lane change, car ahead"
+    assert crashes.crash_kind(road_env, ["LANE_LEFT", "IDLE", "IDLE"], before) == "rear-end"
+    hit.crashed = False
+    with pytest.raises(ValueError, match="did not end in a crash"):
+        crashes.crash_kind(road_env, ["IDLE"], before)
