@@ -73,6 +73,8 @@ def at_lowest_speed(road_env: Any) -> bool:
 
 def replay(run: Path, episodes: int | None, evaluation_seeds: bool) -> dict[str, Any]:
     """Play the run's evaluated weights; crash counts by kind."""
+    if not (run / "config.yaml").is_file():
+        raise SystemExit(f"{run}: not a drive_highway run folder (no config.yaml)")
     cfg = load_config(DriveConfig, "drive_highway", run / "config.yaml", [])
     best = driving.best_validation(run)
     checkpoint = best["path"] if best else newest_checkpoint(run / "checkpoints")

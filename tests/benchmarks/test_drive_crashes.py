@@ -86,3 +86,9 @@ def test_a_lane_change_is_named_and_a_clean_episode_is_refused() -> None:
     hit.crashed = False
     with pytest.raises(ValueError, match="did not end in a crash"):
         crashes.crash_kind(road_env, ["IDLE"], before)
+
+
+def test_a_folder_that_is_not_a_run_is_named(tmp_path: Path) -> None:
+    require("highway_env")
+    with pytest.raises(SystemExit, match="not a drive_highway run folder"):
+        load_script().main([str(tmp_path)])
