@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
 
+from tests.benchmarks import load_benchmark
 from tests.optional import require
-
-REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "benchmarks" / "drive_crashes.py"
 
 
 def load_script() -> ModuleType:
-    """Import benchmarks/drive_crashes.py (benchmarks/ is scripts, not a package)."""
-    if "drive_crashes" in sys.modules:
-        return sys.modules["drive_crashes"]
-    spec = importlib.util.spec_from_file_location("drive_crashes", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """benchmarks/drive_crashes.py as a module."""
+    return load_benchmark("drive_crashes")
 
 
 def crash_with(offset: float, speed: float, action: str) -> tuple[str, bool]:

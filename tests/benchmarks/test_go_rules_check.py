@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.util
 import io
 import os
 import subprocess
@@ -14,19 +13,15 @@ from types import ModuleType
 
 import pytest
 
+from tests.benchmarks import load_benchmark
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "benchmarks" / "go_rules_check.py"
 
 
 def load_check() -> ModuleType:
-    """Import benchmarks/go_rules_check.py (benchmarks/ is scripts, not a package)."""
-    if "go_rules_check" in sys.modules:
-        return sys.modules["go_rules_check"]
-    spec = importlib.util.spec_from_file_location("go_rules_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    """benchmarks/go_rules_check.py as a module."""
+    return load_benchmark("go_rules_check")
 
 
 @pytest.fixture(scope="module")
