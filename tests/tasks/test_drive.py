@@ -172,9 +172,9 @@ def test_evaluation_plays_the_weights_that_validated_best(runs_dir: Path) -> Non
     for name in ("crash_rate", "mean_speed", "episode_return"):
         assert rerun[name] == results["metrics"][name]
     # The crash diagnostic replays those weights on the validation episodes: as many crashes.
-    from tests.benchmarks.test_drive_crashes import load_script
+    from tests.benchmarks import load_benchmark
 
-    replayed = load_script().replay(run, None, evaluation_seeds=False)
+    replayed = load_benchmark("drive_crashes").replay(run, None, evaluation_seeds=False)
     crash_rate = next(r["eval_periodic/val_crash_rate"] for r in records
                       if r.get("step") == best_step and "eval_periodic/val_crash_rate" in r)  # fmt: skip
     assert (replayed["checkpoint"], replayed["episodes"]) == (best.name, 2)
