@@ -25,9 +25,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import gymnasium as gym  # noqa: E402
+
+from agents.base import EPISODE_METRICS  # noqa: E402
 from tasks import driving  # noqa: E402
 from tasks.config import load_config  # noqa: E402
 from tasks.drive import DriveConfig, DriveTask, make_highway  # noqa: E402
+from tasks.runner.evaluation import run_episodes  # noqa: E402
 from tasks.runner.runs import newest_checkpoint  # noqa: E402
 from tasks.runner.session import load_checkpoint  # noqa: E402
 
@@ -71,8 +75,37 @@ def at_lowest_speed(road_env: Any) -> bool:
     return bool(getattr(ego, "speed_index", 1) == 0)
 
 
+class CrashKinds(gym.Wrapper):
+    """Reports each episode's crash under ``info[EPISODE_METRICS]`` on its last step, as the
+    runner's episode loop reads it: 1 under its kind (0 under the others, all 0 without a crash)
+    and ``at_lowest_speed``. Keeps the actions and, before each step, the cars' positions."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        self._names = env.unwrapped.action_type.actions
+        self._actions: list[str] = []
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        self._actions = []
+        return self.env.reset(**kwargs)
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        self._actions.append(self._names[int(action)])
+        before = road_positions(self.env.unwrapped)
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if terminated or truncated:
+            crashed = bool(info.get("crashed"))
+            kind = crash_kind(self.env.unwrapped, self._actions, before) if crashed else None
+            lowest = crashed and at_lowest_speed(self.env.unwrapped)
+            info = {**info, EPISODE_METRICS: {
+                **{name: float(name == kind) for name in KINDS}, "at_lowest_speed": float(lowest),
+            }}  # fmt: skip
+        return obs, reward, terminated, truncated, info
+
+
 def replay(run: Path, episodes: int | None, evaluation_seeds: bool) -> dict[str, Any]:
-    """Play the run's evaluated weights; crash counts by kind."""
+    """Play the run's evaluated weights through the runner's episode loop (the episodes its
+    validation or evaluation played); crash counts by kind."""
     if not (run / "config.yaml").is_file():
         raise SystemExit(f"{run}: not a drive_highway run folder (no config.yaml)")
     cfg = load_config(DriveConfig, "drive_highway", run / "config.yaml", [])
@@ -81,29 +114,16 @@ def replay(run: Path, episodes: int | None, evaluation_seeds: bool) -> dict[str,
     if checkpoint is None:
         raise SystemExit(f"{run}: no checkpoint to replay")
     agent = load_checkpoint(DriveTask(), cfg, checkpoint)
-    env = make_highway(cfg)
-    names = env.unwrapped.action_type.actions
     first = (driving.eval_seed if evaluation_seeds else driving.validation_seed)(cfg.seed)
     count = episodes or (cfg.eval.episodes if evaluation_seeds else cfg.eval.validation_episodes)
     count = count or cfg.eval.episodes  # a run that did not validate: as many as evaluation
-    kinds: Counter[str] = Counter()
-    lowest = 0
-    for episode in range(count):
-        obs, _ = env.reset(seed=first + episode)
-        actions: list[str] = []
-        done, info, before = False, {}, {}
-        while not done:
-            action = agent.act(obs, deterministic=True)
-            actions.append(names[int(action)])
-            before = road_positions(env.unwrapped)
-            obs, _, terminated, truncated, info = env.step(action)
-            done = terminated or truncated
-        if info.get("crashed"):
-            kinds[crash_kind(env.unwrapped, actions, before)] += 1
-            lowest += at_lowest_speed(env.unwrapped)
-    env.close()
+    per_episode = run_episodes(
+        lambda: CrashKinds(make_highway(cfg)),
+        lambda obs, env: agent.act(obs, deterministic=True), count, first,
+    )  # fmt: skip
+    kinds = Counter({kind: int(sum(per_episode[kind])) for kind in KINDS})
     return {"run": run.name, "checkpoint": checkpoint.name, "episodes": count, "seed": first,
-            "kinds": kinds, "lowest": lowest}  # fmt: skip
+            "kinds": kinds, "lowest": int(sum(per_episode["at_lowest_speed"]))}  # fmt: skip
 
 
 def table(rows: list[dict[str, Any]]) -> str:

@@ -23,11 +23,13 @@ def crash_with(offset: float, speed: float, action: str) -> tuple[str, bool]:
     lowest target speed."""
     from highway_env.vehicle.kinematics import Vehicle
 
+    from agents.base import EPISODE_METRICS
     from tasks.config import load_config
     from tasks.drive import DriveConfig, make_highway
 
     crashes = load_script()
-    env = make_highway(load_config(DriveConfig, "drive_highway", None, ["env.duration=20"]))
+    cfg = load_config(DriveConfig, "drive_highway", None, ["env.duration=20"])
+    env = crashes.CrashKinds(make_highway(cfg))
     env.reset(seed=0)
     road_env = env.unwrapped
     ego = road_env.vehicle
@@ -35,15 +37,14 @@ def crash_with(offset: float, speed: float, action: str) -> tuple[str, bool]:
     other = Vehicle(road_env.road, ego.position + np.array([offset, 0.0]), ego.heading, speed)
     road_env.road.vehicles.append(other)
     index = road_env.action_type.actions_indexes[action]
-    actions = []
     for _ in range(20):
-        actions.append(action)
-        before = crashes.road_positions(road_env)
         _, _, done, truncated, info = env.step(index)
         if done or truncated:
             break
     assert info["crashed"], "the scene should end in a crash"
-    return crashes.crash_kind(road_env, actions, before), crashes.at_lowest_speed(road_env)
+    metrics = info[EPISODE_METRICS]
+    (kind,) = [name for name in crashes.KINDS if metrics[name] == 1.0]
+    return kind, metrics["at_lowest_speed"] == 1.0
 
 
 def test_a_stopped_car_ahead_is_a_rear_end_crash_at_the_lowest_speed() -> None:
