@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import driving  # noqa: E402
 from benchmarks.sections import default_steps  # noqa: E402
-from tasks.driving import VALIDATION_OFFSET  # noqa: E402
 from tasks.runner.evaluation import wilson_interval  # noqa: E402
 
 POLICIES = {  # results.json prefix -> row name
@@ -54,21 +53,6 @@ def crash_cell(crashes: float, episodes: int) -> str:
     return f"{crashes / episodes:.2f} ({low:.2f}-{high:.2f})"
 
 
-def selection_text(loaded: list[tuple[dict, dict, list[dict]]]) -> str:
-    """Which weights the trained rows played: the last, or those that validated best."""
-    steps = [metrics["metrics"].get("selected_step") for _, metrics, _ in loaded]
-    if not any(step is not None for step in steps):
-        return "The trained rows play the last weights."
-    config = loaded[0][0]["eval"]
-    chosen = ", ".join(f"{int(step):,}" if step is not None else "last" for step in steps)
-    return (
-        f"The trained rows play the weights with the best mean return on "
-        f"{config['validation_episodes']} validation episodes (env seeds {VALIDATION_OFFSET} past the "
-        f"evaluation's first) among the validations every {config['every']:,} steps: those of "
-        f"steps {chosen}."
-    )
-
-
 def section(runs: list[Path]) -> str:
     """The BENCHMARKS.md section for ``runs``."""
     budget = default_steps("drive_highway")
@@ -88,7 +72,7 @@ def section(runs: list[Path]) -> str:
         "rows below are training seeds that tuning never saw, each evaluated on its own "
         "held-out env seeds. Crash rate with its 95% Wilson interval; speed in m/s (mean over "
         "episodes of each episode's mean); distance in metres; greedy actions. "
-        + selection_text(loaded),
+        + driving.selection_text([metrics for _, metrics, _ in loaded], loaded[0][0]),
         "",
         "| training seed | policy | training min | eval env seeds | crash rate (95% CI) "
         "| mean speed | distance | return |",

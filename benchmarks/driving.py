@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.sections import write_section  # noqa: E402
-from tasks.driving import eval_seed  # noqa: E402
+from tasks.driving import VALIDATION_OFFSET, eval_seed  # noqa: E402
 
 
 def train(task: str, seeds: list[int], steps: int | None) -> list[Path]:
@@ -42,6 +42,21 @@ def eval_seeds(config: dict, episodes: int) -> str:
     """The held-out env seeds a run of ``config`` was evaluated on, as ``first-last``."""
     first = eval_seed(config["seed"])
     return f"{first}-{first + episodes - 1}"
+
+
+def selection_text(results: list[dict], config: dict) -> str:
+    """Which weights the trained rows played (``results``: the runs' eval/results.json, ``config``
+    one run's config.yaml): the last, or those that validated best."""
+    steps = [result["metrics"].get("selected_step") for result in results]
+    if not any(step is not None for step in steps):
+        return "The trained rows play the last weights."
+    chosen = ", ".join(f"{int(step):,}" if step is not None else "last" for step in steps)
+    return (
+        f"The trained rows play the weights with the best mean return on "
+        f"{config['eval']['validation_episodes']} validation episodes (env seeds "
+        f"{VALIDATION_OFFSET} past the evaluation's first) among the validations every "
+        f"{config['eval']['every']:,} steps: those of steps {chosen}."
+    )
 
 
 def main(task: str, doc: str, section: Callable[[list[Path]], str], argv: list[str] | None) -> str:
