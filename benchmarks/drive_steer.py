@@ -42,10 +42,14 @@ def cells(metrics: dict[str, float]) -> str:
     )
 
 
-def run_row(run: Path) -> tuple[str, dict[str, float]]:
-    """One table row of ``run`` and its metrics."""
-    results = json.loads((run / "eval" / "results.json").read_text())
+def load(run: Path) -> tuple[dict, dict]:
+    """A run's config and its eval/results.json."""
     config = yaml.safe_load((run / "config.yaml").read_text())
+    return config, json.loads((run / "eval" / "results.json").read_text())
+
+
+def run_row(run: Path, config: dict, results: dict) -> tuple[str, dict[str, float]]:
+    """One table row of ``run`` (its config and results) and its metrics."""
     metrics = results["metrics"]
     episodes = config["eval"]["episodes"]
     row = (
@@ -59,12 +63,12 @@ def run_row(run: Path) -> tuple[str, dict[str, float]]:
 
 def section(runs: list[Path]) -> str:
     """The BENCHMARKS.md section for ``runs``."""
-    rows, found = zip(*(run_row(run) for run in runs), strict=True)
+    configs, results = zip(*(load(run) for run in runs), strict=True)
+    rows, found = zip(*map(run_row, runs, configs, results), strict=True)
     mean = {key: float(np.mean([m[key] for m in found])) for key in found[0]}
     budget = default_steps("drive_steer")
-    results = [json.loads((r / "eval" / "results.json").read_text()) for r in runs]
     used = {result["step"] for result in results}
-    durations = {yaml.safe_load((r / "config.yaml").read_text())["env"]["duration"] for r in runs}
+    durations = {config["env"]["duration"] for config in configs}
     reduced = any(step < budget for step in used)
     trained, controller = mean["on_road_rate"], mean["baseline/pure_pursuit/on_road_rate"]
     met = trained >= GOAL_ON_ROAD and trained >= controller
@@ -77,8 +81,7 @@ def section(runs: list[Path]) -> str:
         + (f" against the config's {budget:,}" if reduced else "")
         + ". Each cell: on-road rate / crash rate / mean lateral offset (m), over the run's "
         f"held-out env seeds ({'/'.join(map(str, sorted(durations)))} s episodes, a slower car "
-        "ahead to pass). "
-        + driving.selection_text(results, yaml.safe_load((runs[0] / "config.yaml").read_text())),
+        "ahead to pass). " + driving.selection_text(list(results), configs[0]),
         "",
         "| training seed | backend algo | steps | training min | eval env seeds | trained "
         "| pure pursuit | random |",
