@@ -204,8 +204,8 @@ def playout(s, zob, u):
     return state_area_difference(s)
 
 
-FEATURE_PLANES = {"stones": 0, "tactics": 4, "liberties": 8}  # extra planes per feature set
-FEATURE_LEVELS = {"stones": 0, "tactics": 1, "liberties": 2}
+FEATURE_PLANES = {"stones": 0, "tactics": 4, "liberties": 8, "benson": 10}  # extra planes
+FEATURE_LEVELS = {"stones": 0, "tactics": 1, "liberties": 2, "benson": 3}
 
 
 @njit(cache=True)
@@ -248,11 +248,134 @@ def liberty_planes_into(s, color, out):
 
 
 @njit(cache=True)
+def pass_alive_into(s, color, out):
+    """Mark ``color``'s pass-alive area in ``out`` (N, N), zeroed here: its chains that no
+    sequence of opponent moves can capture even if ``color`` always passes, and the regions
+    they enclose in which the opponent can never make an eye (Benson's algorithm, 1976; KataGo
+    feeds the same area to its network).
+
+    Regions are the maximal connected sets of points not of ``color``. A region is vital to a
+    chain when each of its empty points is a liberty of that chain. Repeatedly drop the chains
+    with fewer than two vital regions left, and the regions that touch a dropped chain; what
+    stays is pass-alive, with the remaining regions vital to one of its chains.
+    """
+    n = s[SIZE]
+    width = s[WIDTH]
+    g = _grid(s)
+    out[:] = 0
+    points, nn = g.shape[1], n * n
+    # One allocation for all the tables (this runs at every leaf of a search): five per padded
+    # point (chains are indexed by their head point), five per region (at most N*N of them) and
+    # three per region-chain contact (at most 4 per point).
+    work = np.empty(5 * points + 17 * nn + 1, dtype=np.int64)
+    region = work[:points]  # per point: its region, -1 for ``color``'s stones
+    seen = work[points : 2 * points]  # per chain: the last region found touching it
+    stamp = work[2 * points : 3 * points]  # per chain: the last empty point counted
+    touches = work[3 * points : 4 * points]  # per chain: empty points of that region it touches
+    vital = work[4 * points : 5 * points]  # per chain: its vital regions still in
+    order = work[5 * points : 5 * points + nn]  # the regions' points, region after region
+    start = work[5 * points + nn : 5 * points + 2 * nn + 1]  # region r: order[start[r]:start[r+1]]
+    empties = work[5 * points + 2 * nn + 1 : 5 * points + 3 * nn + 1]
+    alive = work[5 * points + 3 * nn + 1 : 5 * points + 4 * nn + 1]  # per region: still in
+    enclosed = work[5 * points + 4 * nn + 1 : 5 * points + 5 * nn + 1]
+    pair_region = work[5 * points + 5 * nn + 1 : 5 * points + 9 * nn + 1]
+    pair_chain = work[5 * points + 9 * nn + 1 : 5 * points + 13 * nn + 1]
+    pair_vital = work[5 * points + 13 * nn + 1 :]
+    region[:] = -1
+    seen[:] = -1
+    stamp[:] = -1
+    regions = filled = 0
+    for row in range(n):  # label the regions by flood fill
+        for col in range(n):
+            p = (row + 1) * width + col + 1
+            if g[COLOR, p] == color or region[p] >= 0:
+                continue
+            region[p] = regions
+            start[regions] = filled
+            empties[regions] = 0
+            order[filled] = p
+            done = filled
+            filled += 1
+            while done < filled:
+                q = order[done]
+                done += 1
+                if g[COLOR, q] == EMPTY:
+                    empties[regions] += 1
+                for nb in (q - width, q - 1, q + 1, q + width):
+                    c = g[COLOR, nb]
+                    if c != BORDER and c != color and region[nb] < 0:
+                        region[nb] = regions
+                        order[filled] = nb
+                        filled += 1
+            regions += 1
+    start[regions] = filled
+    pairs = vitals = 0
+    for r in range(regions):
+        first = pairs
+        for i in range(start[r], start[r + 1]):
+            p = order[i]
+            for nb in (p - width, p - 1, p + 1, p + width):
+                if g[COLOR, nb] != color:
+                    continue
+                head = g[HEAD, nb]
+                if seen[head] != r:
+                    seen[head] = r
+                    touches[head] = 0
+                    pair_region[pairs] = r
+                    pair_chain[pairs] = head
+                    pairs += 1
+                if g[COLOR, p] == EMPTY and stamp[head] != p:
+                    stamp[head] = p
+                    touches[head] += 1
+        for k in range(first, pairs):
+            pair_vital[k] = touches[pair_chain[k]] == empties[r]
+            vitals += pair_vital[k]
+    if vitals < 2:  # the usual case before the end: nothing is alive yet
+        return
+    alive[:regions] = 1
+    for k in range(pairs):
+        touches[pair_chain[k]] = 1  # from here on: 1 while the chain is still in
+    changed = True
+    while changed:
+        changed = False
+        for k in range(pairs):
+            vital[pair_chain[k]] = 0
+        for k in range(pairs):
+            if pair_vital[k] and alive[pair_region[k]]:
+                vital[pair_chain[k]] += 1
+        for k in range(pairs):
+            head = pair_chain[k]
+            if touches[head] and vital[head] < 2:
+                touches[head] = 0
+                changed = True
+        for k in range(pairs):
+            if alive[pair_region[k]] and not touches[pair_chain[k]]:
+                alive[pair_region[k]] = 0
+                changed = True
+    enclosed[:regions] = 0
+    for k in range(pairs):
+        r = pair_region[k]
+        if pair_vital[k] and alive[r] and touches[pair_chain[k]]:
+            enclosed[r] = 1
+    for row in range(n):
+        for col in range(n):
+            p = (row + 1) * width + col + 1
+            if g[COLOR, p] == color:
+                out[row, col] = touches[g[HEAD, p]]
+            else:
+                out[row, col] = enclosed[region[p]]
+
+
+@njit(cache=True)
 def features_into(s, color, level, out):
     """The extra planes of a feature set (``FEATURE_LEVELS``) for ``color`` into ``out``:
     level 1 the four atari planes (``tactics_into``), level 2 those and the four liberty
-    planes (``liberty_planes_into``)."""
+    planes (``liberty_planes_into``), level 3 those and the pass-alive areas of ``color`` and
+    of the opponent (``pass_alive_into``)."""
     if level >= 1:
         tactics_into(s, color, out[:4])
     if level >= 2:
         liberty_planes_into(s, color, out[4:8])
+    if level >= 3:
+        pass_alive_into(s, color, out[8])
+        pass_alive_into(s, 3 - color, out[9])

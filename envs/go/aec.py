@@ -21,13 +21,13 @@ AGENTS = ("black_0", "white_0")
 ILLEGAL_ACTIONS = ("raise", "lose")
 
 
-FEATURES = tuple(_batch.FEATURE_PLANES)  # "stones", "tactics", "liberties"
+FEATURES = tuple(_batch.FEATURE_PLANES)  # "stones", "tactics", "liberties", "benson"
 TACTICS_PLANES = 4  # see envs.go._kernels.tactics_into
 
 
 def observation_space(board_size: int, history: int, features: str = "stones") -> spaces.Box:
     """Return the Box of the board planes: (2 * history + 1, N, N) float32 in [0, 1], plus
-    four planes with ``features="tactics"`` and eight with ``"liberties"``."""
+    four planes with ``features="tactics"``, eight with ``"liberties"``, ten with ``"benson"``."""
     extra = _batch.FEATURE_PLANES[features]
     shape = (2 * history + 1 + extra, board_size, board_size)
     return spaces.Box(low=0.0, high=1.0, shape=shape, dtype=np.float32)
@@ -86,7 +86,10 @@ class GoEnv(AECEnv):
     capture, and the points that extend its own chains in atari. ``features="liberties"`` adds
     four more: its stones in chains of exactly two liberties, the opponent's, and its stones
     in chains of three or more, the opponent's (with the atari planes: liberties 1, 2, 3+ for
-    both sides, KataGo's liberty inputs).
+    both sides, KataGo's liberty inputs). ``features="benson"`` adds two more: the observer's
+    pass-alive area and the opponent's (chains no sequence of moves can capture even if their
+    owner always passes, and the regions they enclose where the other side can never make an
+    eye; Benson's algorithm, KataGo's input of the same name).
 
     ## Rewards
 
@@ -113,8 +116,9 @@ class GoEnv(AECEnv):
     - ``illegal_action`` ("raise" | "lose"): an illegal action raises ``IllegalMoveError`` (a
       ``ValueError`` naming the GTP move and the reason), or loses the game.
     - ``render_mode`` (None | "ansi" | "rgb_array"): text with GTP coordinates, or a picture.
-    - ``features`` ("stones" | "tactics" | "liberties"): the planes above, or those plus four
-      atari planes, or plus those and four liberty planes.
+    - ``features`` ("stones" | "tactics" | "liberties" | "benson"): the planes above, or those
+      plus four atari planes, or plus those and four liberty planes, or plus those and the two
+      pass-alive planes.
     - ``score_at_cap`` (bool, False): at the move cap, end the game as terminated and reward
       it by the Tromp-Taylor score like a finished game, instead of truncating it with 0.
       Self-play learners use it: against players that never pass, the cap is how most early

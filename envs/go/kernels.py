@@ -40,6 +40,7 @@ from envs.go._batch import (
     liberty_planes_into,
     non_eye_points,
     observe_into,
+    pass_alive_into,
     play_record,
     record,
 )
@@ -85,7 +86,7 @@ __all__ = [
     "MAX_MOVES", "MOVES", "NEXT", "OVER", "PASSES", "POINTS", "SIZE", "TO_PLAY", "WHITE", "WIDTH",
     "FEATURE_LEVELS", "FEATURE_PLANES", "GoPositions", "area_difference", "area_ownership_into",
     "board_into", "check", "empty_point_legal", "features_into", "grid", "liberty_planes_into", "in_atari", "legal_mask_into", "new_state", "non_eye_points",
-    "observe_into", "play", "play_record", "point", "random_legal", "record",
+    "observe_into", "pass_alive_into", "play", "play_record", "point", "random_legal", "record",
     "state_area_difference", "tactics_into", "zobrist_keys",
 ]  # fmt: skip
 

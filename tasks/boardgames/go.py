@@ -42,9 +42,10 @@ class GoEnvConfig:
     )
     features: str = describe(
         "Input planes: stones only; 'tactics' adds four atari planes; 'liberties' adds those and "
-        "four planes of chains with two and with three or more liberties.",
+        "four planes of chains with two and with three or more liberties; 'benson' adds those "
+        "and both sides' pass-alive areas (Benson's algorithm, as KataGo's inputs).",
         "stones",
-        choices=("stones", "tactics", "liberties"),
+        choices=("stones", "tactics", "liberties", "benson"),
     )
     margin_reward: float = describe(
         "Reward for the score margin on top of +1 / -1: this times margin / (N * N).", 0.0, min=0.0

@@ -255,3 +255,82 @@ def test_liberty_planes_count_each_chain_exactly() -> None:
     assert their_two.sum() == 0 and own_more.sum() == 0
     assert their_more[1, 1] == their_more[0, 3] == their_more[0, 4] == 1
     assert their_more.sum() == 3
+
+
+def area(board: str, color: int) -> np.ndarray:
+    from envs.go.game import GoGame
+    from envs.go.kernels import pass_alive_into
+
+    game = GoGame.from_ascii(board, komi=0.5)
+    out = np.zeros(game.board().shape, dtype=np.float32)
+    pass_alive_into(game.state, color, out)
+    return out
+
+
+def test_pass_alive_area_is_a_two_eyed_group_and_its_eyes() -> None:
+    from envs.go.kernels import BLACK, WHITE
+
+    # Black's wall has three one-point eyes: alive with them; White's lone stone is not.
+    board = """
+        . X . X .
+        X X X X X
+        . . . . .
+        . . O . .
+        . . . . .
+        """
+    black = area(board, BLACK)
+    assert black[:2].sum() == 10 and black[2:].sum() == 0
+    assert area(board, WHITE).sum() == 0
+
+
+def test_pass_alive_area_takes_in_a_dead_stone_inside_an_eye() -> None:
+    from envs.go.kernels import BLACK, WHITE
+
+    # White B5 sits in Black's eye A5-C5, whose empty points are all Black's liberties:
+    # White can never make an eye there, so the whole eye is Black's, the stone included.
+    board = """
+        . O . X .
+        X X X X X
+        . . . . .
+        . . . . .
+        . . . . .
+        """
+    black = area(board, BLACK)
+    assert black[0, :3].sum() == 3 and black[0, 4] == 1 and black[:2].sum() == 10
+    assert area(board, WHITE).sum() == 0
+
+
+def test_one_eye_or_a_false_eye_is_not_pass_alive() -> None:
+    from envs.go.kernels import BLACK, WHITE
+
+    one_eye = """
+        . X O . .
+        X X O . .
+        O O O . .
+        . . . . .
+        . . . . .
+        """
+    assert area(one_eye, BLACK).sum() == 0 and area(one_eye, WHITE).sum() == 0
+    # A5 and C5 look like two eyes, but White's B4 cuts the stones around them into three
+    # chains: A4-A3 has one eye (A5), so it is not alive, and with it the rest falls.
+    false_eye = """
+        . X . X X
+        X O X X .
+        X . . . .
+        . . . . .
+        . . . . .
+        """
+    assert area(false_eye, BLACK).sum() == 0 and area(false_eye, WHITE).sum() == 0
+
+
+def test_benson_planes_follow_the_observer() -> None:
+    game = envs.go.env(board_size=5, features="benson")
+    game.reset()
+    for move in ("B5", "A1", "A4", "E1", "B4", "E2", "C4", "D1", "D4", "D2", "E4", "C1", "D5"):
+        game.step(gtp_to_action(move, 5))
+    # Black's wall on row 4 has A5, C5 and E5 as eyes: 7 stones and 3 eyes, pass-alive.
+    white = game.observe("white_0")["observation"]
+    black = game.observe("black_0")["observation"]
+    assert white.shape[0] == 2 * 2 + 1 + 10
+    assert white[-2].sum() == 0 and white[-1].sum() == 10
+    assert black[-2].sum() == 10 and black[-1].sum() == 0

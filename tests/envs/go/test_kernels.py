@@ -18,7 +18,7 @@ def one(positions: GoPositions, row: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return obs[0], masks[0]
 
 
-@pytest.mark.parametrize("features", ["stones", "tactics", "liberties"])
+@pytest.mark.parametrize("features", ["stones", "tactics", "liberties", "benson"])
 def test_random_games_match_the_env(features: str) -> None:
     positions = GoPositions(7, komi=9.0, history=2, features=features)
     rng = np.random.default_rng(0)
