@@ -216,11 +216,31 @@ def make_racetrack(cfg: DriveSteerConfig, render: bool = False, training: bool =
         warnings.filterwarnings("ignore", message=".*out of date.*")
         env = driving.make_highway_env(TASK, cfg.env.env_id, config, render)
     highway_fast.fast_road_layer(env.unwrapped)
+    highway_fast.after_define_spaces(env.unwrapped, lambda: close_lane_gaps(env.unwrapped.road))
     if cfg.env.lane_position:
         env = LanePosition(env)
     if cfg.env.headway_cost:
         env = driving.HeadwayCost(env, headway_gap, cfg.env.headway, cfg.env.headway_cost)
     return SteeringStats(env)
+
+
+def close_lane_gaps(road: Any) -> None:
+    """Widen side-by-side lanes that do not meet so that they do. racetrack-v0 builds its
+    straight f-g with lane centres 5.087 m apart and lanes 5 m wide: a car changing lanes there
+    crosses an 8.7 cm strip that is on neither lane, where highway-env calls it off the road
+    (``Vehicle.on_road`` asks the closest lane only) and ends the episode. Each lane of such a
+    pair grows by the gap, so each edge moves out by half of it (4.35 cm) and the two lanes
+    meet; every other segment's lanes already do."""
+    if road is None:
+        return
+    for ends in road.network.graph.values():
+        for lanes in ends.values():
+            for inner, outer in zip(lanes, lanes[1:], strict=False):
+                _, lateral = inner.local_coordinates(outer.position(0.0, 0.0))
+                gap = abs(lateral) - (inner.width_at(0.0) + outer.width_at(0.0)) / 2
+                if gap > 1e-6:
+                    inner.width += gap
+                    outer.width += gap
 
 
 class LanePosition(gym.ObservationWrapper):

@@ -269,3 +269,39 @@ def test_steering_range_scales_the_action_and_the_controller_follows_it() -> Non
     wide_action = pure_pursuit_action(wide, 8.0, 25.0)[0]
     assert abs(wide_action) > 0.05
     assert pure_pursuit_action(narrow, 8.0, 25.0)[0] == pytest.approx(wide_action * 1.5, rel=0.05)
+
+
+def test_lanes_side_by_side_meet_so_changing_lanes_stays_on_the_road() -> None:
+    """racetrack-v0's straight f-g puts its lanes 5.087 m apart with 5 m widths; highway-env
+    would call a car on the strip between them off the road and end the episode. Our racetrack
+    widens both lanes there so every point between the road's edges is on a lane."""
+    require("highway_env")
+    from tasks import driving
+    from tasks.drive_steer import make_racetrack, racetrack_config
+
+    cfg = _config([])
+    plain = driving.make_highway_env("drive_steer", "racetrack-v0", racetrack_config(cfg))
+    ours = make_racetrack(cfg)
+    for env in (plain, ours):
+        env.reset(seed=0)
+    lane0, lane1 = plain.unwrapped.road.network.graph["f"]["g"]
+    between = (lane0.position(10.0, 0.0) + lane1.position(10.0, 0.0)) / 2  # on neither lane
+    vehicle = plain.unwrapped.vehicle
+    vehicle.position, vehicle.heading = between, lane0.heading_at(10.0)
+    vehicle.lane_index = ("f", "g", 0)
+    vehicle.lane = lane0
+    assert not vehicle.on_road  # highway-env's own track
+    vehicle = ours.unwrapped.vehicle
+    vehicle.position, vehicle.heading = between, lane0.heading_at(10.0)
+    vehicle.lane_index = ("f", "g", 0)
+    vehicle.lane = ours.unwrapped.road.network.get_lane(("f", "g", 0))
+    assert vehicle.on_road
+    for env in (plain, ours):  # the outer edges move out by 4.35 cm at most
+        network = env.unwrapped.road.network
+        for ends in network.graph.values():
+            for lane0, lane1 in ends.values():
+                middle = lane1.position(lane1.length / 2, 0)
+                distance = lane0.local_coordinates(middle)[1]
+                meets = (lane0.width_at(0) + lane1.width_at(0)) / 2 >= abs(distance) - 1e-9
+                assert meets or env is plain
+                assert lane0.width_at(0) <= 5.09 and lane1.width_at(0) <= 5.09
