@@ -12,7 +12,10 @@ keeping the lane is not enough: the car must overtake. Training may put more car
 ``other_vehicles``. highway-env's reward pays for staying near the lane centre and punishes
 steering effort and collisions (``env.headway_cost`` adds a cost for closing in on a car ahead
 on the lane); the episode ends when the car leaves the road or crashes, or after
-``env.duration`` seconds (a lap is about 350 m, 35 s at 10 m/s).
+``env.duration`` seconds (a lap is about 350 m, 35 s at 10 m/s). One fix to highway-env's
+track: on the straight f-g its two lanes leave an 8.7 cm strip between them that highway-env
+counts as off the road, so changing lanes there could end an episode; the lanes there are
+widened to meet (:func:`close_lane_gaps`).
 
 Vocabulary of the metrics (``SteeringStats`` reports them per episode, every backend logs them
 as ``charts/<name>``, evaluation as their means):
