@@ -37,6 +37,7 @@ highway-env is an optional extra: ``pip install learnloop[drive]``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from dataclasses import dataclass
@@ -238,7 +239,7 @@ def close_lane_gaps(road: Any) -> None:
         return
     for ends in road.network.graph.values():
         for lanes in ends.values():
-            for inner, outer in zip(lanes, lanes[1:], strict=False):
+            for inner, outer in itertools.pairwise(lanes):
                 _, lateral = inner.local_coordinates(outer.position(0.0, 0.0))
                 gap = abs(lateral) - (inner.width_at(0.0) + outer.width_at(0.0)) / 2
                 if gap > 1e-6:

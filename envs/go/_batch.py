@@ -264,23 +264,25 @@ def pass_alive_into(s, color, out):
     g = _grid(s)
     out[:] = 0
     points, nn = g.shape[1], n * n
-    # One allocation for all the tables (this runs at every leaf of a search): five per padded
+    # One allocation for all the tables (this runs at every leaf of a search): six per padded
     # point (chains are indexed by their head point), five per region (at most N*N of them) and
     # three per region-chain contact (at most 4 per point).
-    work = np.empty(5 * points + 17 * nn + 1, dtype=np.int64)
+    work = np.empty(6 * points + 17 * nn + 1, dtype=np.int64)
     region = work[:points]  # per point: its region, -1 for ``color``'s stones
     seen = work[points : 2 * points]  # per chain: the last region found touching it
     stamp = work[2 * points : 3 * points]  # per chain: the last empty point counted
     touches = work[3 * points : 4 * points]  # per chain: empty points of that region it touches
     vital = work[4 * points : 5 * points]  # per chain: its vital regions still in
-    order = work[5 * points : 5 * points + nn]  # the regions' points, region after region
-    start = work[5 * points + nn : 5 * points + 2 * nn + 1]  # region r: order[start[r]:start[r+1]]
-    empties = work[5 * points + 2 * nn + 1 : 5 * points + 3 * nn + 1]
-    alive = work[5 * points + 3 * nn + 1 : 5 * points + 4 * nn + 1]  # per region: still in
-    enclosed = work[5 * points + 4 * nn + 1 : 5 * points + 5 * nn + 1]
-    pair_region = work[5 * points + 5 * nn + 1 : 5 * points + 9 * nn + 1]
-    pair_chain = work[5 * points + 9 * nn + 1 : 5 * points + 13 * nn + 1]
-    pair_vital = work[5 * points + 13 * nn + 1 :]
+    chain_in = work[5 * points : 6 * points]  # per chain: 1 while it is still in
+    rest = work[6 * points :]
+    order = rest[:nn]  # the regions' points, region after region
+    start = rest[nn : 2 * nn + 1]  # region r is order[start[r] : start[r + 1]]
+    empties = rest[2 * nn + 1 : 3 * nn + 1]
+    alive = rest[3 * nn + 1 : 4 * nn + 1]  # per region: 1 while it is still in
+    enclosed = rest[4 * nn + 1 : 5 * nn + 1]
+    pair_region = rest[5 * nn + 1 : 9 * nn + 1]
+    pair_chain = rest[9 * nn + 1 : 13 * nn + 1]
+    pair_vital = rest[13 * nn + 1 :]
     region[:] = -1
     seen[:] = -1
     stamp[:] = -1
@@ -334,7 +336,7 @@ def pass_alive_into(s, color, out):
         return
     alive[:regions] = 1
     for k in range(pairs):
-        touches[pair_chain[k]] = 1  # from here on: 1 while the chain is still in
+        chain_in[pair_chain[k]] = 1
     changed = True
     while changed:
         changed = False
@@ -345,23 +347,23 @@ def pass_alive_into(s, color, out):
                 vital[pair_chain[k]] += 1
         for k in range(pairs):
             head = pair_chain[k]
-            if touches[head] and vital[head] < 2:
-                touches[head] = 0
+            if chain_in[head] and vital[head] < 2:
+                chain_in[head] = 0
                 changed = True
         for k in range(pairs):
-            if alive[pair_region[k]] and not touches[pair_chain[k]]:
+            if alive[pair_region[k]] and not chain_in[pair_chain[k]]:
                 alive[pair_region[k]] = 0
                 changed = True
     enclosed[:regions] = 0
     for k in range(pairs):
         r = pair_region[k]
-        if pair_vital[k] and alive[r] and touches[pair_chain[k]]:
+        if pair_vital[k] and alive[r] and chain_in[pair_chain[k]]:
             enclosed[r] = 1
     for row in range(n):
         for col in range(n):
             p = (row + 1) * width + col + 1
             if g[COLOR, p] == color:
-                out[row, col] = touches[g[HEAD, p]]
+                out[row, col] = chain_in[g[HEAD, p]]
             else:
                 out[row, col] = enclosed[region[p]]
 

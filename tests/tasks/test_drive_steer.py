@@ -286,16 +286,12 @@ def test_lanes_side_by_side_meet_so_changing_lanes_stays_on_the_road() -> None:
         env.reset(seed=0)
     lane0, lane1 = plain.unwrapped.road.network.graph["f"]["g"]
     between = (lane0.position(10.0, 0.0) + lane1.position(10.0, 0.0)) / 2  # on neither lane
-    vehicle = plain.unwrapped.vehicle
-    vehicle.position, vehicle.heading = between, lane0.heading_at(10.0)
-    vehicle.lane_index = ("f", "g", 0)
-    vehicle.lane = lane0
-    assert not vehicle.on_road  # highway-env's own track
-    vehicle = ours.unwrapped.vehicle
-    vehicle.position, vehicle.heading = between, lane0.heading_at(10.0)
-    vehicle.lane_index = ("f", "g", 0)
-    vehicle.lane = ours.unwrapped.road.network.get_lane(("f", "g", 0))
-    assert vehicle.on_road
+    for env, on_road in ((plain, False), (ours, True)):  # highway-env's own track, then ours
+        vehicle = env.unwrapped.vehicle
+        vehicle.position, vehicle.heading = between, lane0.heading_at(10.0)
+        vehicle.lane_index = ("f", "g", 0)
+        vehicle.lane = env.unwrapped.road.network.get_lane(vehicle.lane_index)
+        assert vehicle.on_road == on_road
     for env in (plain, ours):  # the outer edges move out by 4.35 cm at most
         network = env.unwrapped.road.network
         for ends in network.graph.values():
