@@ -51,6 +51,18 @@ class ZeroAgent(Agent):
         logits, values = self.evaluate(observations, masks)
         return np.exp(logits), values
 
+    def score_policy_value(self, weight: float, scale: float) -> Any:
+        """``policy_value`` whose values mix in the score head (``make_evaluate``'s
+        ``score_utility``): ``weight`` of ``tanh(margin / scale)``, the margin in points."""
+        evaluate = make_evaluate(self.net, self.device, compiled=True, score_utility=weight,
+                                 score_scale=scale)  # fmt: skip
+
+        def policy_value(observations: np.ndarray, masks: np.ndarray) -> Any:
+            logits, values = evaluate(np.asarray(observations, np.float32), np.asarray(masks, bool))
+            return np.exp(logits), values
+
+        return policy_value
+
     def snapshot(self) -> Player:
         """A sampling player on a copy of the network, which later training does not change."""
         import copy

@@ -53,6 +53,12 @@ class ZeroConfig:
                                 "linear", choices=("constant", "linear"))  # fmt: skip
     weight_decay: float = describe("AdamW weight decay.", 1e-4, min=0.0)
     value_weight: float = describe("Weight of the value loss.", 1.0, min=0.0)
+    value_q: float = describe(
+        "Share of the full search's root value in the value target, the rest the game's result "
+        "(0: the result alone, AlphaZero's; a search's estimate is less noisy than one game's "
+        "outcome, and biased where the network is wrong).",
+        0.0, min=0.0, max=1.0,
+    )  # fmt: skip
     ownership_weight: float = describe(
         "Weight of the ownership loss (games with territory; 0: off).", 1.0, min=0.0
     )

@@ -104,9 +104,20 @@ class ZeroNet(nn.Module):
         return net
 
 
-def make_evaluate(net: ZeroNet, device: str = "cpu", compiled: bool = False) -> Any:
+def make_evaluate(
+    net: ZeroNet,
+    device: str = "cpu",
+    compiled: bool = False,
+    score_utility: float = 0.0,
+    score_scale: float = 10.0,
+) -> Any:
     """``(planes, masks) -> (log priors, values)`` for the search, on an inference copy of
     ``net`` (later training does not change it: call again for newer weights).
+
+    ``score_utility`` > 0 mixes the score head into the values, KataGo's score utility:
+    ``(1 - w) * value + w * tanh(margin / score_scale)`` with the margin in points, so that
+    among moves that all win (or all lose) by the value head the search prefers the larger
+    margin.
 
     ``compiled`` (for self-play's large batches on a CPU) traces the copy with TorchScript,
     freezes it and lets ``optimize_for_inference`` fuse it for oneDNN: about twice the
@@ -122,12 +133,18 @@ def make_evaluate(net: ZeroNet, device: str = "cpu", compiled: bool = False) -> 
                 torch.jit.freeze(torch.jit.trace(frozen, sample, strict=False))
             )
 
+    points = net.shape.height * net.shape.width  # the score head predicts margin / points
+
     def evaluate(planes: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with torch.inference_mode():
             x = torch.from_numpy(np.ascontiguousarray(planes, dtype=np.float32)).to(device)
             out = frozen(x)
             mask = torch.from_numpy(np.asarray(masks, dtype=np.bool_)).to(device)
             logits = torch.log_softmax(out["logits"].masked_fill(~mask, -torch.inf), dim=-1)
-            return logits.cpu().numpy(), out["value"].cpu().numpy()
+            value = out["value"]
+            if score_utility > 0:
+                margin = torch.tanh(out["score"] * (points / score_scale))
+                value = (1 - score_utility) * value + score_utility * margin
+            return logits.cpu().numpy(), value.cpu().numpy()
 
     return evaluate

@@ -95,6 +95,20 @@ class SearchSection:
         "on a CPU at 8 than at 1).",
         8, min=1, max=64,
     )  # fmt: skip
+    score_utility: float = describe(
+        "Weight w of the network's score head in the values the search backs up, KataGo's "
+        "score utility: (1 - w) * value + w * tanh(margin / score_scale) (0: win/loss only; "
+        "algo.name=alphazero networks).",
+        0.0, min=0.0, max=1.0,
+    )  # fmt: skip
+    score_scale: float = describe("Points of margin in the score utility's tanh.", 10.0,
+                                  min=0.1)  # fmt: skip
+    symmetries: int = describe(
+        "Symmetries of the board each network evaluation averages over (1: the board as it "
+        "is; Go and tic-tac-toe have 8, connect four 2): fewer network errors for that many "
+        "positions a leaf.",
+        1, min=1, max=8,
+    )  # fmt: skip
 
 
 @dataclass
@@ -247,8 +261,21 @@ class BoardGameTask(Task):
         """The network with ``search.simulations`` simulations a move of the compiled search."""
         from agents.zero.player import SearchPlayer, as_evaluate
 
-        evaluate = as_evaluate(agent.policy_value, cfg.search.prior_mix)
+        policy_value = agent.policy_value
+        if cfg.search.score_utility > 0:
+            if not hasattr(agent, "score_policy_value"):
+                raise ValueError(
+                    "search.score_utility needs a network with a score head "
+                    f"(algo.name=alphazero); this agent is {type(agent).__name__}"
+                )
+            policy_value = agent.score_policy_value(cfg.search.score_utility,
+                                                    cfg.search.score_scale)  # fmt: skip
+        evaluate = as_evaluate(policy_value, cfg.search.prior_mix)
         positions = self.positions(cfg)
+        if cfg.search.symmetries > 1:
+            from agents.zero.selfplay import averaged
+
+            evaluate = averaged(evaluate, positions, cfg.search.symmetries)
         return SearchPlayer(positions, evaluate, self.search_settings(cfg), seed,
                             forbid=self.search_rule(cfg, positions))  # fmt: skip
 

@@ -172,6 +172,21 @@ def test_every_search_kind_play_the_trained_agent_against_random(trained: Path, 
     assert result["wins"] >= (1 if kind == "gumbel" else 2), result
 
 
+def test_score_utility_needs_a_network_with_a_score_head() -> None:
+    from tasks.config import load_config
+    from tasks.registry import load_task, task_yaml
+
+    class PolicyOnly:  # what a PPO agent gives a search: priors and values, no score
+        def policy_value(self, obs: object, masks: object) -> None:
+            raise AssertionError("not reached")
+
+    task = load_task("go_small")
+    cfg = load_config(task.config_cls, "go_small", task_yaml("go_small"),
+                      ["search.score_utility=0.2"])  # fmt: skip
+    with pytest.raises(ValueError, match=r"search.score_utility needs .* PolicyOnly"):
+        task.search_player(cfg, PolicyOnly())
+
+
 def test_unknown_search_kind_is_a_config_error() -> None:
     result = run_cli("go_small", "search.kind=alphabeta")
     assert result.returncode == 2

@@ -102,3 +102,52 @@ def test_agent_saves_loads_and_refuses_a_corrupt_file(tmp_path: Path) -> None:
     (tmp_path / "network.pt").write_bytes(b"garbage")
     with pytest.raises(ValueError, match="could not be loaded"):
         load_network(tmp_path, "cpu")
+
+
+def test_score_utility_mixes_the_margin_into_the_values() -> None:
+    """With weight w the search's values are (1 - w) value + w tanh(margin / scale), the margin
+    in points (the head predicts margin / points); w = 0 leaves the value head's own."""
+    torch.manual_seed(1)
+    net = ZeroNet(NetworkShape(5, 7, 7, 50, channels=8, blocks=1)).eval()
+    agent = ZeroAgent(net)
+    planes = np.random.default_rng(1).integers(0, 2, (6, 5, 7, 7)).astype(np.float32)
+    masks = np.ones((6, 50), dtype=bool)
+    with torch.no_grad():
+        out = net(torch.from_numpy(planes))
+    value, margin = out["value"].numpy(), out["score"].numpy() * 49
+    priors, mixed = agent.score_policy_value(0.25, 4.0)(planes, masks)
+    np.testing.assert_allclose(mixed, 0.75 * value + 0.25 * np.tanh(margin / 4.0), atol=1e-5)
+    np.testing.assert_allclose(priors, agent.policy_value(planes, masks)[0], atol=1e-6)
+    assert np.abs(mixed - value).max() > 1e-3  # the score head did move the values
+
+
+@pytest.mark.parametrize("positions", [GoPositions(5, komi=0.5), ConnectFourPositions()])
+def test_symmetry_averaged_evaluation_sees_every_view_of_a_board_alike(positions) -> None:  # noqa: ANN001
+    """Averaged over all the board's symmetries, the network's answer on a turned board is its
+    answer on the board, turned; one symmetry is the network itself."""
+    from agents.zero.game import transform_planes
+    from agents.zero.network import make_evaluate
+    from agents.zero.selfplay import averaged
+
+    torch.manual_seed(2)
+    height, width = positions.board_shape
+    net = ZeroNet(NetworkShape(positions.obs_shape[0], height, width, positions.num_actions,
+                               channels=8, blocks=1))  # fmt: skip
+    evaluate = make_evaluate(net)
+    planes = np.random.default_rng(2).integers(0, 2, (3, *positions.obs_shape)).astype(np.float32)
+    masks = np.ones((3, positions.num_actions), dtype=bool)
+    masks[:, 1] = False
+    every = averaged(evaluate, positions, 8)
+    logits, values = every(planes, masks)
+    assert np.isneginf(logits[:, 1]).all() and np.allclose(np.exp(logits).sum(1), 1, atol=1e-5)
+    for code in positions.symmetry_codes[1:]:
+        perm = positions.action_permutation(code)
+        moved_masks = np.empty_like(masks)
+        moved_masks[:, perm] = masks
+        moved_logits, moved_values = every(transform_planes(planes, code), moved_masks)
+        np.testing.assert_allclose(moved_values, values, atol=1e-5)
+        np.testing.assert_allclose(np.exp(moved_logits[:, perm]), np.exp(logits), atol=1e-5)
+    plain = evaluate(planes, masks)
+    one = averaged(evaluate, positions, 1)(planes, masks)
+    np.testing.assert_allclose(one[1], plain[1], atol=1e-6)
+    assert np.abs(values - plain[1]).max() > 1e-4  # a random network is not symmetric itself

@@ -236,3 +236,28 @@ def test_self_play_without_first_passes_plays_on(first_pass: bool) -> None:
     selfplay.step()
     passed = [int(selfplay.search.row(game)[PASSES]) for game in range(16)]
     assert (sum(passed) > 8) is first_pass, passed
+
+
+@pytest.mark.parametrize("value_q", [0.0, 0.5])
+def test_value_targets_mix_the_search_value_into_the_result(value_q: float) -> None:
+    """zero.value_q: each recorded value is (1 - q) * the game's result + q * the search's
+    root value, both for the player to move; the winner's last position (a win in one, which
+    the search finds) has a positive root value, so with q > 0 its target sits above 1 - q."""
+    from agents.zero.selfplay import SelfPlay
+
+    positions = TicTacToePositions()
+    selfplay = SelfPlay(positions, uniform, SearchSettings("gumbel", 32, considered=9), 8, 32, 32,
+                        1.0, seed=0, value_q=value_q)  # fmt: skip
+    finished = []
+    while not finished:
+        finished = selfplay.step()[1]
+    decisive = 0
+    for samples in finished:
+        last = float(samples.value[-1])  # the position before the game's last move
+        if value_q == 0:
+            assert set(np.abs(samples.value).tolist()) <= {0.0, 1.0}
+        elif len(samples.value) < 9:  # every move recorded: won before the board filled
+            assert 1 - value_q < last <= 1.0, samples.value
+            decisive += 1
+        assert np.all(np.abs(samples.value) <= 1.0)
+    assert value_q == 0 or decisive > 0
