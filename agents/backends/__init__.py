@@ -29,7 +29,9 @@ class BackendEntry:
 
 
 BACKENDS: dict[str, BackendEntry] = {
-    "sb3": BackendEntry("agents.backends.sb3", ("ppo", "maskable_ppo", "a2c", "dqn", "sac")),
+    "sb3": BackendEntry(
+        "agents.backends.sb3", ("ppo", "maskable_ppo", "a2c", "dqn", "qrdqn", "sac")
+    ),
     "rllib": BackendEntry("agents.backends.rllib", ("ppo", "maskable_ppo", "dqn", "sac")),
     "zero": BackendEntry("agents.zero.backend", ("alphazero",), native=True),
     # learnloop's own torch learners (the paradigm tasks name one in learner.name)

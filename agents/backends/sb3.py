@@ -47,11 +47,17 @@ def algorithm_class(name: str) -> type:
         from sb3_contrib import MaskablePPO
 
         return MaskablePPO
+    if name == "qrdqn":  # DQN learning the distribution of returns by its quantiles
+        from sb3_contrib import QRDQN
+
+        return QRDQN
     import stable_baselines3 as sb3
 
     classes = {"ppo": sb3.PPO, "a2c": sb3.A2C, "dqn": sb3.DQN, "sac": sb3.SAC}
     if name not in classes:
-        raise ValueError(f"unknown algorithm {name!r}; known: maskable_ppo, {', '.join(classes)}")
+        raise ValueError(
+            f"unknown algorithm {name!r}; known: maskable_ppo, qrdqn, {', '.join(classes)}"
+        )
     return classes[name]
 
 
@@ -170,6 +176,7 @@ class SB3Agent(Agent):
         self, obs: np.ndarray, action_masks: np.ndarray | None = None
     ) -> np.ndarray:
         import torch
+        from sb3_contrib.qrdqn.policies import QRDQNPolicy
         from stable_baselines3.dqn.policies import DQNPolicy
 
         policy = self.model.policy
@@ -178,6 +185,9 @@ class SB3Agent(Agent):
             tensor, _ = policy.obs_to_tensor(obs)
             if isinstance(policy, DQNPolicy):  # greedy on Q; float64 keeps their order
                 return torch.softmax(policy.q_net(tensor).double(), dim=-1).cpu().numpy()
+            if isinstance(policy, QRDQNPolicy):  # Q: the mean of the quantiles
+                q = policy.quantile_net(tensor).double().mean(dim=1)
+                return torch.softmax(q, dim=-1).cpu().numpy()
             dist = policy.get_distribution(tensor, **kwargs).distribution
         if not hasattr(dist, "probs"):
             raise ValueError(f"{type(self.model).__name__}'s policy is not categorical")

@@ -170,8 +170,8 @@ class ParadigmTask(Task):
 
     def validate(self, cfg: Any) -> None:
         why = self.continuous_actions(cfg)
-        if cfg.algorithm() == "dqn" and why:  # a problem's action space, whatever the backend
-            raise ConfigError(f"algo.name=dqn needs discrete actions; {why}")
+        if cfg.algorithm() in ("dqn", "qrdqn") and why:  # whatever the backend
+            raise ConfigError(f"algo.name={cfg.algorithm()} needs discrete actions; {why}")
 
     def algorithm_settings(self, cfg: Any) -> Any:
         """What learnloop's backend needs when the learner trains (None for an RL algorithm):

@@ -69,3 +69,25 @@ def test_the_last_checkpoint_holds_the_agent_training_returned(tmp_path) -> None
     saved = BACKEND.load(tmp_path / "step_256", ctx)
     trained, loaded = agent.model.policy.state_dict(), saved.model.policy.state_dict()
     assert all(torch.equal(trained[key], loaded[key]) for key in trained)
+
+
+def test_qrdqn_is_an_algorithm_of_sb3_only_and_acts_on_the_mean_of_its_quantiles() -> None:
+    """algo.name=qrdqn trains sb3-contrib's QR-DQN; its action probabilities rank actions by
+    the mean of the quantiles (the Q-value), as its greedy action does; RLlib has no QR-DQN and
+    says so in one line."""
+    import numpy as np
+
+    from agents.backends import backend_for
+    from agents.backends.sb3 import SB3Agent, algorithm_class
+
+    assert algorithm_class("qrdqn") is sb3_contrib.QRDQN
+    assert backend_for("sb3", "qrdqn") == "sb3"
+    with pytest.raises(ValueError, match="algo.name='qrdqn' is not available under backend=rllib"):
+        backend_for("rllib", "qrdqn")
+    model = sb3_contrib.QRDQN("MlpPolicy", gym.make("CartPole-v1"), seed=0,
+                              policy_kwargs={"n_quantiles": 5})  # fmt: skip
+    obs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
+    probabilities = SB3Agent(model).action_probabilities(obs)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    greedy, _ = model.predict(obs, deterministic=True)
+    assert (probabilities.argmax(axis=1) == greedy).all()
