@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from agents.base import Player
-from agents.zero.game import Positions
+from agents.zero.game import Positions, transform_planes
 from agents.zero.search import BatchedSearch, Evaluate
 from agents.zero.tree import SearchSettings
 
@@ -41,6 +41,32 @@ def as_evaluate(policy_value: PolicyValue, prior_mix: float = 0.0) -> Evaluate:
         return logits.astype(np.float32), np.asarray(values, dtype=np.float32)
 
     return evaluate
+
+
+def averaged(evaluate: Evaluate, positions: Positions, count: int) -> Evaluate:
+    """``evaluate`` averaged over the first ``count`` of the board's symmetries (the identity
+    first), in one network call: priors averaged as probabilities, values as values. Evaluation
+    time only: it costs ``count`` positions a leaf and takes out part of the network's error
+    (AlphaGo Zero's evaluation averaged all 8 symmetries of Go)."""
+    codes = positions.symmetry_codes[: max(1, count)]
+    perms = [positions.action_permutation(code) for code in codes]
+
+    def evaluate_every_way(planes: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k = len(planes)
+        moved_planes, moved_masks = [], []
+        for code, perm in zip(codes, perms, strict=True):
+            moved = np.empty_like(masks)
+            moved[:, perm] = masks
+            moved_planes.append(transform_planes(planes, code))
+            moved_masks.append(moved)
+        logits, values = evaluate(np.concatenate(moved_planes), np.concatenate(moved_masks))
+        priors = sum(np.exp(logits[i * k : (i + 1) * k][:, perm].astype(np.float64))
+                     for i, perm in enumerate(perms))  # fmt: skip
+        with np.errstate(divide="ignore"):
+            mean_logits = np.log(priors / len(codes)).astype(np.float32)
+        return mean_logits, values.reshape(len(codes), k).mean(axis=0).astype(np.float32)
+
+    return evaluate_every_way
 
 
 class SearchPlayer(Player):

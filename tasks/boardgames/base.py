@@ -259,7 +259,7 @@ class BoardGameTask(Task):
 
     def search_player(self, cfg: Any, agent: Any, seed: int = 0) -> Any:
         """The network with ``search.simulations`` simulations a move of the compiled search."""
-        from agents.zero.player import SearchPlayer, as_evaluate
+        from agents.zero.player import SearchPlayer, as_evaluate, averaged
 
         policy_value = agent.policy_value
         if cfg.search.score_utility > 0:
@@ -273,8 +273,6 @@ class BoardGameTask(Task):
         evaluate = as_evaluate(policy_value, cfg.search.prior_mix)
         positions = self.positions(cfg)
         if cfg.search.symmetries > 1:
-            from agents.zero.selfplay import averaged
-
             evaluate = averaged(evaluate, positions, cfg.search.symmetries)
         return SearchPlayer(positions, evaluate, self.search_settings(cfg), seed,
                             forbid=self.search_rule(cfg, positions))  # fmt: skip

@@ -127,7 +127,7 @@ def test_symmetry_averaged_evaluation_sees_every_view_of_a_board_alike(positions
     answer on the board, turned; one symmetry is the network itself."""
     from agents.zero.game import transform_planes
     from agents.zero.network import make_evaluate
-    from agents.zero.selfplay import averaged
+    from agents.zero.player import averaged
 
     torch.manual_seed(2)
     height, width = positions.board_shape
