@@ -187,6 +187,23 @@ def test_score_utility_needs_a_network_with_a_score_head() -> None:
         task.search_player(cfg, PolicyOnly())
 
 
+def test_search_player_with_score_utility_and_symmetries_plays_legal_moves() -> None:
+    from agents.zero.backend import ZeroAgent
+    from agents.zero.network import NetworkShape, ZeroNet
+    from tasks.config import load_config
+    from tasks.registry import load_task, task_yaml
+
+    task = load_task("go_small")
+    overrides = ["search.score_utility=0.3", "search.symmetries=8", "search.simulations=16"]
+    cfg = load_config(task.config_cls, "go_small", task_yaml("go_small"), overrides)
+    positions = task.positions(cfg)
+    height, width = positions.board_shape
+    agent = ZeroAgent(ZeroNet(NetworkShape(positions.obs_shape[0], height, width,
+                                           positions.num_actions, channels=8, blocks=1)))  # fmt: skip
+    result = task.match(cfg, task.search_player(cfg, agent), "random", 2, seed=0)
+    assert result["games"] == 2
+
+
 def test_unknown_search_kind_is_a_config_error() -> None:
     result = run_cli("go_small", "search.kind=alphabeta")
     assert result.returncode == 2
