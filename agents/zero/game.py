@@ -106,6 +106,14 @@ def transform_planes(planes: np.ndarray, code: int) -> np.ndarray:
     return out
 
 
+def move_actions(values: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """``values`` (B, A), one column per action, as the board turned by the symmetry of
+    ``perm`` sees them: column ``a`` moves to ``perm[a]`` (``moved[:, perm]`` turns back)."""
+    moved = np.empty_like(values)
+    moved[:, perm] = values
+    return moved
+
+
 def board_action_permutation(height: int, width: int, code: int, extra: int = 0) -> np.ndarray:
     """``perm`` for games whose actions are the H*W points (row-major) plus ``extra`` actions
     (Go's pass) that no symmetry moves."""

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from agents.zero.game import Positions, transform_planes
+from agents.zero.game import Positions, move_actions, transform_planes
 from agents.zero.network import ZeroNet
 from agents.zero.replay import Samples
 
@@ -34,12 +34,8 @@ def augment(samples: Samples, positions: Positions, rng: np.random.Generator) ->
         perm = positions.action_permutation(code)
         out.planes[pick] = transform_planes(samples.planes[pick], code)
         out.ownership[pick] = transform_planes(samples.ownership[pick], code)
-        moved = np.empty_like(samples.policy[pick])
-        moved[:, perm] = samples.policy[pick]
-        out.policy[pick] = moved
-        masks = np.empty_like(samples.masks[pick])
-        masks[:, perm] = samples.masks[pick]
-        out.masks[pick] = masks
+        out.policy[pick] = move_actions(samples.policy[pick], perm)
+        out.masks[pick] = move_actions(samples.masks[pick], perm)
     return out
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from agents.base import Player
-from agents.zero.game import Positions, transform_planes
+from agents.zero.game import Positions, move_actions, transform_planes
 from agents.zero.search import BatchedSearch, Evaluate
 from agents.zero.tree import SearchSettings
 
@@ -53,13 +53,10 @@ def averaged(evaluate: Evaluate, positions: Positions, count: int) -> Evaluate:
 
     def evaluate_every_way(planes: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k = len(planes)
-        moved_planes, moved_masks = [], []
-        for code, perm in zip(codes, perms, strict=True):
-            moved = np.empty_like(masks)
-            moved[:, perm] = masks
-            moved_planes.append(transform_planes(planes, code))
-            moved_masks.append(moved)
-        logits, values = evaluate(np.concatenate(moved_planes), np.concatenate(moved_masks))
+        logits, values = evaluate(
+            np.concatenate([transform_planes(planes, code) for code in codes]),
+            np.concatenate([move_actions(masks, perm) for perm in perms]),
+        )
         priors = sum(np.exp(logits[i * k : (i + 1) * k][:, perm].astype(np.float64))
                      for i, perm in enumerate(perms))  # fmt: skip
         with np.errstate(divide="ignore"):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.zero.game import Positions, transform_planes
+from agents.zero.game import Positions, move_actions, transform_planes
 from agents.zero.replay import Samples
 from agents.zero.search import BatchedSearch, Evaluate
 from agents.zero.tree import SearchSettings
@@ -31,9 +31,7 @@ def symmetric(evaluate: Evaluate, positions: Positions, rng: np.random.Generator
         if code == 0:
             return evaluate(planes, masks)
         perm = perms[code]
-        moved_masks = np.empty_like(masks)
-        moved_masks[:, perm] = masks
-        logits, values = evaluate(transform_planes(planes, code), moved_masks)
+        logits, values = evaluate(transform_planes(planes, code), move_actions(masks, perm))
         return logits[:, perm], values
 
     return evaluate_any_way
