@@ -54,7 +54,7 @@ def test_int_given_to_float_field_and_strings_kept() -> None:
         ("algo.gamma=1.5", "algo.gamma: 1.5 is above the maximum 1.0"),
         (
             "algo.name=foo",
-            "algo.name: 'foo' is not one of: ppo, maskable_ppo, a2c, dqn, sac, alphazero, "
+            "algo.name: 'foo' is not one of: ppo, maskable_ppo, a2c, dqn, qrdqn, sac, alphazero, "
             "supervised, reward, semi, autoencoder, cluster, anomaly, gan, fraud",
         ),
         ("eval.deterministic=maybe", "eval.deterministic: expected bool, got 'maybe'"),
