@@ -96,6 +96,12 @@ class AlgoConfig:
     vf_coef: float = describe("Value loss coefficient.", 0.5, min=0.0)
     max_grad_norm: float = describe("Gradient clipping norm.", 0.5, min=0.0)
     net_arch: list[int] = describe("Hidden layer sizes of the MLP parts.", factory=lambda: [64, 64])
+    double_q: bool = describe(
+        "DQN: Double Q-learning targets (the online network picks the next action, the target "
+        "network values it).",
+        False,
+    )
+    dueling: bool = describe("DQN: a dueling head, Q = V + A - mean(A).", False)
     kwargs: dict[str, Any] = describe(
         "Other keyword arguments passed to the algorithm as they are (e.g. buffer_size for DQN).",
         factory=dict,

@@ -117,14 +117,16 @@ DQN_KNOBS: tuple[Knob, ...] = (
     ("kwargs.tau", "tau", lambda k: k.kwargs["tau"]),
     ("kwargs.gradient_steps", "training_intensity", _intensity),
     ("kwargs.exploration_*", "epsilon", _epsilon),
+    ("double_q", "double_q", lambda k: k.algo.double_q),
+    ("dueling", "dueling", lambda k: k.algo.dueling),
 )  # fmt: skip
-# SB3's DQN where RLlib's defaults differ: plain (not double, not dueling) DQN, uniform replay,
-# 1-step Huber targets. The replay buffer goes into checkpoints by our hand (rllib_trainer.py):
-# RLlib's store_buffer_in_checkpoints works on its old API stack only.
+# SB3's DQN where RLlib's defaults differ: plain DQN unless algo.double_q / algo.dueling say
+# otherwise (RLlib's default is both), uniform replay, 1-step Huber targets. The replay buffer
+# goes into checkpoints by our hand (rllib_trainer.py): RLlib's store_buffer_in_checkpoints works
+# on its old API stack only.
 DQN_FIXED: dict[str, Any] = {
-    "double_q": False, "dueling": False, "num_atoms": 1, "noisy": False, "n_step": 1,
-    "td_error_loss_fn": "huber", "adam_epsilon": 1e-8, "grad_clip_by": "global_norm",
-    "store_buffer_in_checkpoints": False,
+    "num_atoms": 1, "noisy": False, "n_step": 1, "td_error_loss_fn": "huber", "adam_epsilon": 1e-8,
+    "grad_clip_by": "global_norm", "store_buffer_in_checkpoints": False,
 }  # fmt: skip
 # learnloop knob -> SACConfig.training() argument (SB3's SAC has one learning rate for all three).
 SAC_KNOBS: tuple[Knob, ...] = (

@@ -53,7 +53,9 @@ def algorithm_class(name: str) -> type:
         return QRDQN
     import stable_baselines3 as sb3
 
-    classes = {"ppo": sb3.PPO, "a2c": sb3.A2C, "dqn": sb3.DQN, "sac": sb3.SAC}
+    from agents.backends.sb3_dqn import DQN  # SB3's, with Double DQN and a dueling head
+
+    classes = {"ppo": sb3.PPO, "a2c": sb3.A2C, "dqn": DQN, "sac": sb3.SAC}
     if name not in classes:
         raise ValueError(
             f"unknown algorithm {name!r}; known: maskable_ppo, qrdqn, {', '.join(classes)}"
@@ -279,7 +281,12 @@ class SB3Backend(Backend):
 
     def _new_model(self, ctx: TrainContext, cls: type, vec_env: Any, device: str) -> Any:
         policy_kwargs = {"net_arch": list(ctx.algo.net_arch), **ctx.policy_kwargs}
-        return cls(
+        for knob in ("double_q", "dueling"):
+            if getattr(ctx.algo, knob) and ctx.algo.name != "dqn":
+                raise ValueError(f"algo.{knob}=true is a DQN option; algo.name is {ctx.algo.name}")
+        if ctx.algo.dueling:
+            policy_kwargs["dueling"] = True
+        model = cls(
             _policy_name(ctx.algo.policy, vec_env.observation_space),
             vec_env,
             seed=ctx.seed,
@@ -288,6 +295,9 @@ class SB3Backend(Backend):
             verbose=0,
             **algorithm_kwargs(ctx, cls),
         )
+        if ctx.algo.double_q:
+            model.double_q = True  # saved with the model
+        return model
 
     def _load_model(self, checkpoint: Path, cls: type, vec_env: Any, device: str) -> Any:
         model = cls.load(checkpoint / MODEL_FILE, env=vec_env, device=device)

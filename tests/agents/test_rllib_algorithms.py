@@ -56,6 +56,19 @@ def test_drive_highway_dqn_settings_reach_rllib_under_its_own_names(tmp_path: Pa
     assert calculate_rr_weights(config) == [1, kwargs["gradient_steps"]] == [1, 2]
 
 
+def test_dqn_options_reach_rllibs_double_q_and_dueling_module(tmp_path: Path) -> None:
+    """algo.double_q / algo.dueling map to RLlib's own double_q and dueling; its module then
+    has the value stream beside the advantages."""
+    require("highway_env")
+    overrides = ["backend=rllib", "algo.double_q=true", "algo.dueling=true"]
+    ctx = context("drive_highway", overrides, tmp_path)
+    env = FlatBoxes(ctx.make_env(0))
+    config = build_config(ctx, env, "unused")
+    assert config.double_q and config.dueling
+    module = config.get_rl_module_spec(env=env).build()
+    assert {"encoder", "af", "vf"} <= {name for name, _ in module.named_children()}
+
+
 def test_sac_knobs_and_gradient_steps(tmp_path: Path) -> None:
     overrides = ["backend=rllib", "algo.name=sac", "algo.n_envs=2", "algo.learning_rate=0.001",
                  "algo.kwargs={gradient_steps: 4, ent_coef: auto_0.2, learning_starts: 7}"]  # fmt: skip

@@ -91,3 +91,64 @@ def test_qrdqn_is_an_algorithm_of_sb3_only_and_acts_on_the_mean_of_its_quantiles
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
     greedy, _ = model.predict(obs, deterministic=True)
     assert (probabilities.argmax(axis=1) == greedy).all()
+
+
+def test_double_dqn_bootstraps_from_the_target_value_of_the_online_greedy_action() -> None:
+    """algo.double_q: the next state's value is the target network's Q of the action the online
+    network prefers, not the target network's maximum (which picks the action it overrates)."""
+    import torch
+
+    from agents.backends.sb3_dqn import DQN, _DoubleTarget
+
+    model = DQN("MlpPolicy", gym.make("CartPole-v1"), seed=0, learning_starts=0)
+    torch.manual_seed(1)
+    for p in model.q_net_target.parameters():  # a target network that differs from the online one
+        p.data.normal_()
+    obs = torch.randn(64, 4)
+    with torch.no_grad():
+        online, target = model.q_net(obs), model.q_net_target(obs)
+        double = _DoubleTarget(model.q_net, model.q_net_target)(obs).max(dim=1).values
+    expected = target.gather(1, online.argmax(dim=1, keepdim=True)).squeeze(1)
+    assert torch.equal(double, expected)
+    assert (double < target.max(dim=1).values).any()  # differs from plain DQN's target
+    # One training round with the stand-in restores the real target network afterwards.
+    model.double_q = True
+    model.learn(64)
+    assert model.q_net_target is model.policy.q_net_target
+
+
+def test_dqn_options_train_save_and_load_under_the_sb3_backend(tmp_path) -> None:  # noqa: ANN001
+    """algo.double_q / algo.dueling reach SB3's DQN; the dueling head is Q = V + A - mean(A);
+    both survive a checkpoint; another algorithm with either says so in one line."""
+    import torch
+
+    from agents.backends.sb3 import BACKEND
+    from agents.backends.sb3_dqn import DuelingHead
+    from tests.agents.test_episode_metrics import cartpole_context
+
+    overrides = ["algo.name=dqn", "algo.double_q=true", "algo.dueling=true", "algo.n_envs=1",
+                 "train.total_steps=300", "train.checkpoint_every=300",
+                 "algo.kwargs={learning_starts: 50}"]  # fmt: skip
+    ctx = cartpole_context(overrides, tmp_path)
+
+    def save(step: int, write) -> object:  # noqa: ANN001  (a re-save replaces, as Checkpoints')
+        (tmp_path / str(step)).mkdir(exist_ok=True)
+        write(tmp_path / str(step))
+        return tmp_path / str(step)
+
+    ctx.save_checkpoint = save
+    model = BACKEND.train(ctx).model
+    assert model.double_q and model._n_updates > 0
+    head = model.q_net.q_net[-1]
+    assert isinstance(head, DuelingHead)
+    hidden = torch.randn(5, head.value.in_features)
+    advantage = head.advantage(hidden)
+    expected = head.value(hidden) + advantage - advantage.mean(dim=1, keepdim=True)
+    assert torch.allclose(head(hidden), expected)
+    loaded = BACKEND.load(tmp_path / "300", cartpole_context(overrides, tmp_path / "b")).model
+    assert loaded.double_q and isinstance(loaded.q_net.q_net[-1], DuelingHead)
+    obs = torch.randn(8, 4)
+    assert torch.equal(model.q_net(obs), loaded.q_net(obs))
+    bad = cartpole_context(["algo.name=ppo", "algo.dueling=true"], tmp_path / "c")
+    with pytest.raises(ValueError, match="algo.dueling=true is a DQN option; algo.name is ppo"):
+        BACKEND.train(bad)
