@@ -17,7 +17,7 @@ from typing import Any
 import stable_baselines3 as sb3
 import torch
 from stable_baselines3.common.torch_layers import create_mlp
-from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
+from stable_baselines3.dqn.policies import CnnPolicy, DQNPolicy, MultiInputPolicy, QNetwork
 from torch import nn
 
 
@@ -44,11 +44,12 @@ class DuelingQNetwork(QNetwork):
         self.q_net = nn.Sequential(*trunk, DuelingHead(hidden, int(self.action_space.n)))
 
 
-class QPolicy(DQNPolicy):
-    """SB3's DQN policy, with ``dueling=True`` (a ``policy_kwargs`` entry) for a dueling head."""
+class DuelingOption:
+    """Mixed into SB3's DQN policies: ``dueling=True`` (a ``policy_kwargs`` entry) builds the
+    Q-network with a dueling head."""
 
     def __init__(self, *args: Any, dueling: bool = False, **kwargs: Any) -> None:
-        self.dueling = dueling  # read by make_q_net, which DQNPolicy's constructor calls
+        self.dueling = dueling  # read by make_q_net, which the policy's constructor calls
         super().__init__(*args, **kwargs)
 
     def make_q_net(self) -> QNetwork:
@@ -59,6 +60,18 @@ class QPolicy(DQNPolicy):
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         return {**super()._get_constructor_parameters(), "dueling": self.dueling}
+
+
+class QPolicy(DuelingOption, DQNPolicy):
+    pass
+
+
+class CnnQPolicy(DuelingOption, CnnPolicy):
+    pass
+
+
+class MultiInputQPolicy(DuelingOption, MultiInputPolicy):
+    pass
 
 
 class _DoubleTarget:
@@ -77,9 +90,13 @@ class _DoubleTarget:
 
 class DQN(sb3.DQN):
     """SB3's DQN; ``double_q`` (an attribute, saved with the model) switches its targets to
-    Double DQN's, and the ``MlpPolicy`` takes ``dueling`` in ``policy_kwargs``."""
+    Double DQN's, and its policies take ``dueling`` in ``policy_kwargs``."""
 
-    policy_aliases = {**sb3.DQN.policy_aliases, "MlpPolicy": QPolicy}
+    policy_aliases = {
+        "MlpPolicy": QPolicy,
+        "CnnPolicy": CnnQPolicy,
+        "MultiInputPolicy": MultiInputQPolicy,
+    }
     double_q = False
 
     def train(self, gradient_steps: int, batch_size: int = 100) -> None:

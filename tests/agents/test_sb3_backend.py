@@ -152,3 +152,24 @@ def test_dqn_options_train_save_and_load_under_the_sb3_backend(tmp_path) -> None
     bad = cartpole_context(["algo.name=ppo", "algo.dueling=true"], tmp_path / "c")
     with pytest.raises(ValueError, match="algo.dueling=true is a DQN option; algo.name is ppo"):
         BACKEND.train(bad)
+
+
+def test_every_dqn_policy_takes_the_dueling_head() -> None:
+    """Image and dict observations get the dueling head too (SB3's CnnPolicy, MultiInputPolicy)."""
+    import numpy as np
+    from gymnasium import spaces
+
+    from agents.backends.sb3_dqn import DQN, DuelingHead
+
+    class DictEnv(gym.Env):
+        observation_space = spaces.Dict({"x": spaces.Box(-1, 1, (3,), np.float32)})
+        action_space = spaces.Discrete(3)
+
+    class ImageEnv(gym.Env):
+        observation_space = spaces.Box(0, 255, (36, 36, 1), np.uint8)
+        action_space = spaces.Discrete(2)
+
+    for policy, env in (("MultiInputPolicy", DictEnv()), ("CnnPolicy", ImageEnv())):
+        model = DQN(policy, env, buffer_size=10, policy_kwargs={"dueling": True})
+        assert isinstance(model.q_net.q_net[-1], DuelingHead), policy
+        assert isinstance(model.q_net_target.q_net[-1], DuelingHead), policy
