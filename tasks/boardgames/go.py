@@ -27,6 +27,8 @@ from tasks.boardgames.base import (
 )
 from tasks.config import ConfigError, describe, section
 
+# Search settings that only the search over the network reads, with their "off" values.
+NETWORK_SEARCH_ONLY = (("score_utility", 0.0), ("symmetries", 1), ("prior_mix", 0.0))
 OPPONENT_PATTERN = re.compile(r"^(random|heuristic|rave|gnugo(\d{1,2}))$")
 
 
@@ -226,6 +228,13 @@ class GoSmallTask(BoardGameTask):
         from agents.search.rave import RaveGoPlayer
 
         search = cfg.search
+        ignored = [f"search.{name}={getattr(search, name)}" for name, off in NETWORK_SEARCH_ONLY
+                   if getattr(search, name) != off]  # fmt: skip
+        if ignored:
+            raise ValueError(
+                f"{', '.join(ignored)}: a setting of the search over the network "
+                "(search.kind=gumbel or puct); search.kind=rave has no network values to use it"
+            )
         config = self.rave_config(cfg)
         prior = None
         if search.prior_weight > 0:

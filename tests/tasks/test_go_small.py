@@ -275,3 +275,18 @@ def test_a_gnu_go_that_dies_is_restarted_once_at_the_position_then_an_error() ->
     ):
         task.match(cfg, player, "random", 4, seed=0)  # not a note in the table
     assert player.games == 2 and player.restarts == 1
+
+
+@pytest.mark.parametrize("setting", ["search.score_utility=0.3", "search.symmetries=8",
+                                     "search.prior_mix=0.1"])  # fmt: skip
+def test_rave_search_refuses_the_network_searchs_settings(setting: str) -> None:
+    """search.kind=rave has no network values to mix a score into, average over symmetries or
+    smooth: asked for one, it says so in one line rather than play without it."""
+    from tasks.config import load_config
+    from tasks.registry import load_task, task_yaml
+
+    task = load_task("go_small")
+    cfg = load_config(task.config_cls, "go_small", task_yaml("go_small"),
+                      ["search.kind=rave", setting])  # fmt: skip
+    with pytest.raises(ValueError, match=rf"^{setting}: a setting of the search over the network"):
+        task.search_player(cfg, object())
