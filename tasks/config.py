@@ -355,6 +355,10 @@ def load_config(
             cfg.backend = backend_for(cfg.backend, algorithm)
     except ValueError as error:
         raise ConfigError(str(error)) from None
+    algo = getattr(cfg, "algo", None)
+    for knob in ("double_q", "dueling"):  # DQN's own options, under every backend
+        if algo is not None and getattr(algo, knob) and algo.name != "dqn":
+            raise ConfigError(f"algo.{knob}=true is a DQN option; algo.name is {algo.name}")
     return cfg
 
 

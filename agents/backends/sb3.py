@@ -281,9 +281,6 @@ class SB3Backend(Backend):
 
     def _new_model(self, ctx: TrainContext, cls: type, vec_env: Any, device: str) -> Any:
         policy_kwargs = {"net_arch": list(ctx.algo.net_arch), **ctx.policy_kwargs}
-        for knob in ("double_q", "dueling"):
-            if getattr(ctx.algo, knob) and ctx.algo.name != "dqn":
-                raise ValueError(f"algo.{knob}=true is a DQN option; algo.name is {ctx.algo.name}")
         if ctx.algo.dueling:
             policy_kwargs["dueling"] = True
         model = cls(

@@ -149,9 +149,8 @@ def test_dqn_options_train_save_and_load_under_the_sb3_backend(tmp_path) -> None
     assert loaded.double_q and isinstance(loaded.q_net.q_net[-1], DuelingHead)
     obs = torch.randn(8, 4)
     assert torch.equal(model.q_net(obs), loaded.q_net(obs))
-    bad = cartpole_context(["algo.name=ppo", "algo.dueling=true"], tmp_path / "c")
     with pytest.raises(ValueError, match="algo.dueling=true is a DQN option; algo.name is ppo"):
-        BACKEND.train(bad)
+        cartpole_context(["algo.name=ppo", "algo.dueling=true"], tmp_path / "c")
 
 
 def test_every_dqn_policy_takes_the_dueling_head() -> None:

@@ -62,6 +62,7 @@ def test_int_given_to_float_field_and_strings_kept() -> None:
         ("train=5", "train: expected a section (a mapping), got 5"),
         ("seed.x=1", "seed is a value, not a section"),
         ("noequals", "expected key=value, got 'noequals'"),
+        ("algo.double_q=true", "algo.double_q=true is a DQN option; algo.name is ppo"),
     ],
 )
 def test_bad_values_name_the_key(override: str, expected: str) -> None:
