@@ -138,8 +138,10 @@ def test_flat_boxes_round_trip_image_actions() -> None:
 def test_dqn_trains_checkpoints_resumes_and_loads_as_a_q_network(
     ray_session: Any, runs_dir: Path
 ) -> None:
-    """cartpole with drive_highway's algorithm: DQN on RLlib, a tiny budget."""
+    """cartpole with drive_highway's algorithm: DQN on RLlib, a tiny budget (with Double DQN and
+    the dueling head, whose module must load back from the checkpoint as it trained)."""
     common = ["cartpole", "backend=rllib", "algo.name=dqn", f"runs_dir={runs_dir}",
+              "algo.double_q=true", "algo.dueling=true",
               "eval.episodes=2", "algo.n_envs=2", "algo.lr_schedule=constant",
               "algo.kwargs={learning_starts: 100, train_freq: 2, target_update_interval: 200}"]  # fmt: skip
     assert main([*common, "train.total_steps=600", "train.checkpoint_every=300"]) == 0
@@ -159,6 +161,7 @@ def test_dqn_trains_checkpoints_resumes_and_loads_as_a_q_network(
     assert 900 <= resumed[len(train_lines)]["step"] < 920  # the counters carried on
 
     agent = BACKEND.load(latest_checkpoint(run))
+    assert agent.module.uses_dueling and agent.module.uses_double_q
     obs = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
     import torch
 
