@@ -21,6 +21,21 @@ OFF_POLICY = [
 ]
 
 
+def replacing_save(folder, written: list[int] | None = None):  # noqa: ANN001, ANN201
+    """A ``save_checkpoint`` writing ``folder/step_<step>``; a re-save replaces, as
+    Checkpoints' does; the steps saved go to ``written``."""
+
+    def save(step: int, write) -> object:  # noqa: ANN001
+        target = folder / f"step_{step}"
+        target.mkdir(exist_ok=True)
+        write(target)
+        if written is not None:
+            written.append(step)
+        return target
+
+    return save
+
+
 @pytest.mark.parametrize(("module", "name", "env_id"), OFF_POLICY)
 def test_off_policy_algorithms_learn_from_one_step_returns(module, name, env_id) -> None:  # noqa: ANN001
     """algo.n_steps is PPO's rollout length; SB3's off-policy algorithms read an argument of
@@ -54,16 +69,8 @@ def test_the_last_checkpoint_holds_the_agent_training_returned(tmp_path) -> None
     overrides = ["algo.n_envs=2", "algo.n_steps=64", "train.total_steps=256",
                  "train.checkpoint_every=128"]  # fmt: skip
     ctx = cartpole_context(overrides, tmp_path)
-    written = []
-
-    def save(step: int, write) -> object:  # noqa: ANN001  (a re-save replaces, as Checkpoints')
-        folder = tmp_path / f"step_{step}"
-        folder.mkdir(exist_ok=True)
-        write(folder)
-        written.append(step)
-        return folder
-
-    ctx.save_checkpoint = save
+    written: list[int] = []
+    ctx.save_checkpoint = replacing_save(tmp_path, written)
     agent = BACKEND.train(ctx)
     assert written == [128, 256, 256]
     saved = BACKEND.load(tmp_path / "step_256", ctx)
@@ -130,13 +137,7 @@ def test_dqn_options_train_save_and_load_under_the_sb3_backend(tmp_path) -> None
                  "train.total_steps=300", "train.checkpoint_every=300",
                  "algo.kwargs={learning_starts: 50}"]  # fmt: skip
     ctx = cartpole_context(overrides, tmp_path)
-
-    def save(step: int, write) -> object:  # noqa: ANN001  (a re-save replaces, as Checkpoints')
-        (tmp_path / str(step)).mkdir(exist_ok=True)
-        write(tmp_path / str(step))
-        return tmp_path / str(step)
-
-    ctx.save_checkpoint = save
+    ctx.save_checkpoint = replacing_save(tmp_path)
     model = BACKEND.train(ctx).model
     assert model.double_q and model._n_updates > 0
     head = model.q_net.q_net[-1]
@@ -145,7 +146,7 @@ def test_dqn_options_train_save_and_load_under_the_sb3_backend(tmp_path) -> None
     advantage = head.advantage(hidden)
     expected = head.value(hidden) + advantage - advantage.mean(dim=1, keepdim=True)
     assert torch.allclose(head(hidden), expected)
-    loaded = BACKEND.load(tmp_path / "300", cartpole_context(overrides, tmp_path / "b")).model
+    loaded = BACKEND.load(tmp_path / "step_300", cartpole_context(overrides, tmp_path / "b")).model
     assert loaded.double_q and isinstance(loaded.q_net.q_net[-1], DuelingHead)
     obs = torch.randn(8, 4)
     assert torch.equal(model.q_net(obs), loaded.q_net(obs))
