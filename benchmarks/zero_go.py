@@ -3,6 +3,7 @@
     python benchmarks/zero_go.py strength RUN [--games 40] [--rave-games 100] [--write]
     python benchmarks/zero_go.py headtohead RUN_A RUN_B [--games 100] [--write]
     python benchmarks/zero_go.py searches RUN gumbel:1024 puct:1024 [--opponent gnugo10]
+    python benchmarks/zero_go.py searches RUN gumbel:1024 gumbel:1024:search.symmetries=8
     python benchmarks/zero_go.py curve RUN [RUN ...] [--write]
     python benchmarks/zero_go.py speed [--seconds 60] [--openspiel-python PATH] [--write]
 
@@ -12,7 +13,9 @@ the heuristic and GNU Go levels 1 and 10, both colours, paired random 2-move ope
 step number, and tuning used seeds 100 and 10,000); then the search against today's RAVE search
 without a network, at the same wall time per move (``rave``). Wilson 95% intervals.
 ``headtohead``: two runs' agents (network + search each) against each other. ``curve``: a
-run's periodic scores against wall time (from metrics.jsonl). ``speed``: self-play moves and
+run's periodic scores against wall time (from metrics.jsonl). ``searches``: search variants
+(``kind:simulations``, optionally ``:key=value,...``, config overrides for that variant
+alone) against one opponent on the same openings. ``speed``: self-play moves and
 recorded positions per second with 0, 1 and 2 Ray self-play workers, and beside OpenSpiel's
 AlphaZero actor on the same board, network and simulations when ``--openspiel-python`` names a
 Python with open_spiel, jax and flax installed. ``--write`` puts the table in BENCHMARKS.md.
@@ -134,19 +137,32 @@ def headtohead(args: argparse.Namespace) -> str:
     )
 
 
+def parse_variant(variant: str) -> tuple[str, list[str]]:
+    """``kind:simulations[:key=value,key=value]`` -> (its label, its config overrides)."""
+    parts = variant.split(":", 2)
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise SystemExit(f"searches: variant {variant!r} is not kind:simulations[:key=value,...]")
+    kind, sims = parts[0], parts[1]
+    extra = [each for each in parts[2].split(",") if each] if len(parts) == 3 else []
+    if any("=" not in each for each in extra):
+        raise SystemExit(f"searches: variant {variant!r}: overrides are key=value, comma-separated")
+    label = " ".join([kind, sims, *extra])
+    return label, [f"search.kind={kind}", f"search.simulations={sims}", *extra]
+
+
 def searches(args: argparse.Namespace) -> str:
-    """Markdown: search variants (kind:simulations) against one opponent, same openings."""
+    """Markdown: search variants (kind:simulations[:overrides]) against one opponent, same
+    openings."""
     from tasks.runner.report import markdown_table
 
     rows = []
     for variant in args.variants:
-        kind, sims = variant.split(":")
-        overrides = [*args.overrides, f"search.kind={kind}", f"search.simulations={sims}"]
-        task, cfg, agent, checkpoint = _load(args.run, overrides)
+        label, own = parse_variant(variant)
+        task, cfg, agent, checkpoint = _load(args.run, [*args.overrides, *own])
         player = task.search_player(cfg, agent, seed=args.seed)
         start = time.perf_counter()
         result = task.match(cfg, player, args.opponent, args.games, seed=args.seed)
-        row = _row(task, f"{kind} {sims}", args.opponent, result, time.perf_counter() - start)
+        row = _row(task, label, args.opponent, result, time.perf_counter() - start)
         rows.append({**row, "ms_a_move": round(player.time_per_move() * 1000)})
         print(json.dumps(rows[-1]), file=sys.stderr)
     note = f"Checkpoint `{checkpoint.parent.parent.name}/{checkpoint.name}`, openings from seed {args.seed}."
@@ -262,7 +278,9 @@ def main() -> None:
     h.add_argument("--threads", type=int, default=2)
     v = sub.add_parser("searches")
     v.add_argument("run")
-    v.add_argument("variants", nargs="+", help="kind:simulations, e.g. gumbel:1024 puct:1024")
+    v.add_argument("variants", nargs="+",
+                   help="kind:simulations[:key=value,...], e.g. gumbel:1024 "
+                        "gumbel:1024:search.score_utility=0.3")  # fmt: skip
     v.add_argument("--opponent", default="gnugo10")
     v.add_argument("--games", type=int, default=40)
     v.add_argument("--seed", type=int, default=90_000)
