@@ -5,6 +5,10 @@ a 3x3 stem, ``blocks`` residual blocks, then a 1x1 convolution down to ``head_ch
 planes, flattened. SB3's actor-critic policy puts its policy head (a linear layer to one logit
 per action) and its value head (a small MLP to one number) on top, so the same network
 serves the learner and the tree search (:func:`sb3_policy_value`).
+
+:class:`EgoAttention` is an SB3 features extractor over a list of vehicles (highway-env's
+kinematics rows, the car itself first): the car attends to the vehicles present, as in
+rl-agents' ego-attention network (Leurent & Mercat 2019).
 """
 
 from __future__ import annotations
@@ -48,6 +52,38 @@ class BoardTrunk(BaseFeaturesExtractor):
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
         return self.net(observations)
+
+
+class EgoAttention(BaseFeaturesExtractor):
+    """Ego-attention over ``(vehicles, features)`` rows whose first column is presence and
+    whose first row is the car itself; outputs ``embed_dim`` features.
+
+    Every row goes through one shared embedding MLP; the car's embedding queries all present
+    rows (itself included, absent rows masked out) with ``heads``-head attention; the result is
+    averaged with the car's own embedding. The output does not depend on the order of the
+    other vehicles or on how many are absent.
+    """
+
+    def __init__(self, observation_space: Any, embed_dim: int = 64, heads: int = 2) -> None:
+        if len(observation_space.shape) != 2:
+            raise ValueError(
+                f"EgoAttention needs (vehicles, features) observations, got shape "
+                f"{observation_space.shape}"
+            )
+        super().__init__(observation_space, features_dim=embed_dim)
+        columns = observation_space.shape[1]
+        self.embed = nn.Sequential(
+            nn.Linear(columns, embed_dim), nn.ReLU(), nn.Linear(embed_dim, embed_dim), nn.ReLU()
+        )
+        self.attention = nn.MultiheadAttention(embed_dim, heads, batch_first=True)
+
+    def forward(self, observations: torch.Tensor) -> torch.Tensor:
+        tokens = self.embed(observations)
+        absent = observations[..., 0] < 0.5
+        absent[:, 0] = False  # the car itself is always there
+        ego = tokens[:, :1]
+        attended, _ = self.attention(ego, tokens, tokens, key_padding_mask=absent)
+        return (attended[:, 0] + ego[:, 0]) / 2
 
 
 def board_policy_kwargs(channels: int, blocks: int, value_hidden: int = 64) -> dict[str, Any]:

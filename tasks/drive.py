@@ -105,6 +105,22 @@ class DriveEnvConfig:
 
 
 @dataclass
+class DriveNetworkConfig:
+    """The network under the Q-values (or policy): algo.net_arch's MLP on the flattened
+    observation, or on ego-attention features."""
+
+    kind: str = describe(
+        "mlp: algo.net_arch over the flattened kinematics rows; ego_attention: the car's row "
+        "attends to the other vehicles' (rl-agents' ego-attention network), then algo.net_arch "
+        "(backend=sb3)",
+        "mlp",
+        choices=("mlp", "ego_attention"),
+    )
+    embed_dim: int = describe("ego_attention: width of each vehicle's embedding.", 64, min=8)
+    heads: int = describe("ego_attention: attention heads (they split embed_dim).", 2, min=1)
+
+
+@dataclass
 class DriveReportConfig(driving.StripConfig):
     """Driving charts during training and the strip of frames in the report."""
 
@@ -137,6 +153,7 @@ class DriveConfig(TaskConfig):
     """Config of the drive_highway task."""
 
     env: DriveEnvConfig = section(DriveEnvConfig, "The highway scenario.")
+    network: DriveNetworkConfig = section(DriveNetworkConfig, "The network.")
     algo: AlgoConfig = section(_drive_algo, "Algorithm and hyperparameters.")
     eval: driving.DrivingEvalConfig = section(
         driving.DrivingEvalConfig, "Evaluation and the checkpoint it plays."
@@ -340,6 +357,26 @@ class DriveTask(Task):
                 "(e.g. [20, 25, 30])"
             )
         driving.check_eval_seeds(cfg)
+        net = cfg.network
+        if net.kind == "ego_attention":
+            if cfg.backend != "sb3":
+                raise ConfigError(
+                    f"network.kind=ego_attention runs under backend=sb3; backend={cfg.backend} "
+                    "trains its own MLP (use network.kind=mlp)"
+                )
+            if net.embed_dim % net.heads:
+                raise ConfigError(
+                    f"network.embed_dim={net.embed_dim} does not split into "
+                    f"network.heads={net.heads} equal heads"
+                )
+
+    def policy_kwargs(self, cfg: Any) -> dict[str, Any]:
+        if cfg.network.kind == "mlp":
+            return {}
+        from agents.networks import EgoAttention
+
+        kwargs = {"embed_dim": cfg.network.embed_dim, "heads": cfg.network.heads}
+        return {"features_extractor_class": EgoAttention, "features_extractor_kwargs": kwargs}
 
     def make_env(self, cfg: Any, index: int) -> Any:
         return DrivingStats(make_highway(cfg))

@@ -260,3 +260,77 @@ def test_numpy_hot_spots_play_highway_envs_own_episodes(extra: list[str]) -> Non
             steps += 1
             done = done or cut
     assert steps > 50
+
+
+def test_ego_attention_ignores_the_order_of_other_cars_and_the_absent_ones() -> None:
+    import gymnasium as gym
+    import numpy as np
+    import torch
+
+    from agents.networks import EgoAttention
+
+    torch.manual_seed(0)
+    net = EgoAttention(gym.spaces.Box(-1, 1, (5, 5), np.float32), embed_dim=16, heads=2)
+    rows = np.random.default_rng(0).uniform(-1, 1, (5, 5)).astype(np.float32)
+    rows[:4, 0] = 1.0  # the car and three others present ...
+    rows[4] = [0.0, 0.3, -0.2, 0.5, 0.1]  # ... and an absent row holding stale numbers
+    shuffled = rows[[0, 3, 1, 2, 4]]
+    blanked = rows.copy()
+    blanked[4, 1:] = 0.0
+    out = net(torch.as_tensor(np.stack([rows, shuffled, blanked])))
+    assert out.shape == (3, 16)
+    torch.testing.assert_close(out[1], out[0])
+    torch.testing.assert_close(out[2], out[0])
+    nearer = rows.copy()
+    nearer[1, 1] = 0.01  # the car ahead closer: the features change
+    assert not torch.allclose(net(torch.as_tensor(nearer[None]))[0], out[0])
+
+
+def test_ego_attention_trains_checkpoints_and_loads(runs_dir: Path) -> None:
+    require("highway_env")
+    from tasks.config import load_config
+    from tasks.drive import DriveConfig
+    from tasks.registry import load_task
+    from tasks.runner.runs import resolve_checkpoint
+    from tasks.runner.session import Session
+
+    result = run_cli(
+        "drive_highway",
+        f"runs_dir={runs_dir}",
+        "network.kind=ego_attention",
+        "network.embed_dim=16",
+        "algo.dueling=true",
+        "train.total_steps=300",
+        "train.checkpoint_every=0",
+        "eval.episodes=1",
+        "eval.every=0",
+        "eval.validation_episodes=0",
+        "report.strip_frames=0",
+        *SHORT,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    (run,) = (runs_dir / "drive_highway").iterdir()
+    task = load_task("drive_highway")
+    cfg = load_config(DriveConfig, "drive_highway", run / "config.yaml", [])
+    assert cfg.network.kind == "ego_attention"
+    cfg.checkpoint = str(resolve_checkpoint(run))
+    agent, _ = Session(task, cfg, []).load_agent()
+    extractor = agent.model.policy.q_net.features_extractor
+    assert type(extractor).__name__ == "EgoAttention" and extractor.features_dim == 16
+
+
+def test_ego_attention_is_refused_where_it_would_not_be_trained(
+    capsys: pytest.CaptureFixture[str], runs_dir: Path
+) -> None:
+    require("highway_env")
+    from tasks import run
+
+    for bad, named in (
+        (["network.kind=ego_attention", "backend=rllib"], "backend=rllib"),
+        (["network.kind=ego_attention", "network.embed_dim=30", "network.heads=4"], "heads=4"),
+    ):
+        assert run.main(["drive_highway", *bad, f"runs_dir={runs_dir}"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and named in err[0], err
+    assert list(runs_dir.iterdir()) == []
