@@ -150,22 +150,36 @@ def parse_variant(variant: str) -> tuple[str, list[str]]:
     return label, [f"search.kind={kind}", f"search.simulations={sims}", *extra]
 
 
+def _search_row(args: argparse.Namespace, variant: str) -> tuple[dict, str]:
+    """One variant's match: (its row, the checkpoint it played)."""
+    label, own = parse_variant(variant)
+    task, cfg, agent, checkpoint = _load(args.run, [*args.overrides, *own])
+    player = task.search_player(cfg, agent, seed=args.seed)
+    start = time.perf_counter()
+    result = task.match(cfg, player, args.opponent, args.games, seed=args.seed)
+    row = _row(task, label, args.opponent, result, time.perf_counter() - start)
+    row["ms_a_move"] = round(player.time_per_move() * 1000)
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row, f"{checkpoint.parent.parent.name}/{checkpoint.name}"
+
+
 def searches(args: argparse.Namespace) -> str:
     """Markdown: search variants (kind:simulations[:overrides]) against one opponent, same
-    openings."""
+    openings; ``--jobs`` matches at once (each on one core), rows in the order given."""
+    from concurrent.futures import ProcessPoolExecutor
+
     from tasks.runner.report import markdown_table
 
-    rows = []
-    for variant in args.variants:
-        label, own = parse_variant(variant)
-        task, cfg, agent, checkpoint = _load(args.run, [*args.overrides, *own])
-        player = task.search_player(cfg, agent, seed=args.seed)
-        start = time.perf_counter()
-        result = task.match(cfg, player, args.opponent, args.games, seed=args.seed)
-        row = _row(task, label, args.opponent, result, time.perf_counter() - start)
-        rows.append({**row, "ms_a_move": round(player.time_per_move() * 1000)})
-        print(json.dumps(rows[-1]), file=sys.stderr)
-    note = f"Checkpoint `{checkpoint.parent.parent.name}/{checkpoint.name}`, openings from seed {args.seed}."
+    for variant in args.variants:  # every variant parses before any game is played
+        parse_variant(variant)
+    if args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            done = list(pool.map(_search_row, [args] * len(args.variants), args.variants))
+    else:
+        done = [_search_row(args, variant) for variant in args.variants]
+    rows = [row for row, _ in done]
+    at_once = f"; {args.jobs} matches at once" if args.jobs > 1 else ""
+    note = f"Checkpoint `{done[0][1]}`, openings from seed {args.seed}{at_once}."
     return note + "\n\n" + markdown_table(rows)
 
 
@@ -284,6 +298,7 @@ def main() -> None:
     v.add_argument("--opponent", default="gnugo10")
     v.add_argument("--games", type=int, default=40)
     v.add_argument("--seed", type=int, default=90_000)
+    v.add_argument("--jobs", type=int, default=1, help="matches at once, one core each")
     c = sub.add_parser("curve")
     c.add_argument("runs", nargs="+")
     p = sub.add_parser("speed")
