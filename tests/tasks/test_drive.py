@@ -185,15 +185,25 @@ def test_validation_without_a_schedule_or_on_evaluation_seeds_is_refused(
     capsys: pytest.CaptureFixture[str], runs_dir: Path
 ) -> None:
     require("highway_env")
-    from tasks import run
-
-    for bad, named in (
+    assert_refused(
+        capsys,
+        runs_dir,
         (["eval.validation_episodes=5", "eval.every=0"], "eval.every > 0"),
         (
             ["eval.validation_episodes=5", "eval.every=100", "eval.episodes=600"],
             "eval.episodes=600",
         ),
-    ):
+    )
+
+
+def assert_refused(
+    capsys: pytest.CaptureFixture[str], runs_dir: Path, *cases: tuple[list[str], str]
+) -> None:
+    """Each (overrides, text) case exits 2 with one line of error naming ``text``, and no run
+    folder is made."""
+    from tasks import run
+
+    for bad, named in cases:
         assert run.main(["drive_highway", *bad, f"runs_dir={runs_dir}"]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and named in err[0], err
@@ -324,13 +334,9 @@ def test_ego_attention_is_refused_where_it_would_not_be_trained(
     capsys: pytest.CaptureFixture[str], runs_dir: Path
 ) -> None:
     require("highway_env")
-    from tasks import run
-
-    for bad, named in (
+    assert_refused(
+        capsys,
+        runs_dir,
         (["network.kind=ego_attention", "backend=rllib"], "backend=rllib"),
         (["network.kind=ego_attention", "network.embed_dim=30", "network.heads=4"], "heads=4"),
-    ):
-        assert run.main(["drive_highway", *bad, f"runs_dir={runs_dir}"]) == 2
-        err = capsys.readouterr().err.strip().splitlines()
-        assert len(err) == 1 and named in err[0], err
-    assert list(runs_dir.iterdir()) == []
+    )
