@@ -3,7 +3,7 @@
     python benchmarks/zero_go.py strength RUN [--games 40] [--rave-games 100] [--write]
     python benchmarks/zero_go.py headtohead RUN_A RUN_B [--games 100] [--write]
     python benchmarks/zero_go.py searches RUN gumbel:1024 puct:1024 [--opponent gnugo10]
-    python benchmarks/zero_go.py searches RUN gumbel:1024 gumbel:1024:search.symmetries=8
+    python benchmarks/zero_go.py searches RUN gumbel:1024 gumbel:1024:search.symmetries=8 [--jobs 2]
     python benchmarks/zero_go.py curve RUN [RUN ...] [--write]
     python benchmarks/zero_go.py speed [--seconds 60] [--openspiel-python PATH] [--write]
 
