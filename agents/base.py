@@ -230,6 +230,12 @@ class Backend(abc.ABC):
     def load(self, path: Path, ctx: TrainContext | None = None) -> Agent:
         """The agent stored in the checkpoint folder ``path``."""
 
+    def check_network(self, algorithm: str, policy_kwargs: dict[str, Any]) -> None:
+        """ValueError, in one line, when this backend would not train the network that
+        ``policy_kwargs`` describe (a task's features extractor, say) for ``algorithm``;
+        called before a run folder is made. Every network is trained as given by default."""
+        return None
+
 
 def resolve_device(device: str) -> str:
     """'auto' becomes 'cuda' when a GPU is visible, else 'cpu'; CPU runs use one torch thread."""

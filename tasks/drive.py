@@ -112,7 +112,7 @@ class DriveNetworkConfig:
     kind: str = describe(
         "mlp: algo.net_arch over the flattened kinematics rows; ego_attention: the car's row "
         "attends to the other vehicles' (rl-agents' ego-attention network), then algo.net_arch "
-        "(backend=sb3)",
+        "(backend=sb3, or ppo under backend=rllib)",
         "mlp",
         choices=("mlp", "ego_attention"),
     )
@@ -358,17 +358,11 @@ class DriveTask(Task):
             )
         driving.check_eval_seeds(cfg)
         net = cfg.network
-        if net.kind == "ego_attention":
-            if cfg.backend != "sb3":
-                raise ConfigError(
-                    f"network.kind=ego_attention runs under backend=sb3; backend={cfg.backend} "
-                    "trains its own MLP (use network.kind=mlp)"
-                )
-            if net.embed_dim % net.heads:
-                raise ConfigError(
-                    f"network.embed_dim={net.embed_dim} does not split into "
-                    f"network.heads={net.heads} equal heads"
-                )
+        if net.kind == "ego_attention" and net.embed_dim % net.heads:
+            raise ConfigError(
+                f"network.embed_dim={net.embed_dim} does not split into "
+                f"network.heads={net.heads} equal heads"
+            )
 
     def policy_kwargs(self, cfg: Any) -> dict[str, Any]:
         if cfg.network.kind == "mlp":

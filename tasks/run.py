@@ -145,6 +145,11 @@ def _execute_one(
         if saved is not None:
             cfg = load_config(task.config_cls, task_name, saved, overrides)
     task.validate(cfg)
+    if action == "train" and getattr(cfg, "algo", None) is not None:
+        try:  # a network the backend would not train as configured: before the run folder
+            task.backend(cfg).check_network(cfg.algo.name, task.policy_kwargs(cfg))
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
     session = Session(task, cfg, argv)
     try:
         if action == "train":

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from agents.backends.ray_cluster import ensure_ray
-from agents.backends.rllib_config import build_config, check_algorithm
+from agents.backends.rllib_config import build_config, check_algorithm, check_network
 from agents.base import Agent, Backend, TrainContext, resolve_device
 
 
@@ -51,6 +52,9 @@ class RLlibBackend(Backend):
                 import ray
 
                 ray.shutdown()
+
+    def check_network(self, algorithm: str, policy_kwargs: dict[str, Any]) -> None:
+        check_network(algorithm, policy_kwargs)
 
     def load(self, path: Path, ctx: TrainContext | None = None) -> Agent:
         from agents.backends.rllib_agent import load_agent

@@ -176,9 +176,21 @@ def check_algorithm(name: str) -> None:
         raise ValueError(f"algo.name={name!r} runs on its own backend, not under backend=rllib")
 
 
+def check_network(name: str, policy_kwargs: dict[str, Any]) -> None:
+    """ValueError, in one line, for a task's features extractor under an algorithm whose RLlib
+    module here is RLlib's own MLP (DQN, SAC): it would be dropped, not trained."""
+    extractor = policy_kwargs.get("features_extractor_class")
+    if extractor is not None and name not in PPO_FAMILY:
+        raise ValueError(
+            f"algo.name={name} under backend=rllib trains RLlib's own MLP, not the task's "
+            f"{extractor.__name__} network; use backend=sb3, or ppo under backend=rllib"
+        )
+
+
 def build_config(ctx: TrainContext, probe: Any, env_name: str) -> Any:
     """The full algorithm config (PPO, DQN or SAC) for a task whose first env is ``probe``."""
     check_algorithm(ctx.algo.name)
+    check_network(ctx.algo.name, ctx.policy_kwargs)
     ray_cfg, passthrough = _settings(ctx)
     runners, per_runner, fragment = env_runner_layout(ctx.algo, ray_cfg)
     if ctx.algo.name in PPO_FAMILY:

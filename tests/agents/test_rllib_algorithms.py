@@ -69,6 +69,21 @@ def test_dqn_options_reach_rllibs_double_q_and_dueling_module(tmp_path: Path) ->
     assert {"encoder", "af", "vf"} <= {name for name, _ in module.named_children()}
 
 
+def test_a_task_network_reaches_rllibs_ppo_and_dqn_refuses_it(tmp_path: Path) -> None:
+    """network.kind=ego_attention is PPO's features extractor under RLlib; RLlib's DQN module
+    here is its own MLP, so DQN refuses the network instead of dropping it."""
+    require("highway_env")
+    overrides = ["backend=rllib", "network.kind=ego_attention", "network.embed_dim=16"]
+    ctx = context("drive_highway", overrides, tmp_path)
+    with pytest.raises(ValueError, match="algo.name=dqn under backend=rllib .* EgoAttention"):
+        build_config(ctx, FlatBoxes(ctx.make_env(0)), "unused")
+    ctx = context("drive_highway", [*overrides, "algo.name=ppo"], tmp_path)
+    env = ctx.make_env(0)
+    module = build_config(ctx, env, "unused").get_rl_module_spec(env=env).build()
+    assert type(module.features).__name__ == "EgoAttention"
+    assert module.features.features_dim == 16
+
+
 def test_sac_knobs_and_gradient_steps(tmp_path: Path) -> None:
     overrides = ["backend=rllib", "algo.name=sac", "algo.n_envs=2", "algo.learning_rate=0.001",
                  "algo.kwargs={gradient_steps: 4, ent_coef: auto_0.2, learning_starts: 7}"]  # fmt: skip
