@@ -112,7 +112,7 @@ class DriveNetworkConfig:
     kind: str = describe(
         "mlp: algo.net_arch over the flattened kinematics rows; ego_attention: the car's row "
         "attends to the other vehicles' (rl-agents' ego-attention network), then algo.net_arch "
-        "(backend=sb3, or ppo under backend=rllib)",
+        "(backend=sb3; dqn or ppo under backend=rllib)",
         "mlp",
         choices=("mlp", "ego_attention"),
     )

@@ -9,7 +9,9 @@ heads). RLlib's A2C left with the old API stack, so ``a2c`` has no counterpart h
 
 RLlib's default modules take only 1-D boxes; :class:`FlatBoxes` flattens image observations and
 image actions for them, as SB3's ``MlpPolicy`` flattens observations. The trained agent reshapes
-its actions back (see :mod:`agents.backends.rllib_agent`).
+its actions back (see :mod:`agents.backends.rllib_agent`). A task's own network (an SB3
+features extractor, e.g. drive_highway's ego-attention) becomes the encoder of RLlib's DQN
+module (:class:`ExtractorDQNModule`), as it is the trunk of SB3's Q-network; SAC refuses one.
 
 PPO on Box actions gets SB3's Gaussian (:func:`default_ppo_module`): RLlib's default module with
 a log standard deviation that does not depend on the observation (``free_log_std``), starting at
@@ -26,6 +28,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
+from ray.rllib.algorithms.dqn.torch.default_dqn_torch_rl_module import DefaultDQNTorchRLModule
 from ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module import DefaultPPOTorchRLModule
 
 OFF_POLICY = ("dqn", "sac")
@@ -196,6 +199,7 @@ def knob_values(algo: Any, total_steps: int, envs_per_round: int) -> dict[str, A
 def off_policy_config(ctx: Any, probe: Any, layout: tuple[int, int, int]) -> Any:
     """A DQNConfig or SACConfig with the knobs, the module and the iteration size set."""
     from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
+    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
     if _multi_agent_or_masked(probe):
         raise ValueError(
@@ -215,8 +219,16 @@ def off_policy_config(ctx: Any, probe: Any, layout: tuple[int, int, int]) -> Any
         fcnet_hiddens=list(ctx.algo.net_arch), fcnet_activation="relu", head_fcnet_hiddens=[],
         fusionnet_hiddens=[], fusionnet_activation="relu",
     )  # fmt: skip
+    config = Config()
+    if "features_extractor_class" in ctx.policy_kwargs:  # DQN only (check_network says)
+        config = config.rl_module(
+            rl_module_spec=RLModuleSpec(module_class=ExtractorDQNModule),
+            model_config={**asdict(model), **extractor_config(ctx.policy_kwargs, probe)},
+        )
+    else:
+        config = config.rl_module(model_config=model)
     return (
-        Config()
+        config
         .training(**training)
         # train_freq steps per env between updates; SAC's squashed actions in [-1, 1] are
         # rescaled to the box, as SB3 does
@@ -224,7 +236,6 @@ def off_policy_config(ctx: Any, probe: Any, layout: tuple[int, int, int]) -> Any
         .env_runners(rollout_fragment_length=sb3_kwargs(ctx.algo)["train_freq"])
         .reporting(min_sample_timesteps_per_iteration=min(every), min_time_s_per_iteration=0,
                    min_train_timesteps_per_iteration=0)
-        .rl_module(model_config=model)
     )  # fmt: skip
 
 
@@ -287,6 +298,57 @@ class FlatBoxes(gym.Wrapper):
             action = np.asarray(action).reshape(self.action_shape)
         obs, reward, terminated, truncated, info = self.env.step(action)
         return self._observation(obs), reward, terminated, truncated, info
+
+
+# -- DQN's default module with the task's features extractor -------------------------------------
+
+
+def extractor_config(policy_kwargs: dict[str, Any], probe: Any) -> dict[str, Any]:
+    """``model_config`` entries for :class:`ExtractorDQNModule`: the task's extractor, its
+    kwargs and the observation's shape before :class:`FlatBoxes` flattened it."""
+    space = (probe.env if isinstance(probe, FlatBoxes) else probe).observation_space
+    return {
+        "features_extractor_class": policy_kwargs["features_extractor_class"],
+        "features_extractor_kwargs": dict(policy_kwargs.get("features_extractor_kwargs", {})),
+        "features_space": space,
+    }
+
+
+class ExtractorEncoder(torch.nn.Module):
+    """RLlib encoder made of a task's SB3 features extractor and then ``fcnet_hiddens`` (ReLU):
+    SB3's Q-network trunk. Observations arrive flat (FlatBoxes) and are reshaped back first."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        space = config["features_space"]
+        self.shape = tuple(space.shape)
+        self.features = config["features_extractor_class"](
+            space, **config["features_extractor_kwargs"]
+        )
+        layers: list[torch.nn.Module] = []
+        width = self.features.features_dim
+        for size in config["fcnet_hiddens"]:
+            layers += [torch.nn.Linear(width, size), torch.nn.ReLU()]
+            width = size
+        self.trunk = torch.nn.Sequential(*layers)
+
+    def forward(self, batch: dict[str, Any]) -> dict[str, Any]:
+        from ray.rllib.core.columns import Columns
+        from ray.rllib.core.models.base import ENCODER_OUT
+
+        obs = batch[Columns.OBS].float()
+        features = self.features(obs.reshape(len(obs), *self.shape))
+        return {ENCODER_OUT: self.trunk(features)}
+
+
+class ExtractorDQNModule(DefaultDQNTorchRLModule):
+    """RLlib's DQN module (Q head, or dueling heads, and target copies of each) whose encoder is
+    the task's features extractor and ``fcnet_hiddens``, as SB3's DQN builds it, in place of
+    RLlib's MLP over the flat observation."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.encoder = ExtractorEncoder(dict(self.model_config))
 
 
 # -- PPO's default module, with SB3's Gaussian for Box actions ----------------------------------

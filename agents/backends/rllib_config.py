@@ -178,12 +178,13 @@ def check_algorithm(name: str) -> None:
 
 def check_network(name: str, policy_kwargs: dict[str, Any]) -> None:
     """ValueError, in one line, for a task's features extractor under an algorithm whose RLlib
-    module here is RLlib's own MLP (DQN, SAC): it would be dropped, not trained."""
+    module here is RLlib's own MLP (SAC): it would be dropped, not trained. PPO's and DQN's
+    modules build it."""
     extractor = policy_kwargs.get("features_extractor_class")
-    if extractor is not None and name not in PPO_FAMILY:
+    if extractor is not None and name not in (*PPO_FAMILY, "dqn"):
         raise ValueError(
             f"algo.name={name} under backend=rllib trains RLlib's own MLP, not the task's "
-            f"{extractor.__name__} network; use backend=sb3, or ppo under backend=rllib"
+            f"{extractor.__name__} network; use backend=sb3, or ppo or dqn under backend=rllib"
         )
 
 

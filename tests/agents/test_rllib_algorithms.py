@@ -47,8 +47,10 @@ def test_drive_highway_dqn_settings_reach_rllib_under_its_own_names(tmp_path: Pa
     assert config.rollout_fragment_length == kwargs["train_freq"] == 1
     decay_end = int(kwargs["exploration_fraction"] * ctx.total_steps)
     assert config.epsilon == [[0, 1.0], [decay_end, 0.05]]  # SB3's decay
-    assert config.tau == 1.0 and not config.double_q and not config.dueling  # SB3's plain DQN
+    assert config.tau == 1.0 and config.double_q and config.dueling  # as algo.double_q, dueling
     assert config.model_config["fcnet_hiddens"] == algo.net_arch == [256, 256]
+    # the task's network (ego-attention, then net_arch), not RLlib's MLP over the flat rows
+    assert config.model_config["features_extractor_class"].__name__ == "EgoAttention"
     from ray.rllib.algorithms.dqn.dqn import calculate_rr_weights
 
     # One sampling round steps each of the n_envs once, then gradient_steps updates, as SB3.
@@ -69,19 +71,51 @@ def test_dqn_options_reach_rllibs_double_q_and_dueling_module(tmp_path: Path) ->
     assert {"encoder", "af", "vf"} <= {name for name, _ in module.named_children()}
 
 
-def test_a_task_network_reaches_rllibs_ppo_and_dqn_refuses_it(tmp_path: Path) -> None:
-    """network.kind=ego_attention is PPO's features extractor under RLlib; RLlib's DQN module
-    here is its own MLP, so DQN refuses the network instead of dropping it."""
+def test_a_task_network_reaches_rllibs_ppo_and_dqn_and_sac_refuses_it(tmp_path: Path) -> None:
+    """network.kind=ego_attention is the features extractor of PPO's module and of DQN's encoder
+    (and of its target copy) under RLlib; the DQN module saves and loads back with it. RLlib's
+    SAC module here is its own MLP, so SAC refuses a task's network instead of dropping it."""
     require("highway_env")
+    import torch
+    from ray.rllib.core.rl_module.rl_module import RLModule
+
+    from agents.backends.rllib_config import check_network
+    from agents.networks import EgoAttention
+
     overrides = ["backend=rllib", "network.kind=ego_attention", "network.embed_dim=16"]
-    ctx = context("drive_highway", overrides, tmp_path)
-    with pytest.raises(ValueError, match="algo.name=dqn under backend=rllib .* EgoAttention"):
-        build_config(ctx, FlatBoxes(ctx.make_env(0)), "unused")
-    ctx = context("drive_highway", [*overrides, "algo.name=ppo"], tmp_path)
+    ppo = ["algo.name=ppo", "algo.double_q=false", "algo.dueling=false"]  # DQN's options off
+    ctx = context("drive_highway", [*overrides, *ppo], tmp_path)
     env = ctx.make_env(0)
     module = build_config(ctx, env, "unused").get_rl_module_spec(env=env).build()
     assert type(module.features).__name__ == "EgoAttention"
     assert module.features.features_dim == 16
+
+    ctx = context("drive_highway", [*overrides, "algo.dueling=true"], tmp_path)
+    env = FlatBoxes(ctx.make_env(0))
+    module = build_config(ctx, env, "unused").get_rl_module_spec(env=env).build()
+    module.make_target_networks()
+    for encoder in (module.encoder, module._target_encoder):
+        assert isinstance(encoder.features, EgoAttention) and encoder.features.features_dim == 16
+    obs = torch.as_tensor(np.stack([env.reset(seed=seed)[0] for seed in range(3)]))
+    q_values = module.compute_q_values({"obs": obs})["qf_preds"]
+    assert q_values.shape == (3, env.action_space.n)
+    module.save_to_path(tmp_path / "module")
+    loaded = RLModule.from_checkpoint(tmp_path / "module")
+    assert torch.equal(loaded.compute_q_values({"obs": obs})["qf_preds"], q_values)
+
+    with pytest.raises(ValueError, match="algo.name=sac under backend=rllib .* EgoAttention"):
+        check_network("sac", {"features_extractor_class": EgoAttention})
+
+
+def test_a_network_rllib_would_drop_is_refused_before_a_run_folder(
+    capsys: pytest.CaptureFixture[str], runs_dir: Path
+) -> None:
+    require("highway_env")
+    sac = ["backend=rllib", "algo.name=sac", "algo.double_q=false", "algo.dueling=false"]
+    assert main(["drive_highway", *sac, f"runs_dir={runs_dir}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "algo.name=sac under backend=rllib" in err[0], err
+    assert not (runs_dir / "drive_highway").exists()
 
 
 def test_sac_knobs_and_gradient_steps(tmp_path: Path) -> None:

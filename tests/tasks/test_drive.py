@@ -330,13 +330,12 @@ def test_ego_attention_trains_checkpoints_and_loads(runs_dir: Path) -> None:
     assert type(extractor).__name__ == "EgoAttention" and extractor.features_dim == 16
 
 
-def test_ego_attention_is_refused_where_it_would_not_be_trained(
+def test_ego_attention_heads_that_do_not_split_the_embedding_are_refused(
     capsys: pytest.CaptureFixture[str], runs_dir: Path
 ) -> None:
     require("highway_env")
     assert_refused(
         capsys,
         runs_dir,
-        (["network.kind=ego_attention", "backend=rllib"], "backend=rllib"),
         (["network.kind=ego_attention", "network.embed_dim=30", "network.heads=4"], "heads=4"),
     )
