@@ -54,7 +54,8 @@ class _Flatten(nn.Module):
         return x.flatten(1)
 
 
-def _mlp(width: int, layers: list[int], activation: type[nn.Module]) -> tuple[nn.Module, int]:
+def mlp(width: int, layers: list[int], activation: type[nn.Module]) -> tuple[nn.Module, int]:
+    """Linear layers of the given sizes, each followed by ``activation``; and the output width."""
     modules: list[nn.Module] = []
     for size in layers:
         modules += [nn.Linear(width, size), activation()]
@@ -91,13 +92,13 @@ class ActorCriticModule(TorchRLModule, ValueFunctionAPI):
         arch = config.get("net_arch", [64, 64])
         pi, vf = (arch["pi"], arch["vf"]) if isinstance(arch, dict) else (arch, arch)
         activation = config.get("activation_fn") or nn.Tanh
-        self.pi_net, pi_width = _mlp(self.features.features_dim, list(pi), activation)
+        self.pi_net, pi_width = mlp(self.features.features_dim, list(pi), activation)
         self.central = self.masked and STATE_KEY in self.observation_space.spaces
         critic_width = self.features.features_dim
         if self.central:  # agent-specific global state: state + own observation, flattened
             critic_width = int(np.prod(self.observation_space[STATE_KEY].shape))
             critic_width += int(np.prod(space.shape))
-        self.vf_net, vf_width = _mlp(critic_width, list(vf), activation)
+        self.vf_net, vf_width = mlp(critic_width, list(vf), activation)
         self.action_head = nn.Linear(pi_width, int(self.action_space.n))
         self.value_head = nn.Linear(vf_width, 1)
         # SB3's initialisation, so both backends start from the same kind of network.

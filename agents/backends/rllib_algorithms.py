@@ -31,6 +31,8 @@ import torch
 from ray.rllib.algorithms.dqn.torch.default_dqn_torch_rl_module import DefaultDQNTorchRLModule
 from ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module import DefaultPPOTorchRLModule
 
+from agents.backends.rllib_agent import mlp
+
 OFF_POLICY = ("dqn", "sac")
 # RLlib's default is 1,000 env steps per algo.train() for DQN (one metrics line per iteration);
 # small budgets and checkpoint intervals shorten it so a run stops near its budget.
@@ -325,12 +327,8 @@ class ExtractorEncoder(torch.nn.Module):
         self.features = config["features_extractor_class"](
             space, **config["features_extractor_kwargs"]
         )
-        layers: list[torch.nn.Module] = []
-        width = self.features.features_dim
-        for size in config["fcnet_hiddens"]:
-            layers += [torch.nn.Linear(width, size), torch.nn.ReLU()]
-            width = size
-        self.trunk = torch.nn.Sequential(*layers)
+        hidden = list(config["fcnet_hiddens"])
+        self.trunk, _ = mlp(self.features.features_dim, hidden, torch.nn.ReLU)
 
     def forward(self, batch: dict[str, Any]) -> dict[str, Any]:
         from ray.rllib.core.columns import Columns
