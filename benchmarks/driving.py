@@ -59,10 +59,17 @@ def selection_text(results: list[dict], config: dict) -> str:
     )
 
 
-def main(task: str, doc: str, section: Callable[[list[Path]], str], argv: list[str] | None) -> str:
-    """Train ``task`` at ``--seeds`` (or reuse ``--runs``), write and print its section."""
+def main(
+    task: str,
+    doc: str,
+    section: Callable[[list[Path]], str],
+    argv: list[str] | None,
+    seeds: list[int] | None = None,
+) -> str:
+    """Train ``task`` at ``--seeds`` (default ``seeds``, else 1-3; or reuse ``--runs``), write
+    and print its section."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--seeds", type=int, nargs="+", default=seeds or [1, 2, 3])
     parser.add_argument("--steps", type=int, default=None, help="training steps per run")
     parser.add_argument("--runs", type=Path, nargs="*", default=[])
     args = parser.parse_args(argv)

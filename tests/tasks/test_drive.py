@@ -64,7 +64,7 @@ def test_shipped_configs_build_their_algorithm(yaml_name: str, algorithm: str) -
     kwargs = algorithm_kwargs(types.SimpleNamespace(algo=cfg.algo), cls)  # raises on a bad key
     assert kwargs["gamma"] == {"DQN": 0.9, "PPO": 0.8}[algorithm]
     # Both configs train the same task: the reward with its headway cost.
-    assert cfg.env.headway_time == 1.0 and cfg.env.reward_speed_range == [20, 27]
+    assert cfg.env.headway_time == 1.0 and cfg.env.reward_speed_range == [20, 26]
 
 
 @pytest.mark.slow
