@@ -63,8 +63,9 @@ def test_shipped_configs_build_their_algorithm(yaml_name: str, algorithm: str) -
     assert cfg.algo.name == algorithm.lower()
     kwargs = algorithm_kwargs(types.SimpleNamespace(algo=cfg.algo), cls)  # raises on a bad key
     assert kwargs["gamma"] == {"DQN": 0.9, "PPO": 0.8}[algorithm]
-    # Both configs train the same task: the reward with its headway cost.
+    # Both configs pay the same speed reward and collision cost, with a headway cost.
     assert cfg.env.headway_time == 1.0 and cfg.env.reward_speed_range == [20, 26]
+    assert cfg.env.collision_reward == -1.5 and cfg.env.headway_cost > 0
 
 
 @pytest.mark.slow
