@@ -41,9 +41,10 @@ TUNING = (
     "The reward's headway cost was chosen at training seed 0 (env seeds 1,000-1,049, then "
     "10,000-10,099), the target network's update interval, the network (ego-attention, Double "
     "DQN, dueling) and the collision reward at training seeds 0 and 4 (env seeds 10,000+ and "
-    "14,000+; the collision reward also at 5-7), the speed reward's cap at 26 m/s after training seeds 1 and 2 of the previous "
-    "candidate (their validations and evaluations); the rows below are training seeds that "
-    "tuning never saw, each evaluated on its own held-out env seeds."
+    "14,000+; the collision reward also at 5-7), the speed reward's cap at 26 m/s after "
+    "training seeds 1 and 2 of the previous candidate (their validations and evaluations); "
+    "the rows below are training seeds that tuning never saw, each evaluated on its own "
+    "held-out env seeds."
 )
 
 
