@@ -102,6 +102,13 @@ class AlgoConfig:
         False,
     )
     dueling: bool = describe("DQN: a dueling head, Q = V + A - mean(A).", False)
+    average_steps: int = describe(
+        "DQN, SB3 backend: greedy actions (evaluation, validation, play) from a moving average "
+        "of the Q-network's weights over about this many gradient steps; exploration acts from "
+        "the online weights (0: greedy from the online weights).",
+        0,
+        min=0,
+    )
     kwargs: dict[str, Any] = describe(
         "Other keyword arguments passed to the algorithm as they are (e.g. buffer_size for DQN).",
         factory=dict,
@@ -356,9 +363,15 @@ def load_config(
     except ValueError as error:
         raise ConfigError(str(error)) from None
     algo = getattr(cfg, "algo", None)
-    for knob in ("double_q", "dueling"):  # DQN's own options, under every backend
+    for knob in ("double_q", "dueling", "average_steps"):  # DQN's own options
         if algo is not None and getattr(algo, knob) and algo.name != "dqn":
-            raise ConfigError(f"algo.{knob}=true is a DQN option; algo.name is {algo.name}")
+            value = str(getattr(algo, knob)).lower()  # true, as a YAML file or override says
+            raise ConfigError(f"algo.{knob}={value} is a DQN option; algo.name is {algo.name}")
+    if algo is not None and algo.average_steps and cfg.backend != "sb3":
+        raise ConfigError(
+            f"algo.average_steps={algo.average_steps} runs under backend=sb3 only "
+            f"(backend={cfg.backend}'s DQN acts from its online weights); set it to 0"
+        )
     return cfg
 
 

@@ -102,6 +102,12 @@ class DriveEnvConfig:
         0.5,
         min=0.0,
     )
+    lane_change_cost: float = describe(
+        "Reward taken for each lane change the car starts (0: none; highway-env's merge "
+        "scenario charges 0.05 for each lane-change action).",
+        0.0,
+        min=0.0,
+    )
 
 
 @dataclass
@@ -196,6 +202,8 @@ def make_highway(cfg: DriveConfig, render: bool = False) -> gym.Env:
     highway_fast.speed_up(env.unwrapped)
     if cfg.env.headway_time > 0:
         env = driving.HeadwayCost(env, time_headway, cfg.env.headway_time, cfg.env.headway_cost)
+    if cfg.env.lane_change_cost > 0:
+        env = driving.LaneChangeCost(env, cfg.env.lane_change_cost)
     return env
 
 

@@ -225,6 +225,24 @@ class HeadwayCost(gym.Wrapper):
         return obs, reward - cost, terminated, truncated, info
 
 
+class LaneChangeCost(gym.Wrapper):
+    """Takes ``cost`` from the reward of each step in which the car starts a lane change (its
+    target lane is another after the step than before it), as highway-env's merge and
+    roundabout scenarios do with ``lane_change_reward``; ``info["lane_change"]`` says whether
+    it did. A lane change asked for where there is no lane changes nothing and costs nothing."""
+
+    def __init__(self, env: gym.Env, cost: float) -> None:
+        super().__init__(env)
+        self.cost = cost
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        before = self.env.unwrapped.vehicle.target_lane_index
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        changed = self.env.unwrapped.vehicle.target_lane_index != before
+        info = {**info, "lane_change": changed}
+        return obs, reward - self.cost * changed, terminated, truncated, info
+
+
 def draw_strip(
     make_env: Callable[[], gym.Env],
     policy: Policy,

@@ -186,7 +186,8 @@ class SB3Agent(Agent):
         with torch.no_grad():
             tensor, _ = policy.obs_to_tensor(obs)
             if isinstance(policy, DQNPolicy):  # greedy on Q; float64 keeps their order
-                return torch.softmax(policy.q_net(tensor).double(), dim=-1).cpu().numpy()
+                q_net = getattr(policy, "greedy_net", policy.q_net)  # algo.average_steps
+                return torch.softmax(q_net(tensor).double(), dim=-1).cpu().numpy()
             if isinstance(policy, QRDQNPolicy):  # Q: the mean of the quantiles
                 q = policy.quantile_net(tensor).double().mean(dim=1)
                 return torch.softmax(q, dim=-1).cpu().numpy()
@@ -283,6 +284,8 @@ class SB3Backend(Backend):
         policy_kwargs = {"net_arch": list(ctx.algo.net_arch), **ctx.policy_kwargs}
         if ctx.algo.dueling:
             policy_kwargs["dueling"] = True
+        if ctx.algo.average_steps:
+            policy_kwargs["average_steps"] = ctx.algo.average_steps
         model = cls(
             _policy_name(ctx.algo.policy, vec_env.observation_space),
             vec_env,

@@ -8,6 +8,12 @@
 
 Both are off by default; SB3's plain DQN is what ``algo.name=dqn`` trains without them, and
 backend=rllib maps the same two knobs to RLlib's ``double_q`` and ``dueling``.
+
+And one neither has: greedy actions from averaged weights (``algo.average_steps``, Polyak
+averaging; as stochastic weight averaging does for deep RL, Nikishin et al. 2018). The policy keeps
+an exponential moving average of the online Q-network's weights over about that many gradient
+steps; exploration acts from the online weights, every greedy action (evaluation, validation,
+``play``) from the average, which is saved with the model. SB3 only.
 """
 
 from __future__ import annotations
@@ -46,10 +52,15 @@ class DuelingQNetwork(QNetwork):
 
 class DuelingOption:
     """Mixed into SB3's DQN policies: ``dueling=True`` (a ``policy_kwargs`` entry) builds the
-    Q-network with a dueling head."""
+    Q-network with a dueling head; ``average_steps=H`` keeps ``q_net_average``, a moving
+    average of the Q-network's weights over about ``H`` gradient steps, which greedy actions
+    use."""
 
-    def __init__(self, *args: Any, dueling: bool = False, **kwargs: Any) -> None:
-        self.dueling = dueling  # read by make_q_net, which the policy's constructor calls
+    def __init__(
+        self, *args: Any, dueling: bool = False, average_steps: int = 0, **kwargs: Any
+    ) -> None:
+        # read by make_q_net and _build, which the policy's constructor calls
+        self.dueling, self.average_steps = dueling, average_steps
         super().__init__(*args, **kwargs)
 
     def make_q_net(self) -> QNetwork:
@@ -58,8 +69,42 @@ class DuelingOption:
         net_args = self._update_features_extractor(self.net_args, features_extractor=None)
         return DuelingQNetwork(**net_args).to(self.device)
 
+    def _build(self, lr_schedule: Any) -> None:
+        super()._build(lr_schedule)  # the optimizer holds the online network's weights only
+        if self.average_steps:
+            self.q_net_average = self.make_q_net()
+            self.q_net_average.load_state_dict(self.q_net.state_dict())
+            self.q_net_average.set_training_mode(False)
+            self.q_net_average.requires_grad_(False)
+            # gradient steps averaged so far: saved with the weights, so a resumed run goes on
+            self.register_buffer("average_updates", torch.zeros((), dtype=torch.long))
+
+    @property
+    def greedy_net(self) -> QNetwork:
+        """The Q-network greedy actions come from: the average when there is one."""
+        return self.q_net_average if self.average_steps else self.q_net
+
+    @torch.no_grad()
+    def update_average(self, gradient_steps: int) -> None:
+        """Fold the online weights into the average after ``gradient_steps`` gradient steps:
+        the plain mean of every step's weights over the first ``H`` steps (so the random
+        initial weights fade), then an exponential average with decay ``1 - 1/H`` per step."""
+        for _ in range(gradient_steps):
+            self.average_updates += 1
+            rate = max(1.0 / self.average_steps, 1.0 / float(self.average_updates))
+            for average, online in zip(
+                self.q_net_average.parameters(), self.q_net.parameters(), strict=True
+            ):
+                average.lerp_(online, rate)
+
+    def _predict(self, obs: Any, deterministic: bool = True) -> torch.Tensor:
+        if deterministic and self.average_steps:
+            return self.q_net_average._predict(obs, deterministic=True)
+        return super()._predict(obs, deterministic)
+
     def _get_constructor_parameters(self) -> dict[str, Any]:
-        return {**super()._get_constructor_parameters(), "dueling": self.dueling}
+        parameters = {**super()._get_constructor_parameters(), "dueling": self.dueling}
+        return {**parameters, "average_steps": self.average_steps}
 
 
 class QPolicy(DuelingOption, DQNPolicy):
@@ -102,10 +147,12 @@ class DQN(sb3.DQN):
     def train(self, gradient_steps: int, batch_size: int = 100) -> None:
         if not self.double_q:
             super().train(gradient_steps, batch_size)
-            return
-        target = self.q_net_target
-        self.q_net_target = _DoubleTarget(self.q_net, target)
-        try:
-            super().train(gradient_steps, batch_size)
-        finally:
-            self.q_net_target = target
+        else:
+            target = self.q_net_target
+            self.q_net_target = _DoubleTarget(self.q_net, target)
+            try:
+                super().train(gradient_steps, batch_size)
+            finally:
+                self.q_net_target = target
+        if self.policy.average_steps:
+            self.policy.update_average(gradient_steps)

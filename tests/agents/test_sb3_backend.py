@@ -173,3 +173,78 @@ def test_every_dqn_policy_takes_the_dueling_head() -> None:
         model = DQN(policy, env, buffer_size=10, policy_kwargs={"dueling": True})
         assert isinstance(model.q_net.q_net[-1], DuelingHead), policy
         assert isinstance(model.q_net_target.q_net[-1], DuelingHead), policy
+
+
+def test_dqn_greedy_actions_come_from_the_averaged_weights(tmp_path) -> None:  # noqa: ANN001
+    """algo.average_steps: the policy keeps a moving average of the online Q-network's weights
+    (the plain mean over the first H gradient steps, then decay 1 - 1/H); greedy actions use
+    it, exploration the online weights; it survives a checkpoint and a resumed run goes on
+    averaging; another algorithm or backend=rllib says so in one line."""
+    import copy
+
+    import torch
+
+    from agents.backends.sb3 import BACKEND, SB3Agent
+    from tests.agents.test_episode_metrics import cartpole_context
+
+    overrides = ["algo.name=dqn", "algo.average_steps=100", "algo.n_envs=1",
+                 "train.total_steps=300", "train.checkpoint_every=300",
+                 "algo.kwargs={learning_starts: 50, train_freq: 1}"]  # fmt: skip
+    ctx = cartpole_context(overrides, tmp_path)
+    ctx.save_checkpoint = replacing_save(tmp_path)
+    model = BACKEND.train(ctx).model
+    policy = model.policy
+    assert int(policy.average_updates) == model._n_updates > 100
+    online = dict(policy.q_net.named_parameters())
+    average = dict(policy.q_net_average.named_parameters())
+    assert set(online) == set(average)
+    assert not any(p.requires_grad for p in average.values())
+    assert any(not torch.equal(online[k], average[k]) for k in online)  # it lags the online net
+    # The update rule, step by step: the mean over the first H steps, then 1/H per step.
+    twin = copy.deepcopy(policy)
+    twin.average_updates.zero_()
+    for p in twin.q_net_average.parameters():
+        p.zero_()
+    twin.update_average(1)  # step 1: the mean of one set of weights is those weights
+    assert all(torch.equal(a, o) for a, o in zip(twin.q_net_average.parameters(),
+                                                   twin.q_net.parameters(), strict=True))  # fmt: skip
+    twin.average_updates.fill_(500)
+    before = [p.clone() for p in twin.q_net_average.parameters()]
+    with torch.no_grad():
+        for p in twin.q_net.parameters():
+            p.add_(1.0)
+    twin.update_average(1)
+    for after, old, new in zip(twin.q_net_average.parameters(), before, twin.q_net.parameters(),
+                               strict=True):  # fmt: skip
+        assert torch.allclose(after, old + (new - old) / 100)
+    # Greedy actions read the average, exploring ones the online network.
+    obs = torch.randn(64, 4)
+    with torch.no_grad():
+        greedy = policy.q_net_average(obs).argmax(dim=1)
+        exploring = policy.q_net(obs).argmax(dim=1)
+    assert not torch.equal(greedy, exploring), "the two networks should disagree somewhere"
+    assert torch.equal(policy._predict(obs, deterministic=True), greedy)
+    assert torch.equal(policy._predict(obs, deterministic=False), exploring)
+    agent = SB3Agent(model)
+    assert agent.act(obs[0].numpy(), deterministic=True) == int(greedy[0])
+    # Saved with the model: a loaded agent acts from the same average, a resumed run goes on.
+    loaded = BACKEND.load(tmp_path / "step_300", cartpole_context(overrides, tmp_path / "b")).model
+    assert int(loaded.policy.average_updates) == model._n_updates
+    with torch.no_grad():
+        assert torch.equal(loaded.policy.q_net_average(obs), policy.q_net_average(obs))
+    resumed_ctx = cartpole_context([*overrides[:-3], "train.total_steps=400",
+                                    "train.checkpoint_every=400",
+                                    "algo.kwargs={learning_starts: 50, train_freq: 1}"], tmp_path / "c")  # fmt: skip
+    resumed_ctx.resume_from = tmp_path / "step_300"
+    (tmp_path / "c").mkdir()
+    resumed_ctx.save_checkpoint = replacing_save(tmp_path / "c")
+    resumed = BACKEND.train(resumed_ctx).model
+    assert int(resumed.policy.average_updates) == resumed._n_updates > model._n_updates
+    for bad, message in (
+        (["algo.name=ppo", "algo.average_steps=100"],
+         "algo.average_steps=100 is a DQN option; algo.name is ppo"),
+        (["algo.name=dqn", "algo.average_steps=100", "backend=rllib"],
+         "algo.average_steps=100 runs under backend=sb3 only"),
+    ):  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            cartpole_context(bad, tmp_path / "d")

@@ -145,6 +145,40 @@ def test_headway_cost_charges_closing_in_and_only_that() -> None:
     assert charged >= 1  # keep-lane driving closes in on the car ahead
 
 
+def test_lane_change_cost_charges_each_lane_change_started() -> None:
+    """env.lane_change_cost comes off the reward of a step that starts a lane change, and only
+    then: asking for a lane that does not exist changes nothing and costs nothing."""
+    require("highway_env")
+    from tasks.config import load_config
+    from tasks.drive import DriveConfig, make_highway
+
+    plain_cfg = load_config(DriveConfig, "drive_highway", None, ["env.duration=20"])
+    cost_cfg = load_config(
+        DriveConfig, "drive_highway", None, ["env.duration=20", "env.lane_change_cost=0.25"]
+    )
+    plain, costed = make_highway(plain_cfg), make_highway(cost_cfg)
+    plain.reset(seed=4)
+    costed.reset(seed=4)
+    left, idle, right = 0, 1, 2  # highway-env's DiscreteMetaAction
+    lanes = costed.unwrapped.config["lanes_count"]
+    assert costed.unwrapped.vehicle.lane_index[2] == lanes - 1  # this seed starts on the right
+    changes = []
+    for action in (right, idle, left, idle, left, idle, left, right):
+        target = costed.unwrapped.vehicle.target_lane_index[2]
+        _, reward, done, truncated, _ = plain.step(action)
+        _, cost_reward, cost_done, cost_truncated, info = costed.step(action)
+        assert (done, truncated) == (cost_done, cost_truncated)  # same traffic, same seed
+        moved = costed.unwrapped.vehicle.target_lane_index[2] != target
+        assert info["lane_change"] == moved
+        assert cost_reward == pytest.approx(reward - 0.25 * moved)
+        changes.append(moved)
+        if done or truncated:
+            break
+    # right on the right lane: nothing; left, left: two lanes over; left on the left: nothing;
+    # right: back one lane (no crash at this seed)
+    assert changes == [False, False, True, False, True, False, False, True], changes
+
+
 @pytest.mark.slow
 def test_evaluation_plays_the_weights_that_validated_best(runs_dir: Path) -> None:
     require("highway_env")
