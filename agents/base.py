@@ -103,6 +103,11 @@ class Agent(abc.ABC):
         """(batch, actions) probabilities of a discrete policy (masked actions get 0)."""
         raise NotImplementedError(f"{type(self).__name__} does not give action probabilities")
 
+    def q_values(self, obs: Any) -> np.ndarray:
+        """(batch, actions) action values of a Q-learning agent (DQN, QR-DQN: the mean of its
+        quantiles), greedy actions their argmax."""
+        raise NotImplementedError(f"{type(self).__name__} does not give Q-values")
+
     def save(self, path: Path) -> None:
         """Write the agent into the folder ``path`` (which exists)."""
         raise NotImplementedError(f"{type(self).__name__} cannot be saved")

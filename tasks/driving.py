@@ -45,6 +45,7 @@ def eval_seed(seed: int) -> int:
 
 VALIDATION_OFFSET = 500  # validation env seeds start this far past the evaluation's
 BEST_DIR = "best"  # the run's sub-folder holding the checkpoint that validated best
+Q_LEARNERS = ("dqn", "qrdqn")  # the algorithms whose agents give Q-values (eval.ensemble)
 
 
 @dataclass
@@ -58,6 +59,13 @@ class DrivingEvalConfig(EvalConfig):
         0,
         min=0,
         max=VALIDATION_OFFSET,
+    )
+    ensemble: int = describe(
+        "Evaluation plays the greedy action of the mean Q-values of the run's last N "
+        "checkpoints (a checkpoint ensemble; DQN and QR-DQN) in place of one set of weights; "
+        "0: one set (the validation's pick or the last). At most train.keep_checkpoints.",
+        0,
+        min=0,
     )
 
 
@@ -73,6 +81,16 @@ def check_eval_seeds(cfg: Any) -> None:
         raise ConfigError(
             f"eval.episodes={cfg.eval.episodes} with eval.validation_episodes > 0: evaluation "
             f"would reach the validation seeds; play at most {VALIDATION_OFFSET} episodes"
+        )
+    if cfg.eval.ensemble > cfg.train.keep_checkpoints:
+        raise ConfigError(
+            f"eval.ensemble={cfg.eval.ensemble} needs that many checkpoints kept; "
+            f"train.keep_checkpoints is {cfg.train.keep_checkpoints}"
+        )
+    if cfg.eval.ensemble and cfg.algo.name not in Q_LEARNERS:
+        raise ConfigError(
+            f"eval.ensemble={cfg.eval.ensemble} averages Q-values: algo.name={cfg.algo.name} "
+            f"has none ({' or '.join(Q_LEARNERS)} have); set eval.ensemble=0"
         )
     if cfg.eval.validation_episodes and not cfg.eval.every:
         raise ConfigError(
@@ -127,8 +145,11 @@ def validation_hooks(
 
 
 def selected_agent(task: Any, cfg: Any, agent: Any, run: Any) -> tuple[Any, dict[str, float], str]:
-    """The agent evaluation plays: with validation on and no ``checkpoint=`` given, the run's
+    """The agent evaluation plays, unless ``checkpoint=`` names one: with ``eval.ensemble`` the
+    mean-Q ensemble of the run's last checkpoints, else with validation on the run's
     best-validating checkpoint, else ``agent``; metrics and a report note saying which."""
+    if cfg.eval.ensemble and not cfg.checkpoint:
+        return ensemble_agent(task, cfg, agent, run)
     if not cfg.eval.validation_episodes or cfg.checkpoint:
         return agent, {}, "evaluated the last weights (no selection on validation episodes)"
     best = best_validation(run.path)
@@ -144,6 +165,26 @@ def selected_agent(task: Any, cfg: Any, agent: Any, run: Any) -> tuple[Any, dict
         f"{count} greedy episodes each on env seeds {first}-{first + count - 1}"
     )
     return loaded, {"selected_step": float(best["step"])}, note
+
+
+def ensemble_agent(task: Any, cfg: Any, agent: Any, run: Any) -> tuple[Any, dict[str, float], str]:
+    """A :class:`agents.ensemble.QEnsemble` of the run's last ``eval.ensemble`` checkpoints
+    (fewer when the run kept fewer), with ``ensemble_size`` and ``ensemble_first_step``."""
+    from agents.ensemble import QEnsemble
+    from tasks.runner.runs import list_checkpoints
+    from tasks.runner.session import load_checkpoint
+
+    kept = list_checkpoints(run.path / "checkpoints")[-cfg.eval.ensemble :]
+    if not kept:
+        return agent, {}, "evaluated the last weights (no checkpoint in the run to ensemble)"
+    members = [load_checkpoint(task, cfg, checkpoint) for checkpoint in kept]
+    steps = [int(checkpoint.name[5:]) for checkpoint in kept]
+    note = (
+        f"evaluated the greedy action of the mean Q-values of the checkpoints of steps "
+        f"{', '.join(f'{step:,}' for step in steps)} (eval.ensemble={cfg.eval.ensemble})"
+    )
+    metrics = {"ensemble_size": float(len(kept)), "ensemble_first_step": float(steps[0])}
+    return QEnsemble(members), metrics, note
 
 
 def best_validation(run_path: Path) -> dict[str, Any] | None:

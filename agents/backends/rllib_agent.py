@@ -225,6 +225,13 @@ class RLlibAgent(Agent):
             actions = actions.reshape(len(actions), *self.action_shape)
         return actions
 
+    def q_values(self, obs: Any) -> np.ndarray:
+        """(batch, actions) Q-values of a DQN module."""
+        logits, q_network = self._logits(self.module, obs, None)
+        if not q_network:
+            raise ValueError(f"module {self.module_id!r} has no Q-values (a DQN's have)")
+        return logits.cpu().numpy()
+
     def act_batch(
         self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True
     ) -> np.ndarray:

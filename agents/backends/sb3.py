@@ -196,6 +196,20 @@ class SB3Agent(Agent):
             raise ValueError(f"{type(self.model).__name__}'s policy is not categorical")
         return dist.probs.cpu().numpy()
 
+    def q_values(self, obs: Any) -> np.ndarray:
+        import torch
+        from sb3_contrib.qrdqn.policies import QRDQNPolicy
+        from stable_baselines3.dqn.policies import DQNPolicy
+
+        policy = self.model.policy
+        with torch.no_grad():
+            tensor, _ = policy.obs_to_tensor(obs)
+            if isinstance(policy, DQNPolicy):  # the network greedy actions come from
+                return getattr(policy, "greedy_net", policy.q_net)(tensor).cpu().numpy()
+            if isinstance(policy, QRDQNPolicy):
+                return policy.quantile_net(tensor).mean(dim=1).cpu().numpy()
+        raise ValueError(f"{type(self.model).__name__} has no Q-values (a DQN's have)")
+
     def policy_value(
         self, observations: np.ndarray, masks: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -185,7 +185,7 @@ def test_evaluation_plays_the_weights_that_validated_best(runs_dir: Path) -> Non
     common = [f"runs_dir={runs_dir}", "eval.episodes=3", "report.strip_frames=0", *SHORT]
     result = run_cli(
         "drive_highway", *common, "train.total_steps=300", "train.checkpoint_every=0",
-        "eval.every=100", "eval.validation_episodes=2", timeout=180,
+        "eval.every=100", "eval.validation_episodes=2", "eval.ensemble=0", timeout=180,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     (run,) = (runs_dir / "drive_highway").iterdir()
@@ -214,6 +214,56 @@ def test_evaluation_plays_the_weights_that_validated_best(runs_dir: Path) -> Non
                       if r.get("step") == best_step and "eval_periodic/val_crash_rate" in r)  # fmt: skip
     assert (replayed["checkpoint"], replayed["episodes"]) == (best.name, 2)
     assert sum(replayed["kinds"].values()) == round(crash_rate * 2)
+
+
+@pytest.mark.slow
+def test_evaluation_plays_the_mean_q_ensemble_of_the_last_checkpoints(runs_dir: Path) -> None:
+    """eval.ensemble=2: evaluation acts on the mean Q-values of the run's last two checkpoints
+    (the report says which); its actions are the argmax of the two members' mean Q-values."""
+    require("highway_env")
+    import numpy as np
+
+    from agents.ensemble import QEnsemble
+    from tasks.config import load_config
+    from tasks.drive import DriveConfig, make_highway
+    from tasks.registry import load_task
+    from tasks.runner.session import load_checkpoint
+
+    result = run_cli(
+        "drive_highway", f"runs_dir={runs_dir}", "eval.episodes=2", "report.strip_frames=0",
+        *SHORT, "train.total_steps=300", "train.checkpoint_every=100", "eval.every=0",
+        "eval.validation_episodes=0", "eval.ensemble=2", timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (run,) = (runs_dir / "drive_highway").iterdir()
+    metrics = json.loads((run / "eval" / "results.json").read_text())["metrics"]
+    assert (metrics["ensemble_size"], metrics["ensemble_first_step"]) == (2, 200)
+    assert "mean Q-values of the checkpoints of steps 200, 300" in (run / "report.md").read_text()
+    cfg = load_config(DriveConfig, "drive_highway", run / "config.yaml", [])
+    task = load_task("drive_highway")
+    members = [load_checkpoint(task, cfg, run / "checkpoints" / f"step_{s}") for s in (200, 300)]
+    ensemble = QEnsemble(members)
+    env = make_highway(cfg)
+    observations = [env.reset(seed=seed)[0] for seed in range(20)]
+    batch = np.stack(observations)
+    q = (members[0].q_values(batch) + members[1].q_values(batch)) / 2
+    assert np.allclose(ensemble.q_values(batch), q)
+    assert [ensemble.act(obs) for obs in observations] == list(q.argmax(axis=1))
+
+
+def test_an_ensemble_without_q_values_or_checkpoints_is_refused(
+    capsys: pytest.CaptureFixture[str], runs_dir: Path
+) -> None:
+    require("highway_env")
+    assert_refused(
+        capsys,
+        runs_dir,
+        (
+            ["algo.name=ppo", "algo.double_q=false", "algo.dueling=false", "eval.ensemble=3"],
+            "eval.ensemble=3 averages Q-values",
+        ),
+        (["eval.ensemble=4", "train.keep_checkpoints=3"], "train.keep_checkpoints is 3"),
+    )
 
 
 def test_validation_without_a_schedule_or_on_evaluation_seeds_is_refused(
