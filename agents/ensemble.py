@@ -18,7 +18,8 @@ from agents.base import Agent
 
 
 class QEnsemble(Agent):
-    """Acts greedily on the mean of ``members``' Q-values (every member gives ``q_values``)."""
+    """Acts greedily on the mean of ``members``' Q-values (every member gives ``q_values``);
+    ``deterministic=False`` is greedy too (a lone DQN's would explore at random)."""
 
     def __init__(self, members: Sequence[Agent]) -> None:
         if not members:
@@ -39,10 +40,9 @@ class QEnsemble(Agent):
     def act(
         self, obs: Any, action_mask: np.ndarray | None = None, deterministic: bool = True
     ) -> Any:
-        batch = (
-            {k: np.asarray(v)[None] for k, v in obs.items()}
-            if isinstance(obs, dict)
-            else (np.asarray(obs)[None])
-        )
+        if isinstance(obs, dict):
+            batch = {key: np.asarray(value)[None] for key, value in obs.items()}
+        else:
+            batch = np.asarray(obs)[None]
         masks = None if action_mask is None else np.asarray(action_mask)[None]
         return int(self.act_batch(batch, masks)[0])

@@ -1,6 +1,7 @@
-"""Why a drive_highway agent crashes: replays the weights a run evaluated (its best-validating
-checkpoint, else its newest) and sorts every crash by what the car was doing and where the car
-it hit was. A diagnostic for tuning, so it plays the run's *validation* env seeds by default
+"""Why a drive_highway agent crashes: replays the weights a run evaluated (the mean-Q ensemble of
+its last checkpoints when it has ``eval.ensemble``, else its best-validating checkpoint, else its
+newest) and sorts every crash by what the car was doing and where the car it hit was. A
+diagnostic for tuning, so it plays the run's *validation* env seeds by default
 (``10,500 + 1,000 x seed`` onward), never the held-out evaluation seeds the benchmark reports;
 ``--evaluation-seeds`` replays the evaluation's instead (for runs at development seeds only).
 
@@ -21,6 +22,7 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -114,6 +116,12 @@ def replay(run: Path, episodes: int | None, evaluation_seeds: bool) -> dict[str,
     if checkpoint is None:
         raise SystemExit(f"{run}: no checkpoint to replay")
     agent = load_checkpoint(DriveTask(), cfg, checkpoint)
+    weights = checkpoint.name
+    if cfg.eval.ensemble:  # the run evaluated its last checkpoints' mean-Q ensemble
+        agent, metrics, _ = driving.ensemble_agent(
+            DriveTask(), cfg, agent, SimpleNamespace(path=run)
+        )
+        weights = f"ensemble of {int(metrics['ensemble_size'])} from step_{int(metrics['ensemble_first_step'])}"
     first = (driving.eval_seed if evaluation_seeds else driving.validation_seed)(cfg.seed)
     count = episodes or (cfg.eval.episodes if evaluation_seeds else cfg.eval.validation_episodes)
     count = count or cfg.eval.episodes  # a run that did not validate: as many as evaluation
@@ -122,7 +130,7 @@ def replay(run: Path, episodes: int | None, evaluation_seeds: bool) -> dict[str,
         lambda obs, env: agent.act(obs, deterministic=True), count, first,
     )  # fmt: skip
     kinds = Counter({kind: int(sum(per_episode[kind])) for kind in KINDS})
-    return {"run": run.name, "checkpoint": checkpoint.name, "episodes": count, "seed": first,
+    return {"run": run.name, "checkpoint": weights, "episodes": count, "seed": first,
             "kinds": kinds, "lowest": int(sum(per_episode["at_lowest_speed"]))}  # fmt: skip
 
 

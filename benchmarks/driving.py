@@ -46,7 +46,16 @@ def eval_seeds(config: dict, episodes: int) -> str:
 
 def selection_text(results: list[dict], config: dict) -> str:
     """Which weights the trained rows played (``results``: the runs' eval/results.json, ``config``
-    one run's config.yaml): the last, or those that validated best."""
+    one run's config.yaml): the last, those that validated best, or a checkpoint ensemble."""
+    sizes = {result["metrics"].get("ensemble_size") for result in results}
+    if sizes != {None}:
+        firsts = [result["metrics"].get("ensemble_first_step") for result in results]
+        counts = ", ".join(str(int(size)) for size in sorted(s for s in sizes if s is not None))
+        return (
+            f"The trained rows play the greedy action of the mean Q-values of each run's last "
+            f"{counts} checkpoints (eval.ensemble; the first from steps "
+            f"{', '.join(f'{int(step):,}' if step is not None else '-' for step in firsts)} on)."
+        )
     steps = [result["metrics"].get("selected_step") for result in results]
     if not any(step is not None for step in steps):
         return "The trained rows play the last weights."

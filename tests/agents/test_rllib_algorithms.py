@@ -217,6 +217,13 @@ def test_dqn_trains_checkpoints_resumes_and_loads_as_a_q_network(
     q_values = agent.module.compute_q_values({"obs": torch.as_tensor(obs)})["qf_preds"]
     assert np.array_equal(agent.act_batch(obs), q_values.argmax(-1).numpy())
     assert agent.act(obs[0], action_mask=np.array([0, 1])) == 1  # masks are honoured
+    # Its Q-values, which an evaluation ensemble (eval.ensemble) averages across checkpoints.
+    from agents.ensemble import QEnsemble
+
+    assert np.allclose(agent.q_values(obs), q_values.numpy())
+    first = BACKEND.load(run / "checkpoints" / "step_600")
+    mean = (first.q_values(obs) + agent.q_values(obs)) / 2
+    assert np.array_equal(QEnsemble([first, agent]).act_batch(obs), mean.argmax(-1))
 
 
 @pytest.mark.slow

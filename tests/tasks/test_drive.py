@@ -249,6 +249,12 @@ def test_evaluation_plays_the_mean_q_ensemble_of_the_last_checkpoints(runs_dir: 
     q = (members[0].q_values(batch) + members[1].q_values(batch)) / 2
     assert np.allclose(ensemble.q_values(batch), q)
     assert [ensemble.act(obs) for obs in observations] == list(q.argmax(axis=1))
+    # The crash diagnostic replays the same ensemble: as many crashes as evaluation counted.
+    from tests.benchmarks import load_benchmark
+
+    replayed = load_benchmark("drive_crashes").replay(run, None, evaluation_seeds=True)
+    assert (replayed["checkpoint"], replayed["episodes"]) == ("ensemble of 2 from step_200", 2)
+    assert sum(replayed["kinds"].values()) == round(metrics["crash_rate"] * 2)
 
 
 def test_an_ensemble_without_q_values_or_checkpoints_is_refused(
