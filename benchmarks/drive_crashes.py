@@ -121,7 +121,8 @@ def replay(run: Path, episodes: int | None, evaluation_seeds: bool) -> dict[str,
         agent, metrics, _ = driving.ensemble_agent(
             DriveTask(), cfg, agent, SimpleNamespace(path=run)
         )
-        weights = f"ensemble of {int(metrics['ensemble_size'])} from step_{int(metrics['ensemble_first_step'])}"
+        size, first_step = int(metrics["ensemble_size"]), int(metrics["ensemble_first_step"])
+        weights = f"ensemble of {size} from step_{first_step}"
     first = (driving.eval_seed if evaluation_seeds else driving.validation_seed)(cfg.seed)
     count = episodes or (cfg.eval.episodes if evaluation_seeds else cfg.eval.validation_episodes)
     count = count or cfg.eval.episodes  # a run that did not validate: as many as evaluation

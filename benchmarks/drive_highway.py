@@ -5,11 +5,12 @@ into BENCHMARKS.md (section ``drive_highway``).
 Each run is the default config (configs/drive_highway.yaml) at one training seed, evaluated by
 the task itself on held-out env seeds ``10,000 + 1,000 x seed`` onward (training envs take seeds
 ``seed, seed + 1``; the run's validations, which pick the weights evaluated when
-``eval.ensemble=0``, play seeds ``10,500 + 1,000 x seed`` onward). What was chosen where (the config's comments give the
-numbers) is :data:`TUNING`; the reported training seeds are 11-13, which nothing was chosen on.
-The pooled row counts every evaluation episode of every run; its crash-rate interval is the
-Wilson interval over all of them. ``--steps`` below the config's budget is a reduced run, and
-the table says so; ``--runs`` reuses finished run folders.
+``eval.ensemble=0``, play seeds ``10,500 + 1,000 x seed`` onward; by default evaluation plays the
+mean-Q ensemble of the run's last three checkpoints). What was chosen where (the config's
+comments give the numbers) is :data:`TUNING`; the reported training seeds are 11-13, which
+nothing was chosen on. The pooled row counts every evaluation episode of every run; its
+crash-rate interval is the Wilson interval over all of them. ``--steps`` below the config's
+budget is a reduced run, and the table says so; ``--runs`` reuses finished run folders.
 
     python benchmarks/drive_highway.py [--seeds 11 12 13] [--steps N] [--runs RUN_FOLDER ...]
 """

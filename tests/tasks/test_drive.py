@@ -257,25 +257,11 @@ def test_evaluation_plays_the_mean_q_ensemble_of_the_last_checkpoints(runs_dir: 
     assert sum(replayed["kinds"].values()) == round(metrics["crash_rate"] * 2)
 
 
-def test_an_ensemble_without_q_values_or_checkpoints_is_refused(
+def test_bad_validation_or_ensemble_settings_are_refused(
     capsys: pytest.CaptureFixture[str], runs_dir: Path
 ) -> None:
     require("highway_env")
-    assert_refused(
-        capsys,
-        runs_dir,
-        (
-            ["algo.name=ppo", "algo.double_q=false", "algo.dueling=false", "eval.ensemble=3"],
-            "eval.ensemble=3 averages Q-values",
-        ),
-        (["eval.ensemble=4", "train.keep_checkpoints=3"], "train.keep_checkpoints is 3"),
-    )
-
-
-def test_validation_without_a_schedule_or_on_evaluation_seeds_is_refused(
-    capsys: pytest.CaptureFixture[str], runs_dir: Path
-) -> None:
-    require("highway_env")
+    ppo = ["algo.name=ppo", "algo.double_q=false", "algo.dueling=false"]
     assert_refused(
         capsys,
         runs_dir,
@@ -284,6 +270,8 @@ def test_validation_without_a_schedule_or_on_evaluation_seeds_is_refused(
             ["eval.validation_episodes=5", "eval.every=100", "eval.episodes=600"],
             "eval.episodes=600",
         ),
+        ([*ppo, "eval.ensemble=3"], "eval.ensemble=3 averages Q-values"),
+        (["eval.ensemble=4", "train.keep_checkpoints=3"], "train.keep_checkpoints is 3"),
     )
 
 
