@@ -241,6 +241,11 @@ class Backend(abc.ABC):
         called before a run folder is made. Every network is trained as given by default."""
         return None
 
+    def check_algo(self, algo: Any) -> None:
+        """ValueError, in one line, for a setting of the ``algo`` section this backend would not
+        train as configured; called before a run folder is made. Every one is by default."""
+        return None
+
 
 def resolve_device(device: str) -> str:
     """'auto' becomes 'cuda' when a GPU is visible, else 'cpu'; CPU runs use one torch thread."""

@@ -22,7 +22,6 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -115,14 +114,12 @@ def replay(run: Path, episodes: int | None, evaluation_seeds: bool) -> dict[str,
     checkpoint = best["path"] if best else newest_checkpoint(run / "checkpoints")
     if checkpoint is None:
         raise SystemExit(f"{run}: no checkpoint to replay")
-    agent = load_checkpoint(DriveTask(), cfg, checkpoint)
-    weights = checkpoint.name
     if cfg.eval.ensemble:  # the run evaluated its last checkpoints' mean-Q ensemble
-        agent, metrics, _ = driving.ensemble_agent(
-            DriveTask(), cfg, agent, SimpleNamespace(path=run)
-        )
+        agent, metrics, _ = driving.ensemble_agent(DriveTask(), cfg, None, run)
         size, first_step = int(metrics["ensemble_size"]), int(metrics["ensemble_first_step"])
         weights = f"ensemble of {size} from step_{first_step}"
+    else:
+        agent, weights = load_checkpoint(DriveTask(), cfg, checkpoint), checkpoint.name
     first = (driving.eval_seed if evaluation_seeds else driving.validation_seed)(cfg.seed)
     count = episodes or (cfg.eval.episodes if evaluation_seeds else cfg.eval.validation_episodes)
     count = count or cfg.eval.episodes  # a run that did not validate: as many as evaluation

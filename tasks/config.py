@@ -367,11 +367,6 @@ def load_config(
         if algo is not None and getattr(algo, knob) and algo.name != "dqn":
             value = str(getattr(algo, knob)).lower()  # true, as a YAML file or override says
             raise ConfigError(f"algo.{knob}={value} is a DQN option; algo.name is {algo.name}")
-    if algo is not None and algo.average_steps and cfg.backend != "sb3":
-        raise ConfigError(
-            f"algo.average_steps={algo.average_steps} runs under backend=sb3 only "
-            f"(backend={cfg.backend}'s DQN acts from its online weights); set it to 0"
-        )
     return cfg
 
 

@@ -149,7 +149,7 @@ def selected_agent(task: Any, cfg: Any, agent: Any, run: Any) -> tuple[Any, dict
     mean-Q ensemble of the run's last checkpoints, else with validation on the run's
     best-validating checkpoint, else ``agent``; metrics and a report note saying which."""
     if cfg.eval.ensemble and not cfg.checkpoint:
-        return ensemble_agent(task, cfg, agent, run)
+        return ensemble_agent(task, cfg, agent, run.path)
     if not cfg.eval.validation_episodes or cfg.checkpoint:
         return agent, {}, "evaluated the last weights (no selection on validation episodes)"
     best = best_validation(run.path)
@@ -167,14 +167,17 @@ def selected_agent(task: Any, cfg: Any, agent: Any, run: Any) -> tuple[Any, dict
     return loaded, {"selected_step": float(best["step"])}, note
 
 
-def ensemble_agent(task: Any, cfg: Any, agent: Any, run: Any) -> tuple[Any, dict[str, float], str]:
-    """A :class:`agents.ensemble.QEnsemble` of the run's last ``eval.ensemble`` checkpoints
-    (fewer when the run kept fewer), with ``ensemble_size`` and ``ensemble_first_step``."""
+def ensemble_agent(
+    task: Any, cfg: Any, agent: Any, run_path: Path
+) -> tuple[Any, dict[str, float], str]:
+    """A :class:`agents.ensemble.QEnsemble` of the last ``eval.ensemble`` checkpoints of the run
+    in ``run_path`` (fewer when it kept fewer; ``agent`` when it kept none), with
+    ``ensemble_size`` and ``ensemble_first_step``."""
     from agents.ensemble import QEnsemble
     from tasks.runner.runs import list_checkpoints
     from tasks.runner.session import load_checkpoint
 
-    kept = list_checkpoints(run.path / "checkpoints")[-cfg.eval.ensemble :]
+    kept = list_checkpoints(run_path / "checkpoints")[-cfg.eval.ensemble :]
     if not kept:
         return agent, {}, "evaluated the last weights (no checkpoint in the run to ensemble)"
     members = [load_checkpoint(task, cfg, checkpoint) for checkpoint in kept]

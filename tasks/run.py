@@ -146,8 +146,10 @@ def _execute_one(
             cfg = load_config(task.config_cls, task_name, saved, overrides)
     task.validate(cfg)
     if action == "train" and getattr(cfg, "algo", None) is not None:
-        try:  # a network the backend would not train as configured: before the run folder
-            task.backend(cfg).check_network(cfg.algo.name, task.policy_kwargs(cfg))
+        try:  # a setting the backend would not train as configured: before the run folder
+            backend = task.backend(cfg)
+            backend.check_algo(cfg.algo)
+            backend.check_network(cfg.algo.name, task.policy_kwargs(cfg))
         except ValueError as error:
             raise ConfigError(str(error)) from None
     session = Session(task, cfg, argv)

@@ -27,7 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from agents.backends.ray_cluster import ensure_ray
-from agents.backends.rllib_config import build_config, check_algorithm, check_network
+from agents.backends.rllib_config import (
+    build_config,
+    check_algo,
+    check_algorithm,
+    check_network,
+)
 from agents.base import Agent, Backend, TrainContext, resolve_device
 
 
@@ -55,6 +60,9 @@ class RLlibBackend(Backend):
 
     def check_network(self, algorithm: str, policy_kwargs: dict[str, Any]) -> None:
         check_network(algorithm, policy_kwargs)
+
+    def check_algo(self, algo: Any) -> None:
+        check_algo(algo)
 
     def load(self, path: Path, ctx: TrainContext | None = None) -> Agent:
         from agents.backends.rllib_agent import load_agent

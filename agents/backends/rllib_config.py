@@ -188,9 +188,20 @@ def check_network(name: str, policy_kwargs: dict[str, Any]) -> None:
         )
 
 
+def check_algo(algo: Any) -> None:
+    """ValueError, in one line, for an ``algo`` setting RLlib's DQN here has no counterpart for:
+    ``average_steps`` (greedy actions from averaged weights; RLlib's act from the online ones)."""
+    if getattr(algo, "average_steps", 0):
+        raise ValueError(
+            f"algo.average_steps={algo.average_steps} runs under backend=sb3 only "
+            "(backend=rllib's DQN acts from its online weights); set it to 0"
+        )
+
+
 def build_config(ctx: TrainContext, probe: Any, env_name: str) -> Any:
     """The full algorithm config (PPO, DQN or SAC) for a task whose first env is ``probe``."""
     check_algorithm(ctx.algo.name)
+    check_algo(ctx.algo)
     check_network(ctx.algo.name, ctx.policy_kwargs)
     ray_cfg, passthrough = _settings(ctx)
     runners, per_runner, fragment = env_runner_layout(ctx.algo, ray_cfg)

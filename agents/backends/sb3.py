@@ -178,37 +178,41 @@ class SB3Agent(Agent):
         self, obs: np.ndarray, action_masks: np.ndarray | None = None
     ) -> np.ndarray:
         import torch
-        from sb3_contrib.qrdqn.policies import QRDQNPolicy
-        from stable_baselines3.dqn.policies import DQNPolicy
 
+        q = self._q(obs)
+        if q is not None:  # greedy on Q; float64 keeps their order
+            return torch.softmax(q, dim=-1).numpy()
         policy = self.model.policy
         kwargs = {"action_masks": action_masks} if self.uses_masks else {}
         with torch.no_grad():
             tensor, _ = policy.obs_to_tensor(obs)
-            if isinstance(policy, DQNPolicy):  # greedy on Q; float64 keeps their order
-                q_net = getattr(policy, "greedy_net", policy.q_net)  # algo.average_steps
-                return torch.softmax(q_net(tensor).double(), dim=-1).cpu().numpy()
-            if isinstance(policy, QRDQNPolicy):  # Q: the mean of the quantiles
-                q = policy.quantile_net(tensor).double().mean(dim=1)
-                return torch.softmax(q, dim=-1).cpu().numpy()
             dist = policy.get_distribution(tensor, **kwargs).distribution
         if not hasattr(dist, "probs"):
             raise ValueError(f"{type(self.model).__name__}'s policy is not categorical")
         return dist.probs.cpu().numpy()
 
     def q_values(self, obs: Any) -> np.ndarray:
+        q = self._q(obs)
+        if q is None:
+            raise ValueError(f"{type(self.model).__name__} has no Q-values (a DQN's have)")
+        return q.numpy()
+
+    def _q(self, obs: Any) -> Any:
+        """(batch, actions) float64 Q-values on the CPU: a DQN's from the network its greedy
+        actions come from (the average under algo.average_steps), a QR-DQN's the mean of its
+        quantiles; None for a policy without them."""
         import torch
         from sb3_contrib.qrdqn.policies import QRDQNPolicy
         from stable_baselines3.dqn.policies import DQNPolicy
 
         policy = self.model.policy
+        if not isinstance(policy, DQNPolicy | QRDQNPolicy):
+            return None
         with torch.no_grad():
             tensor, _ = policy.obs_to_tensor(obs)
-            if isinstance(policy, DQNPolicy):  # the network greedy actions come from
-                return getattr(policy, "greedy_net", policy.q_net)(tensor).cpu().numpy()
-            if isinstance(policy, QRDQNPolicy):
-                return policy.quantile_net(tensor).mean(dim=1).cpu().numpy()
-        raise ValueError(f"{type(self.model).__name__} has no Q-values (a DQN's have)")
+            if isinstance(policy, DQNPolicy):
+                return getattr(policy, "greedy_net", policy.q_net)(tensor).double().cpu()
+            return policy.quantile_net(tensor).double().mean(dim=1).cpu()
 
     def policy_value(
         self, observations: np.ndarray, masks: np.ndarray

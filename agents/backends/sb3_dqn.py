@@ -50,7 +50,7 @@ class DuelingQNetwork(QNetwork):
         self.q_net = nn.Sequential(*trunk, DuelingHead(hidden, int(self.action_space.n)))
 
 
-class DuelingOption:
+class QNetworkOptions:
     """Mixed into SB3's DQN policies: ``dueling=True`` (a ``policy_kwargs`` entry) builds the
     Q-network with a dueling head; ``average_steps=H`` keeps ``q_net_average``, a moving
     average of the Q-network's weights over about ``H`` gradient steps, which greedy actions
@@ -107,15 +107,15 @@ class DuelingOption:
         return {**parameters, "average_steps": self.average_steps}
 
 
-class QPolicy(DuelingOption, DQNPolicy):
+class QPolicy(QNetworkOptions, DQNPolicy):
     pass
 
 
-class CnnQPolicy(DuelingOption, CnnPolicy):
+class CnnQPolicy(QNetworkOptions, CnnPolicy):
     pass
 
 
-class MultiInputQPolicy(DuelingOption, MultiInputPolicy):
+class MultiInputQPolicy(QNetworkOptions, MultiInputPolicy):
     pass
 
 

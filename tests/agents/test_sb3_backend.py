@@ -175,7 +175,7 @@ def test_every_dqn_policy_takes_the_dueling_head() -> None:
         assert isinstance(model.q_net_target.q_net[-1], DuelingHead), policy
 
 
-def test_dqn_greedy_actions_come_from_the_averaged_weights(tmp_path) -> None:  # noqa: ANN001
+def test_dqn_greedy_actions_come_from_the_averaged_weights(tmp_path, capsys) -> None:  # noqa: ANN001
     """algo.average_steps: the policy keeps a moving average of the online Q-network's weights
     (the plain mean over the first H gradient steps, then decay 1 - 1/H); greedy actions use
     it, exploration the online weights; it survives a checkpoint and a resumed run goes on
@@ -240,11 +240,16 @@ def test_dqn_greedy_actions_come_from_the_averaged_weights(tmp_path) -> None:  #
     resumed_ctx.save_checkpoint = replacing_save(tmp_path / "c")
     resumed = BACKEND.train(resumed_ctx).model
     assert int(resumed.policy.average_updates) == resumed._n_updates > model._n_updates
-    for bad, message in (
-        (["algo.name=ppo", "algo.average_steps=100"],
-         "algo.average_steps=100 is a DQN option; algo.name is ppo"),
-        (["algo.name=dqn", "algo.average_steps=100", "backend=rllib"],
-         "algo.average_steps=100 runs under backend=sb3 only"),
-    ):  # fmt: skip
-        with pytest.raises(ValueError, match=message):
-            cartpole_context(bad, tmp_path / "d")
+    with pytest.raises(
+        ValueError, match="algo.average_steps=100 is a DQN option; algo.name is ppo"
+    ):
+        cartpole_context(["algo.name=ppo", "algo.average_steps=100"], tmp_path / "d")
+    # backend=rllib refuses it (its DQN acts from its online weights) before a run folder.
+    from tasks.run import main
+
+    runs = tmp_path / "runs"
+    bad = ["cartpole", "algo.name=dqn", "algo.average_steps=100", "backend=rllib"]
+    assert main([*bad, f"runs_dir={runs}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "algo.average_steps=100 runs under backend=sb3 only" in err[0], err
+    assert not runs.exists()
