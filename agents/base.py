@@ -108,6 +108,11 @@ class Agent(abc.ABC):
         quantiles), greedy actions their argmax."""
         raise NotImplementedError(f"{type(self).__name__} does not give Q-values")
 
+    def action_values(self, obs: Any, actions: np.ndarray) -> np.ndarray:
+        """(batch,) values of the continuous ``actions`` (in the env's action space, one row
+        per observation) by an actor-critic's critic (SAC: the smaller of its twin Q-heads)."""
+        raise NotImplementedError(f"{type(self).__name__} does not value actions")
+
     def save(self, path: Path) -> None:
         """Write the agent into the folder ``path`` (which exists)."""
         raise NotImplementedError(f"{type(self).__name__} cannot be saved")

@@ -1,10 +1,14 @@
-"""A checkpoint ensemble of Q-learning agents: the greedy action of the mean of their Q-values.
+"""Checkpoint ensembles: the action the mean of several checkpoints' action values rates best.
 
-The last few checkpoints of one DQN run disagree in the states where one of them overrates a
-risky action; averaging their action values outvotes that one (a checkpoint ensemble, as in
-Huang et al. 2017's snapshot ensembles; Anschel et al. 2017 average past Q-networks for the
-target). Every member is a learned Q-function of the same run, so the ensemble is still the
-learned policy; each acts on its own network, on its own backend's observations.
+The last few checkpoints of one run disagree in the states where one of them overrates a risky
+action; averaging their action values outvotes that one (a checkpoint ensemble, as in Huang et
+al. 2017's snapshot ensembles; Anschel et al. 2017 average past Q-networks for the target).
+:class:`QEnsemble` takes Q-learning agents (DQN, QR-DQN) and plays the greedy action of their
+mean Q-values; :class:`CriticEnsemble` takes actor-critic agents with continuous actions (SAC)
+and plays, among the members' own greedy actions, the one their critics rate best on average
+(candidates from the actors, as SUNRISE, Lee et al. 2021, picks among its ensemble's actions
+by their Q-values). Every member is a learned policy of the same run, so the ensemble is still
+the learned policy; each acts on its own network, on its own backend's observations.
 """
 
 from __future__ import annotations
@@ -15,6 +19,13 @@ from typing import Any
 import numpy as np
 
 from agents.base import Agent
+
+
+def batch_of_one(obs: Any) -> Any:
+    """One observation (an array, or a dict of arrays) as a batch of one."""
+    if isinstance(obs, dict):
+        return {key: np.asarray(value)[None] for key, value in obs.items()}
+    return np.asarray(obs)[None]
 
 
 class QEnsemble(Agent):
@@ -40,9 +51,33 @@ class QEnsemble(Agent):
     def act(
         self, obs: Any, action_mask: np.ndarray | None = None, deterministic: bool = True
     ) -> Any:
-        if isinstance(obs, dict):
-            batch = {key: np.asarray(value)[None] for key, value in obs.items()}
-        else:
-            batch = np.asarray(obs)[None]
         masks = None if action_mask is None else np.asarray(action_mask)[None]
-        return int(self.act_batch(batch, masks)[0])
+        return int(self.act_batch(batch_of_one(obs), masks)[0])
+
+
+class CriticEnsemble(Agent):
+    """Continuous actions: each member proposes its greedy action; the ensemble plays the one
+    with the highest mean over the members of ``action_values`` (each member's critic; SAC's
+    the smaller of its twin Q-heads). ``deterministic=False`` is greedy too."""
+
+    def __init__(self, members: Sequence[Agent]) -> None:
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.members = list(members)
+
+    def act_batch(
+        self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True
+    ) -> np.ndarray:
+        proposals = [np.asarray(m.act_batch(obs, deterministic=True)) for m in self.members]
+        # scores[k, i]: the members' mean value of proposal k in row i
+        scores = np.array(
+            [np.mean([m.action_values(obs, actions) for m in self.members], axis=0)
+             for actions in proposals]
+        )  # fmt: skip
+        best = scores.argmax(axis=0)
+        return np.stack(proposals)[best, np.arange(len(best))]
+
+    def act(
+        self, obs: Any, action_mask: np.ndarray | None = None, deterministic: bool = True
+    ) -> Any:
+        return self.act_batch(batch_of_one(obs))[0]

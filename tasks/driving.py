@@ -45,7 +45,10 @@ def eval_seed(seed: int) -> int:
 
 VALIDATION_OFFSET = 500  # validation env seeds start this far past the evaluation's
 BEST_DIR = "best"  # the run's sub-folder holding the checkpoint that validated best
-Q_LEARNERS = ("dqn", "qrdqn")  # the algorithms whose agents give Q-values (eval.ensemble)
+# The algorithms eval.ensemble takes: Q-learners (the greedy action of the members' mean
+# Q-values) and SAC (the members' greedy action their critics rate best on average).
+Q_LEARNERS = ("dqn", "qrdqn")
+ENSEMBLE_ALGOS = (*Q_LEARNERS, "sac")
 
 
 @dataclass
@@ -61,9 +64,10 @@ class DrivingEvalConfig(EvalConfig):
         max=VALIDATION_OFFSET,
     )
     ensemble: int = describe(
-        "Evaluation plays the greedy action of the mean Q-values of the run's last N "
-        "checkpoints (a checkpoint ensemble; DQN and QR-DQN) in place of one set of weights; "
-        "0: one set (the validation's pick or the last). At most train.keep_checkpoints.",
+        "Evaluation plays a checkpoint ensemble of the run's last N checkpoints in place of "
+        "one set of weights: DQN and QR-DQN the greedy action of their mean Q-values, SAC the "
+        "one of their actors' greedy actions that their critics rate best on average; 0: one "
+        "set (the validation's pick or the last). At most train.keep_checkpoints.",
         0,
         min=0,
     )
@@ -87,10 +91,10 @@ def check_eval_seeds(cfg: Any) -> None:
             f"eval.ensemble={cfg.eval.ensemble} needs that many checkpoints kept; "
             f"train.keep_checkpoints is {cfg.train.keep_checkpoints}"
         )
-    if cfg.eval.ensemble and cfg.algo.name not in Q_LEARNERS:
+    if cfg.eval.ensemble and cfg.algo.name not in ENSEMBLE_ALGOS:
         raise ConfigError(
-            f"eval.ensemble={cfg.eval.ensemble} averages Q-values: algo.name={cfg.algo.name} "
-            f"has none ({' or '.join(Q_LEARNERS)} have); set eval.ensemble=0"
+            f"eval.ensemble={cfg.eval.ensemble} averages action values: algo.name="
+            f"{cfg.algo.name} has none ({', '.join(ENSEMBLE_ALGOS)} have); set eval.ensemble=0"
         )
     if cfg.eval.validation_episodes and not cfg.eval.every:
         raise ConfigError(
@@ -170,10 +174,11 @@ def selected_agent(task: Any, cfg: Any, agent: Any, run: Any) -> tuple[Any, dict
 def ensemble_agent(
     task: Any, cfg: Any, agent: Any, run_path: Path
 ) -> tuple[Any, dict[str, float], str]:
-    """A :class:`agents.ensemble.QEnsemble` of the last ``eval.ensemble`` checkpoints of the run
-    in ``run_path`` (fewer when it kept fewer; ``agent`` when it kept none), with
+    """The ensemble (:mod:`agents.ensemble`; a Q-learner's :class:`QEnsemble`, SAC's
+    :class:`CriticEnsemble`) of the last ``eval.ensemble`` checkpoints of the run in
+    ``run_path`` (fewer when it kept fewer; ``agent`` when it kept none), with
     ``ensemble_size`` and ``ensemble_first_step``."""
-    from agents.ensemble import QEnsemble
+    from agents.ensemble import CriticEnsemble, QEnsemble
     from tasks.runner.runs import list_checkpoints
     from tasks.runner.session import load_checkpoint
 
@@ -182,12 +187,19 @@ def ensemble_agent(
         return agent, {}, "evaluated the last weights (no checkpoint in the run to ensemble)"
     members = [load_checkpoint(task, cfg, checkpoint) for checkpoint in kept]
     steps = [int(checkpoint.name[5:]) for checkpoint in kept]
+    q_learner = cfg.algo.name in Q_LEARNERS
+    how = (
+        "the greedy action of the mean Q-values"
+        if q_learner
+        else "the greedy action their critics rate best on average, among the actors' own,"
+    )
     note = (
-        f"evaluated the greedy action of the mean Q-values of the checkpoints of steps "
+        f"evaluated {how} of the checkpoints of steps "
         f"{', '.join(f'{step:,}' for step in steps)} (eval.ensemble={cfg.eval.ensemble})"
     )
     metrics = {"ensemble_size": float(len(kept)), "ensemble_first_step": float(steps[0])}
-    return QEnsemble(members), metrics, note
+    ensemble = QEnsemble(members) if q_learner else CriticEnsemble(members)
+    return ensemble, metrics, note
 
 
 def best_validation(run_path: Path) -> dict[str, Any] | None:

@@ -232,6 +232,19 @@ class RLlibAgent(Agent):
             raise ValueError(f"module {self.module_id!r} has no Q-values (a DQN's have)")
         return logits.cpu().numpy()
 
+    @torch.no_grad()
+    def action_values(self, obs: Any, actions: np.ndarray) -> np.ndarray:
+        """(batch,) values of continuous actions by a SAC module's critic (the smaller of its
+        twin Q-heads), the actions given in the env's space as ``act_batch`` returns them."""
+        space = self.module.action_space
+        if hasattr(space, "n") or not hasattr(self.module, "qf"):
+            raise ValueError(f"module {self.module_id!r} has no critic of continuous actions")
+        actions = np.asarray(actions, np.float32).reshape(len(actions), -1)
+        low, high = (np.ravel(bound) for bound in (space.low, space.high))
+        normalized = 2.0 * (actions - low) / (high - low) - 1.0  # the module's [-1, 1]
+        batch = {Columns.OBS: self._inputs(obs, None), Columns.ACTIONS: _as_batch(normalized)}
+        return self.module.compute_q_values(batch).double().cpu().numpy()
+
     def act_batch(
         self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True
     ) -> np.ndarray:

@@ -197,6 +197,20 @@ class SB3Agent(Agent):
             raise ValueError(f"{type(self.model).__name__} has no Q-values (a DQN's have)")
         return q.numpy()
 
+    def action_values(self, obs: Any, actions: np.ndarray) -> np.ndarray:
+        import torch
+
+        policy = self.model.policy
+        critic = getattr(policy, "critic", None)
+        if critic is None:
+            raise ValueError(f"{type(self.model).__name__} has no critic of actions (SAC's has)")
+        with torch.no_grad():
+            tensor, _ = policy.obs_to_tensor(obs)
+            actions = np.asarray(actions, np.float32)
+            scaled = policy.scale_action(actions.reshape(len(actions), -1))
+            values = critic(tensor, torch.as_tensor(scaled, device=tensor.device))
+            return torch.cat(values, dim=1).min(dim=1).values.double().cpu().numpy()
+
     def _q(self, obs: Any) -> Any:
         """(batch, actions) float64 Q-values on the CPU: a DQN's from the network its greedy
         actions come from (the average under algo.average_steps), a QR-DQN's the mean of its

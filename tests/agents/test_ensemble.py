@@ -1,4 +1,5 @@
-"""QEnsemble: the greedy action of its members' mean Q-values."""
+"""QEnsemble: the greedy action of its members' mean Q-values; CriticEnsemble: the members'
+greedy action that their critics rate best on average."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from agents.base import Agent
-from agents.ensemble import QEnsemble
+from agents.ensemble import CriticEnsemble, QEnsemble
 
 
 class FixedQ(Agent):
@@ -48,3 +49,37 @@ def test_an_empty_ensemble_or_a_member_without_q_values_says_so() -> None:
 
     with pytest.raises(NotImplementedError, match="NoQ does not give Q-values"):
         QEnsemble([NoQ()]).act(np.zeros(2))
+
+
+class Steerer(Agent):
+    """Proposes one fixed steering action; its critic likes actions near ``liked``."""
+
+    def __init__(self, action: float, liked: float) -> None:
+        self.action, self.liked = action, liked
+
+    def act_batch(self, obs: Any, action_masks: Any = None, deterministic: bool = True) -> Any:
+        return np.full((len(obs), 1), self.action, np.float32)
+
+    def action_values(self, obs: Any, actions: np.ndarray) -> np.ndarray:
+        return -np.abs(np.asarray(actions)[:, 0] - self.liked)
+
+    def act(self, obs: Any, action_mask: Any = None, deterministic: bool = True) -> Any:
+        return self.act_batch(np.asarray(obs)[None])[0]
+
+
+def test_the_critics_pick_among_the_actors_greedy_actions() -> None:
+    # Two members steer left, one hard right; their critics, on average, prefer slight left:
+    # the ensemble plays the proposal the mean critic rates best, not an average of actions.
+    members = [Steerer(-0.2, -0.1), Steerer(-0.6, -0.3), Steerer(0.9, 0.8)]
+    ensemble = CriticEnsemble(members)
+    obs = np.zeros((3, 2), np.float32)
+    assert ensemble.act_batch(obs).tolist() == [[np.float32(-0.2)]] * 3
+    # mean critic: -0.2 scores -(0.1 + 0.1 + 1.0) / 3, -0.6 -(0.5 + 0.3 + 1.4) / 3, 0.9
+    # -(1.0 + 1.2 + 0.1) / 3; the mean action (0.03) would be none of them
+    assert ensemble.act(obs[0]).tolist() == [np.float32(-0.2)]
+    lone = CriticEnsemble([members[2]])
+    assert lone.act(obs[0]).tolist() == [np.float32(0.9)]  # one member: its own action
+    with pytest.raises(ValueError, match="at least one member"):
+        CriticEnsemble([])
+    with pytest.raises(NotImplementedError, match="FixedQ does not value actions"):
+        CriticEnsemble([FixedQ([0.0])]).act_batch(obs)

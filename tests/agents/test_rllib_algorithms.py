@@ -265,3 +265,11 @@ def test_sac_trains_and_acts_inside_the_box(ray_session: Any, tmp_path: Path) ->
         out = agent.module.forward_inference({"obs": torch.as_tensor(obs)})
     mean = out["action_dist_inputs"][:, :3].numpy()
     assert np.allclose(actions, np.tanh(mean), atol=1e-5)  # the box is [-1, 1]: no rescaling
+    # Its critic values actions (the smaller twin), which an evaluation ensemble compares.
+    from agents.ensemble import CriticEnsemble
+
+    with torch.no_grad():
+        batch = {"obs": torch.as_tensor(obs), "actions": torch.as_tensor(actions)}
+        critic = agent.module.compute_q_values(batch).numpy()
+    assert np.allclose(agent.action_values(obs, actions), critic, atol=1e-6)
+    assert np.allclose(CriticEnsemble([agent, agent]).act_batch(obs), actions)

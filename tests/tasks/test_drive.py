@@ -270,7 +270,7 @@ def test_bad_validation_or_ensemble_settings_are_refused(
             ["eval.validation_episodes=5", "eval.every=100", "eval.episodes=600"],
             "eval.episodes=600",
         ),
-        ([*ppo, "eval.ensemble=3"], "eval.ensemble=3 averages Q-values"),
+        ([*ppo, "eval.ensemble=3"], "eval.ensemble=3 averages action values"),
         (["eval.ensemble=4", "train.keep_checkpoints=3"], "train.keep_checkpoints is 3"),
     )
 

@@ -147,6 +147,53 @@ def test_tiny_run_writes_the_metrics_of_every_policy_and_frames(
     assert strip.std() > 0.05, "the frames came out blank"
 
 
+@pytest.mark.slow
+def test_evaluation_plays_the_critics_pick_of_the_last_checkpoints_actions(
+    runs_dir: Path,
+) -> None:
+    """eval.ensemble=2 with SAC: each of the last two checkpoints proposes its greedy steering;
+    evaluation plays the proposal the two critics (each the smaller of its twin Q-heads) rate
+    best on average, and the report says so."""
+    require("highway_env")
+    import torch
+
+    from agents.ensemble import CriticEnsemble
+    from tasks.config import load_config
+    from tasks.drive_steer import DriveSteerConfig, make_racetrack
+    from tasks.registry import load_task
+    from tasks.runner.session import load_checkpoint
+
+    result = run_cli(
+        "drive_steer", f"runs_dir={runs_dir}", "algo.vec_env=dummy", "algo.batch_size=32",
+        "algo.kwargs={buffer_size: 1000, learning_starts: 50, ent_coef: auto}",
+        "train.total_steps=300", "train.checkpoint_every=100", "eval.episodes=2", "eval.every=0",
+        "eval.validation_episodes=0", "eval.ensemble=2", "report.strip_frames=0", *SHORT,
+        timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (run,) = (runs_dir / "drive_steer").iterdir()
+    metrics = json.loads((run / "eval" / "results.json").read_text())["metrics"]
+    assert (metrics["ensemble_size"], metrics["ensemble_first_step"]) == (2, 200)
+    assert "critics rate best on average, among the actors' own, of the checkpoints of steps " \
+        "200, 300" in (run / "report.md").read_text()  # fmt: skip
+    cfg = load_config(DriveSteerConfig, "drive_steer", run / "config.yaml", [])
+    task = load_task("drive_steer")
+    members = [load_checkpoint(task, cfg, run / "checkpoints" / f"step_{s}") for s in (200, 300)]
+    env = make_racetrack(cfg)
+    obs = np.stack([env.reset(seed=seed)[0] for seed in range(10)])
+    proposals = [member.act_batch(obs) for member in members]
+    assert not np.allclose(*proposals)  # the two checkpoints steer differently
+    policy = members[0].model.policy
+    with torch.no_grad():
+        twins = policy.critic(torch.as_tensor(obs), torch.as_tensor(proposals[1]))
+    assert np.allclose(
+        members[0].action_values(obs, proposals[1]), torch.min(*twins).squeeze(1).numpy()
+    )
+    scores = [sum(m.action_values(obs, p) for m in members) for p in proposals]
+    picked = np.where((scores[0] >= scores[1])[:, None], *proposals)
+    assert np.allclose(CriticEnsemble(members).act_batch(obs), picked)
+
+
 def test_training_traffic_is_its_own_setting_and_evaluation_keeps_the_scenario() -> None:
     require("highway_env")
     from tasks.config import load_config
