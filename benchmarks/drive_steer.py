@@ -10,13 +10,17 @@ Selection on validation episodes was switched on after the last weights of train
 crashed in 2 of 50 held-out episodes; the runs published then were training seeds 5-7
 (``--seeds 5 6 7``). Replaying seed 7's exits found an 8.7 cm strip between racetrack-v0's
 lanes on one straight that highway-env counted as off the road (closed since:
-tasks/drive_steer.py ``close_lane_gaps``); the runs published since the fix are training seeds
-8-10, which nothing was chosen on (``--seeds 8 9 10``).
+tasks/drive_steer.py ``close_lane_gaps``); the runs published after the fix were training
+seeds 8-10 (``--seeds 8 9 10``: 0.993 on-road, one crash). Evaluating a checkpoint ensemble
+(``eval.ensemble``: the greedy action, among the last checkpoints' own, that their critics rate
+best) was chosen on training seeds 0 and 4 (their evaluation seeds 10,000+ and 14,000+, with one
+car and with three); the runs published since are training seeds 12-14, never run before
+(:data:`SEEDS`; 11 was the budget check of the previous default).
 ``--steps`` below the config's budget is a reduced run, and the table says so. Every number
 comes from the runs' ``eval/results.json``; ``--runs`` reuses finished run folders instead of
 training.
 
-    python benchmarks/drive_steer.py [--seeds 1 2 3] [--steps N] [--runs RUN_FOLDER ...]
+    python benchmarks/drive_steer.py [--seeds 12 13 14] [--steps N] [--runs RUN_FOLDER ...]
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from benchmarks.sections import default_steps  # noqa: E402
 POLICIES = ("", "baseline/pure_pursuit/", "baseline/random/")  # results.json prefixes
 COLUMNS = ("on_road_rate", "crash_rate", "mean_lateral_offset")
 GOAL_ON_ROAD = 0.90
+SEEDS = [12, 13, 14]  # reported; 0 and 4 tuned, 1-3 and 5-11 held out earlier defaults
 
 
 def cells(metrics: dict[str, float]) -> str:
@@ -101,7 +106,7 @@ def section(runs: list[Path]) -> str:
 
 
 def main(argv: list[str] | None = None) -> str:
-    return driving.main("drive_steer", __doc__, section, argv)
+    return driving.main("drive_steer", __doc__, section, argv, seeds=SEEDS)
 
 
 if __name__ == "__main__":
