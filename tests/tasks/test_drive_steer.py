@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -192,6 +193,25 @@ def test_evaluation_plays_the_critics_pick_of_the_last_checkpoints_actions(
     scores = [sum(m.action_values(obs, p) for m in members) for p in proposals]
     picked = np.where((scores[0] >= scores[1])[:, None], *proposals)
     assert np.allclose(CriticEnsemble(members).act_batch(obs), picked)
+
+
+@pytest.mark.slow
+def test_the_checkpoint_ensemble_evaluates_under_rllib(ray_session: Any, runs_dir: Path) -> None:
+    """backend=rllib with drive_steer's SAC and eval.ensemble: the run trains, keeps its
+    checkpoints and evaluates the critics' pick among their greedy actions."""
+    require("highway_env")
+    from tasks.run import main
+
+    overrides = ["backend=rllib", f"runs_dir={runs_dir}", "algo.n_envs=1", "algo.batch_size=32",
+                 "algo.kwargs={buffer_size: 1000, learning_starts: 50, ent_coef: auto}",
+                 "train.total_steps=300", "train.checkpoint_every=100", "eval.episodes=1",
+                 "eval.every=0", "eval.validation_episodes=0", "eval.ensemble=2",
+                 "report.strip_frames=0", *SHORT]  # fmt: skip
+    assert main(["drive_steer", *overrides]) == 0
+    (run,) = (runs_dir / "drive_steer").iterdir()
+    metrics = json.loads((run / "eval" / "results.json").read_text())["metrics"]
+    assert metrics["ensemble_size"] == 2 and 0 <= metrics["on_road_rate"] <= 1
+    assert "critics rate best on average" in (run / "report.md").read_text()
 
 
 def test_training_traffic_is_its_own_setting_and_evaluation_keeps_the_scenario() -> None:
