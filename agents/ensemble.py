@@ -28,14 +28,18 @@ def batch_of_one(obs: Any) -> Any:
     return np.asarray(obs)[None]
 
 
-class QEnsemble(Agent):
-    """Acts greedily on the mean of ``members``' Q-values (every member gives ``q_values``);
-    ``deterministic=False`` is greedy too (a lone DQN's would explore at random)."""
+class CheckpointEnsemble(Agent):
+    """Agents (``members``, at least one) that act together."""
 
     def __init__(self, members: Sequence[Agent]) -> None:
         if not members:
             raise ValueError("an ensemble needs at least one member")
         self.members = list(members)
+
+
+class QEnsemble(CheckpointEnsemble):
+    """Acts greedily on the mean of ``members``' Q-values (every member gives ``q_values``);
+    ``deterministic=False`` is greedy too (a lone DQN's would explore at random)."""
 
     def q_values(self, obs: Any) -> np.ndarray:
         return np.mean([member.q_values(obs) for member in self.members], axis=0)
@@ -55,15 +59,10 @@ class QEnsemble(Agent):
         return int(self.act_batch(batch_of_one(obs), masks)[0])
 
 
-class CriticEnsemble(Agent):
+class CriticEnsemble(CheckpointEnsemble):
     """Continuous actions: each member proposes its greedy action; the ensemble plays the one
     with the highest mean over the members of ``action_values`` (each member's critic; SAC's
     the smaller of its twin Q-heads). ``deterministic=False`` is greedy too."""
-
-    def __init__(self, members: Sequence[Agent]) -> None:
-        if not members:
-            raise ValueError("an ensemble needs at least one member")
-        self.members = list(members)
 
     def act_batch(
         self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True

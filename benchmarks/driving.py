@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.sections import write_section  # noqa: E402
-from tasks.driving import Q_LEARNERS, VALIDATION_OFFSET, eval_seed  # noqa: E402
+from tasks.driving import VALIDATION_OFFSET, ensemble_rule, eval_seed  # noqa: E402
 
 
 def train(task: str, seeds: list[int], steps: int | None) -> list[Path]:
@@ -51,13 +51,8 @@ def selection_text(results: list[dict], config: dict) -> str:
     if sizes != {None}:
         firsts = [result["metrics"].get("ensemble_first_step") for result in results]
         counts = ", ".join(str(int(size)) for size in sorted(s for s in sizes if s is not None))
-        how = (
-            "the greedy action of the mean Q-values"
-            if config["algo"]["name"] in Q_LEARNERS
-            else "the actors' greedy action that the critics rate best on average"
-        )
         return (
-            f"The trained rows play {how} of each run's last "
+            f"The trained rows play {ensemble_rule(config['algo']['name'])} of each run's last "
             f"{counts} checkpoints (eval.ensemble; the first from steps "
             f"{', '.join(f'{int(step):,}' if step is not None else '-' for step in firsts)} on)."
         )

@@ -187,19 +187,20 @@ def ensemble_agent(
         return agent, {}, "evaluated the last weights (no checkpoint in the run to ensemble)"
     members = [load_checkpoint(task, cfg, checkpoint) for checkpoint in kept]
     steps = [int(checkpoint.name[5:]) for checkpoint in kept]
-    q_learner = cfg.algo.name in Q_LEARNERS
-    how = (
-        "the greedy action of the mean Q-values"
-        if q_learner
-        else "the greedy action their critics rate best on average, among the actors' own,"
-    )
     note = (
-        f"evaluated {how} of the checkpoints of steps "
+        f"evaluated {ensemble_rule(cfg.algo.name)} of the checkpoints of steps "
         f"{', '.join(f'{step:,}' for step in steps)} (eval.ensemble={cfg.eval.ensemble})"
     )
     metrics = {"ensemble_size": float(len(kept)), "ensemble_first_step": float(steps[0])}
-    ensemble = QEnsemble(members) if q_learner else CriticEnsemble(members)
+    ensemble = QEnsemble(members) if cfg.algo.name in Q_LEARNERS else CriticEnsemble(members)
     return ensemble, metrics, note
+
+
+def ensemble_rule(algo: str) -> str:
+    """How eval.ensemble picks the action of an ``algo`` agent, in words (notes, tables)."""
+    if algo in Q_LEARNERS:
+        return "the greedy action of the mean Q-values"
+    return "the greedy action their critics rate best on average, among the actors' own,"
 
 
 def best_validation(run_path: Path) -> dict[str, Any] | None:
