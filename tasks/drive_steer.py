@@ -5,7 +5,8 @@ The car drives at 10 m/s; the agent turns the steering wheel (one number in [-1,
 presses the throttle or the brake (then the action is ``[throttle, steering]``). It sees the
 racetrack's occupancy grid around it, aligned with its heading: a 12x12 grid of 3 m cells with
 two layers, other vehicles (``presence``) and the lanes' centre lines (``on_road``); with
-``env.lane_position`` also its offset across the road and its heading error. One slower car
+``env.lane_position`` also its offset across the road and its heading error, with
+``env.lane_traffic`` also the gap along each lane to the nearest car ahead. One slower car
 drives ahead on the same lane (plus up to ``other_vehicles - 1`` more placed at random), so
 keeping the lane is not enough: the car must overtake. Training may put more cars on the track
 (``env.train_other_vehicles``: more passing per step of experience); evaluation always drives
@@ -127,6 +128,15 @@ class SteerEnvConfig:
         20.0,
         min=1.0,
     )
+    lane_traffic: float = describe(
+        "Ours, not highway-env's: also observe, for each of the road's two lanes, the gap along "
+        "that lane to the nearest car ahead (or alongside) as a fraction of this many metres "
+        "(1: none that close) and how fast the car closes in on it (m/s over 10); 0: off "
+        "(LaneTraffic). In curves the heading-aligned grid shows the car ahead on the car's "
+        "own lane off to one side, as if on the other lane; these numbers do not bend.",
+        0.0,
+        min=0.0,
+    )
 
 
 @dataclass
@@ -223,6 +233,8 @@ def make_racetrack(cfg: DriveSteerConfig, render: bool = False, training: bool =
     highway_fast.after_define_spaces(env.unwrapped, lambda: close_lane_gaps(env.unwrapped.road))
     if cfg.env.lane_position:
         env = LanePosition(env)
+    if cfg.env.lane_traffic:
+        env = LaneTraffic(env, cfg.env.lane_traffic)
     if cfg.env.headway_cost:
         env = driving.HeadwayCost(env, headway_gap, cfg.env.headway, cfg.env.headway_cost)
     return SteeringStats(env)
@@ -247,7 +259,21 @@ def close_lane_gaps(road: Any) -> None:
                     outer.width += gap
 
 
-class LanePosition(gym.ObservationWrapper):
+class ExtraObservation(gym.ObservationWrapper):
+    """The observation, flattened, and ``size`` numbers more: ``features(env.unwrapped)``."""
+
+    def __init__(self, env: gym.Env, size: int, features: Any) -> None:
+        super().__init__(env)
+        self._features = features
+        size += int(np.prod(env.observation_space.shape))
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (size,), np.float32)
+
+    def observation(self, observation: np.ndarray) -> np.ndarray:
+        extra = self._features(self.env.unwrapped)
+        return np.concatenate([np.ravel(observation), extra]).astype(np.float32)
+
+
+class LanePosition(ExtraObservation):
     """The occupancy grid, flattened, and two numbers more: the car's offset across the road
     from the centre of lane 0 in lane widths (0 on lane 0's centre line, 1 on lane 1's, the
     road's edges at -0.5 and 1.5) and its heading minus the road's there (radians, wrapped to
@@ -256,14 +282,16 @@ class LanePosition(gym.ObservationWrapper):
     everywhere on the track."""
 
     def __init__(self, env: gym.Env) -> None:
-        super().__init__(env)
-        size = int(np.prod(env.observation_space.shape)) + 2
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (size,), np.float32)
+        super().__init__(env, 2, lane_position)
 
-    def observation(self, observation: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.ravel(observation), lane_position(self.env.unwrapped)]).astype(
-            np.float32
-        )
+
+class LaneTraffic(ExtraObservation):
+    """The observation, flattened, and four numbers more, the traffic measured along the road
+    (:func:`lane_traffic`): for lane 0, then lane 1, the gap to the nearest car ahead as a
+    fraction of ``reach`` metres and the speed at which the car closes in on it."""
+
+    def __init__(self, env: gym.Env, reach: float) -> None:
+        super().__init__(env, 4, lambda unwrapped: lane_traffic(unwrapped, reach))
 
 
 def lane_position(env: Any) -> np.ndarray:
@@ -328,11 +356,16 @@ def _next_lane_index(network: Any, index: LaneIndex) -> LaneIndex:
 def gap_ahead(road: Any, vehicle: Any, index: LaneIndex) -> float:
     """Metres along lane ``index`` (and the segment after it) from ``vehicle`` to the nearest
     other car on that lane ahead of it, or alongside (inf: none)."""
+    return nearest_ahead(road, vehicle, index)[0]
+
+
+def nearest_ahead(road: Any, vehicle: Any, index: LaneIndex) -> tuple[float, Any]:
+    """:func:`gap_ahead` and the car at that gap (None: none)."""
     network = road.network
     lane = network.get_lane(index)
     own_s = lane.local_coordinates(vehicle.position)[0]
     segments = ((lane, 0.0), (network.get_lane(_next_lane_index(network, index)), lane.length))
-    nearest = math.inf
+    nearest, car = math.inf, None
     for other in road.vehicles:
         if other is vehicle:
             continue
@@ -340,10 +373,27 @@ def gap_ahead(road: Any, vehicle: Any, index: LaneIndex) -> float:
             s, lateral = segment.local_coordinates(other.position)
             if abs(lateral) < segment.width / 2 + 1.0 and -vehicle.LENGTH <= s <= segment.length:
                 gap = s + offset - own_s
-                if gap > -vehicle.LENGTH * 1.5:  # ahead, or alongside
-                    nearest = min(nearest, gap)
+                if -vehicle.LENGTH * 1.5 < gap < nearest:  # ahead, or alongside
+                    nearest, car = gap, other
                 break
-    return nearest
+    return nearest, car
+
+
+def lane_traffic(env: Any, reach: float) -> np.ndarray:
+    """``[gap, closing speed]`` for lane 0 then lane 1 of the car's road segment, as
+    :class:`LaneTraffic` observes them: the gap to the nearest car ahead on that lane
+    (:func:`nearest_ahead`, 0 for one alongside) over ``reach``, capped at 1, and the car's
+    speed minus that car's over 10 m/s (0 when none is within ``reach``)."""
+    vehicle, road = env.vehicle, env.road
+    start, end, _ = vehicle.lane_index
+    lanes = len(road.network.graph[start][end])
+    features = []
+    for lane_id in (0, 1):
+        gap, other = nearest_ahead(road, vehicle, (start, end, min(lane_id, lanes - 1)))
+        near = other is not None and gap < reach
+        closing = (vehicle.speed - other.speed) / 10.0 if near else 0.0
+        features += [min(max(gap, 0.0), reach) / reach, closing]
+    return np.array(features)
 
 
 def headway_gap(env: Any) -> float:

@@ -321,6 +321,41 @@ def test_lane_position_reads_the_same_across_the_road_on_every_segment() -> None
     assert min(offsets) < 0.2 and max(offsets) > 0.8 and -0.5 < min(offsets) < max(offsets) < 1.5
 
 
+def test_lane_traffic_reads_the_car_ahead_along_each_lane() -> None:
+    """env.lane_traffic: four numbers after the lane position, [gap, closing speed] on lane 0
+    then lane 1. Following the car ahead on its lane, the car's own lane reads that car's
+    gap along the lane (shrinking, at the speed difference) and the other lane reads empty;
+    once the controller has passed onto the other lane, the two swap."""
+    require("highway_env")
+    from tasks.drive_steer import gap_ahead, make_racetrack, pure_pursuit_action
+
+    reach = 50.0
+    env = make_racetrack(_config(["env.lane_position=true", f"env.lane_traffic={reach}"]))
+    obs, _ = env.reset(seed=3)
+    assert env.observation_space.shape == obs.shape == (2 * 12 * 12 + 2 + 4,)
+    unwrapped = env.unwrapped
+    own_lane, other_lane, gaps = [], [], []
+    for _ in range(120):
+        obs, _, done, cut, _ = env.step(pure_pursuit_action(env, 8.0, 25.0))
+        vehicle = unwrapped.vehicle
+        lane = vehicle.lane_index[2]
+        gap = gap_ahead(unwrapped.road, vehicle, vehicle.lane_index)
+        own = obs[-4 + 2 * lane : -2 + 2 * lane or None]
+        other = obs[-2 - 2 * lane : -2 * lane or None]
+        assert own[0] == pytest.approx(min(max(gap, 0.0), reach) / reach, abs=1e-6)
+        own_lane.append((lane, *own))
+        other_lane.append((lane, *other))
+        gaps.append(gap)
+        assert not (done or cut)
+    start = own_lane[0][0]
+    before = [row for row in own_lane if row[0] == start and row[1] < 1]
+    assert len(before) > 10  # the car ahead came within reach on the starting lane
+    assert before[-1][1] < before[0][1] and all(0.1 < row[2] < 0.4 for row in before)
+    passed = [row for row in other_lane if row[0] != start]
+    assert passed and all(row[1] < 1 and row[2] > 0.1 for row in passed)  # the car passed
+    assert all(row[1:] == (1.0, 0.0) for row in other_lane if row[0] == start)
+
+
 def test_steering_range_scales_the_action_and_the_controller_follows_it() -> None:
     """env.steering_range sets the angle of the action +-1; the controller asks for the same
     angle under either range, so its action grows as the range shrinks."""
