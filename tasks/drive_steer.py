@@ -132,7 +132,7 @@ class SteerEnvConfig:
         "Ours, not highway-env's: also observe, for each of the road's two lanes, the gap along "
         "that lane to the nearest car ahead (or alongside) as a fraction of this many metres "
         "(1: none that close) and how fast the car closes in on it (m/s over 10); 0: off "
-        "(LaneTraffic). In curves the heading-aligned grid shows the car ahead on the car's "
+        "(LaneTraffic). In curves the heading-aligned grid can show the car ahead on the car's "
         "own lane off to one side, as if on the other lane; these numbers do not bend.",
         0.0,
         min=0.0,
