@@ -28,6 +28,14 @@ def batch_of_one(obs: Any) -> Any:
     return np.asarray(obs)[None]
 
 
+def _repeat(obs: Any, times: int) -> Any:
+    """A batch of observations (an array, or a dict of arrays) ``times`` over, one after
+    another."""
+    if isinstance(obs, dict):
+        return {key: _repeat(value, times) for key, value in obs.items()}
+    return np.concatenate([np.asarray(obs)] * times)
+
+
 class CheckpointEnsemble(Agent):
     """Agents (``members``, at least one) that act together."""
 
@@ -67,14 +75,14 @@ class CriticEnsemble(CheckpointEnsemble):
     def act_batch(
         self, obs: Any, action_masks: np.ndarray | None = None, deterministic: bool = True
     ) -> np.ndarray:
-        proposals = [np.asarray(m.act_batch(obs, deterministic=True)) for m in self.members]
+        proposals = np.stack([m.act_batch(obs, deterministic=True) for m in self.members])
+        k, rows = len(proposals), len(proposals[0])
+        # every proposal beside its own row's observation: one critic call per member
+        tiled, stacked = _repeat(obs, k), proposals.reshape(k * rows, *proposals.shape[2:])
         # scores[k, i]: the members' mean value of proposal k in row i
-        scores = np.array(
-            [np.mean([m.action_values(obs, actions) for m in self.members], axis=0)
-             for actions in proposals]
-        )  # fmt: skip
-        best = scores.argmax(axis=0)
-        return np.stack(proposals)[best, np.arange(len(best))]
+        scores = np.mean([m.action_values(tiled, stacked) for m in self.members], axis=0)
+        best = scores.reshape(k, rows).argmax(axis=0)
+        return proposals[best, np.arange(rows)]
 
     def act(
         self, obs: Any, action_mask: np.ndarray | None = None, deterministic: bool = True

@@ -83,3 +83,33 @@ def test_the_critics_pick_among_the_actors_greedy_actions() -> None:
         CriticEnsemble([])
     with pytest.raises(NotImplementedError, match="FixedQ does not value actions"):
         CriticEnsemble([FixedQ([0.0])]).act_batch(obs)
+
+
+class RowSteerer(Agent):
+    """Proposes one fixed steering action; its critic likes actions near the observation's
+    first number (``obs["x"]`` for a dict observation), row by row."""
+
+    def __init__(self, action: float) -> None:
+        self.action = action
+
+    def act_batch(self, obs: Any, action_masks: Any = None, deterministic: bool = True) -> Any:
+        rows = len(obs["x"]) if isinstance(obs, dict) else len(obs)
+        return np.full((rows, 1), self.action, np.float32)
+
+    def action_values(self, obs: Any, actions: np.ndarray) -> np.ndarray:
+        x = np.asarray(obs["x"] if isinstance(obs, dict) else obs)[:, 0]
+        assert len(x) == len(actions)  # each action beside its own row's observation
+        return -np.abs(np.asarray(actions)[:, 0] - x)
+
+    def act(self, obs: Any, action_mask: Any = None, deterministic: bool = True) -> Any:
+        raise NotImplementedError
+
+
+@pytest.mark.parametrize("as_dict", [False, True])
+def test_each_row_gets_the_proposal_its_own_observation_favours(as_dict: bool) -> None:
+    # Rows want left, right and slightly left: the ensemble answers each row on its own,
+    # also for dict observations (the critics see every proposal beside its row).
+    ensemble = CriticEnsemble([RowSteerer(-0.5), RowSteerer(0.5), RowSteerer(0.0)])
+    rows = np.array([[-1.0, 7.0], [1.0, 7.0], [-0.4, 7.0], [0.1, 7.0]], np.float32)
+    obs = {"x": rows, "y": np.zeros((4, 3, 3))} if as_dict else rows
+    assert ensemble.act_batch(obs)[:, 0].tolist() == [-0.5, 0.5, -0.5, 0.0]
