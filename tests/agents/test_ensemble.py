@@ -107,7 +107,7 @@ class RowSteerer(Agent):
 
 @pytest.mark.parametrize("as_dict", [False, True])
 def test_each_row_gets_the_proposal_its_own_observation_favours(as_dict: bool) -> None:
-    # Rows want left, right and slightly left: the ensemble answers each row on its own,
+    # Rows want left, right, slightly left and straight: the ensemble answers each row alone,
     # also for dict observations (the critics see every proposal beside its row).
     ensemble = CriticEnsemble([RowSteerer(-0.5), RowSteerer(0.5), RowSteerer(0.0)])
     rows = np.array([[-1.0, 7.0], [1.0, 7.0], [-0.4, 7.0], [0.1, 7.0]], np.float32)
