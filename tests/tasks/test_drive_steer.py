@@ -334,7 +334,7 @@ def test_lane_traffic_reads_the_car_ahead_along_each_lane() -> None:
     obs, _ = env.reset(seed=3)
     assert env.observation_space.shape == obs.shape == (2 * 12 * 12 + 2 + 4,)
     unwrapped = env.unwrapped
-    own_lane, other_lane, gaps = [], [], []
+    own_lane, other_lane = [], []
     for _ in range(120):
         obs, _, done, cut, _ = env.step(pure_pursuit_action(env, 8.0, 25.0))
         vehicle = unwrapped.vehicle
@@ -345,7 +345,6 @@ def test_lane_traffic_reads_the_car_ahead_along_each_lane() -> None:
         assert own[0] == pytest.approx(min(max(gap, 0.0), reach) / reach, abs=1e-6)
         own_lane.append((lane, *own))
         other_lane.append((lane, *other))
-        gaps.append(gap)
         assert not (done or cut)
     start = own_lane[0][0]
     before = [row for row in own_lane if row[0] == start and row[1] < 1]
