@@ -6,6 +6,10 @@ extends its own chain in atari when that gives two liberties or more), and refus
 in 8, random moves that leave the mover's chain one liberty. "shapes" then tries the empty
 points next to the last move whose 3x3 neighbourhood is one of michi's / MoGo's shapes (hane,
 cuts, edge moves) before a random move.
+
+:class:`PlayoutValues` scores the leaves of AlphaZero's search (agents/zero/search.py) by
+playouts too, and mixes each playout's result into the network's value (AlphaGo's leaf
+evaluation, Silver et al. 2016).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from envs.go.kernels import (
     non_eye_points,
     play,
     point,
+    state_area_difference,
 )
 
 # 3x3 shapes worth playing next to the last move: michi's playout patterns (after MoGo's
@@ -231,3 +236,70 @@ def _playout(s, zob, x, moves, colors, count, heavy, shapes, mark, stamp):
         count += 1
         last = point(s, chosen) if chosen < n * n else -1
     return count, x, stamp
+
+
+@njit(cache=True, nogil=True)
+def playout_values(
+    states, games, nodes, length, zob, komi, heavy, shapes, margin_weight, margin_scale, seed,
+    out,
+):  # fmt: skip
+    """One playout from each position ``states[games[i], nodes[i], :length]`` (an engine
+    state, left unchanged); ``out[i]`` its result in [-1, 1] for the side to move there: win
+    / loss mixed with ``margin_weight`` of tanh(margin / margin_scale), as the RAVE search
+    scores its playouts."""
+    x = np.int64(seed) * 2654435761 + 12345 | 1
+    mark = np.zeros(states.shape[2], dtype=np.int64)
+    stamp = 1
+    n = states[games[0], nodes[0], SIZE] if len(games) else 0
+    longest = length + 4 * (n * n + 1)  # more than any game's remaining moves
+    moves = np.empty(longest, dtype=np.int64)
+    colors = np.empty(longest, dtype=np.int64)
+    for i in range(len(games)):
+        s = states[games[i], nodes[i], :length].copy()
+        mover = s[TO_PLAY]
+        count, x, stamp = _playout(s, zob, x, moves, colors, 0, heavy, shapes, mark, stamp)
+        margin = state_area_difference(s) - komi
+        black = 1.0 if margin > 0 else -1.0 if margin < 0 else 0.0
+        if margin_weight > 0:
+            black = (1 - margin_weight) * black + margin_weight * np.tanh(margin / margin_scale)
+        out[i] = black if mover == BLACK else -black
+
+
+class PlayoutValues:
+    """Leaf values for AlphaZero's search (``BatchedSearch``'s ``mix``): ``(1 - weight)`` of
+    the network's value plus ``weight`` of one playout's result from the leaf (AlphaGo's
+    lambda; ``playouts`` as the RAVE search's). Go positions of ``GoPositions`` rows: the engine
+    state is the row's first ``engine_size`` numbers."""
+
+    def __init__(
+        self,
+        engine_size: int,
+        zobrist: np.ndarray,
+        komi: float,
+        weight: float,
+        playouts: str = "shapes",
+        margin_weight: float = 0.5,
+        margin_scale: float = 10.0,
+        seed: int = 0,
+    ) -> None:
+        if not 0.0 < weight <= 1.0:
+            raise ValueError(f"playout weight must be in (0, 1], got {weight}")
+        if playouts not in PLAYOUTS:
+            raise ValueError(f"playouts must be one of {PLAYOUTS}, got {playouts!r}")
+        self.engine_size, self.zobrist, self.komi = int(engine_size), zobrist, float(komi)
+        self.weight, self.heavy = float(weight), PLAYOUTS.index(playouts)
+        self.margin_weight, self.margin_scale = float(margin_weight), float(margin_scale)
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(
+        self, states: np.ndarray, games: np.ndarray, nodes: np.ndarray, values: np.ndarray
+    ) -> np.ndarray:
+        """The mixed values of the positions ``states[games[i], nodes[i]]``, whose network
+        values are ``values`` (for the side to move)."""
+        results = np.empty(len(games), dtype=np.float64)
+        playout_values(states, np.asarray(games, dtype=np.int64),
+                       np.asarray(nodes, dtype=np.int64), self.engine_size, self.zobrist,
+                       self.komi, self.heavy, SHAPE_TABLE, self.margin_weight,
+                       self.margin_scale, int(self.rng.integers(1, 2**62)), results)  # fmt: skip
+        mixed = (1 - self.weight) * np.asarray(values, dtype=np.float64) + self.weight * results
+        return mixed.astype(np.float32)

@@ -15,7 +15,7 @@ import numpy as np
 
 from agents.base import Player
 from agents.zero.game import Positions, move_actions, transform_planes
-from agents.zero.search import BatchedSearch, Evaluate
+from agents.zero.search import BatchedSearch, Evaluate, Mix
 from agents.zero.tree import SearchSettings
 
 # (planes (B, ...), masks (B, A)) -> (probabilities (B, A), values (B,)) for the player to move.
@@ -76,11 +76,13 @@ class SearchPlayer(Player):
         settings: SearchSettings,
         seed: int = 0,
         forbid: Callable[[np.ndarray], np.ndarray | None] | None = None,
+        mix: Mix | None = None,
     ) -> None:
         """``forbid(row)``: legal moves this player will not search at the position ``row``
-        (None: any), e.g. Go's ``GoPositions.first_pass_forbidden``."""
+        (None: any), e.g. Go's ``GoPositions.first_pass_forbidden``; ``mix``: the leaves'
+        values from the network's (``BatchedSearch``), e.g. Go's playouts mixed in."""
         self.positions, self.settings, self.forbid = positions, settings, forbid
-        self.search = BatchedSearch(positions, evaluate, settings, games=1, seed=seed)
+        self.search = BatchedSearch(positions, evaluate, settings, games=1, seed=seed, mix=mix)
         self.seconds = 0.0  # time spent searching, for time-per-move comparisons
         self.moves = 0
         self.reset()

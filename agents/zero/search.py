@@ -28,6 +28,9 @@ from agents.zero.tree import (
 # (planes (K, C, H, W) float32, legal masks (K, A) bool) -> (log priors (K, A) float32 with
 # -inf on illegal moves, values (K,) float32 in [-1, 1] for the player to move).
 Evaluate = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+# (position rows (B, M, S), games (K,), nodes (K,), network values (K,)) -> the leaves' values
+# (K,) for the player to move, e.g. mixed with playouts (agents/search/playouts.PlayoutValues).
+Mix = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -53,8 +56,12 @@ class BatchedSearch:
         games: int,
         seed: int = 0,
         max_simulations: int | None = None,
+        mix: Mix | None = None,
     ) -> None:
+        """``mix``: what becomes of the network's values of the leaves (roots excepted)
+        before they are backed up (None: used as they are)."""
         self.positions, self.evaluate, self.settings = positions, evaluate, settings
+        self.mix = mix
         sims = max(max_simulations or 0, settings.simulations)
         # A reused subtree plus one search's new nodes (and the root's children made by moves).
         self.trees = Trees(games, 2 * sims + 4, positions.num_actions, positions.state_size)
@@ -186,6 +193,8 @@ class BatchedSearch:
         live = np.flatnonzero(np.isnan(terminal))
         if len(live):
             logits[live], values[live] = self.evaluate(obs[live], masks[live])
+            if self.mix is not None:
+                values[live] = self.mix(trees.states, games[live], leaves[live], values[live])
         _expand(trees.parent, trees.logits, trees.n, trees.w, trees.pending, trees.value,
                 trees.terminal, trees.expanded, games, leaves, logits, values, terminal,
                 virtual)  # fmt: skip

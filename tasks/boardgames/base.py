@@ -275,7 +275,13 @@ class BoardGameTask(Task):
         if cfg.search.symmetries > 1:
             evaluate = averaged(evaluate, positions, cfg.search.symmetries)
         return SearchPlayer(positions, evaluate, self.search_settings(cfg), seed,
-                            forbid=self.search_rule(cfg, positions))  # fmt: skip
+                            forbid=self.search_rule(cfg, positions),
+                            mix=self.search_mix(cfg, positions, seed))  # fmt: skip
+
+    def search_mix(self, cfg: Any, positions: Any, seed: int) -> Any:
+        """What the search player's leaves are worth given the network's values
+        (``BatchedSearch``'s ``mix``), or None: the network's values."""
+        return None
 
     def search_rule(self, cfg: Any, positions: Any) -> Any:
         """Moves the search player keeps out of each search (``SearchPlayer``'s ``forbid``),

@@ -28,7 +28,9 @@ from tasks.boardgames.base import (
 from tasks.config import ConfigError, describe, section
 
 # Search settings that only the search over the network reads, with their "off" values.
-NETWORK_SEARCH_ONLY = (("score_utility", 0.0), ("symmetries", 1), ("prior_mix", 0.0))
+NETWORK_SEARCH_ONLY = (
+    ("score_utility", 0.0), ("symmetries", 1), ("prior_mix", 0.0), ("playout_weight", 0.0),
+)  # fmt: skip
 OPPONENT_PATTERN = re.compile(r"^(random|heuristic|rave|gnugo(\d{1,2}))$")
 
 
@@ -102,6 +104,12 @@ class GoSearchConfig(SearchSection):
         "RAVE: trees grown at once on separate cores, visits summed (simulations are shared "
         "out among them).",
         1, min=1,
+    )  # fmt: skip
+    playout_weight: float = describe(
+        "gumbel/puct: weight of a playout's result in each leaf's value, AlphaGo's mixed "
+        "evaluation: (1 - w) * the network's value + w * the result of one playout from the "
+        "leaf (RAVE's playouts, margin_weight and margin_scale; 0: the network's value only).",
+        0.0, min=0.0, max=1.0,
     )  # fmt: skip
     first_pass: bool = describe(
         "gumbel/puct: may the player pass while the opponent has not just passed and a legal "
@@ -249,6 +257,16 @@ class GoSmallTask(BoardGameTask):
 
     def search_rule(self, cfg: Any, positions: Any) -> Any:
         return None if cfg.search.first_pass else positions.first_pass_forbidden
+
+    def search_mix(self, cfg: Any, positions: Any, seed: int) -> Any:
+        search = cfg.search
+        if search.playout_weight == 0:
+            return None
+        from agents.search.playouts import PlayoutValues
+
+        return PlayoutValues(positions.engine_size, positions.game.zobrist, positions.komi,
+                             search.playout_weight, search.playouts, search.margin_weight,
+                             search.margin_scale, seed)  # fmt: skip
 
     def record_game(self, cfg: Any, run: Any, label: str, record: Any, index: int) -> None:
         from envs.go.game import GoGame

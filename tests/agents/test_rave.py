@@ -164,3 +164,35 @@ def test_a_bad_config_is_refused() -> None:
         RaveGoPlayer(7, 9.0, config=RaveConfig(0))
     with pytest.raises(ValueError, match="playouts must be one of"):
         RaveGoPlayer(7, 9.0, config=RaveConfig(100, playouts="heavy"))
+
+
+def test_playout_values_score_for_the_side_to_move_and_mix_with_the_network() -> None:
+    """On a settled 7x7 board (Black 35 points, White 14, komi 9) every playout ends at once,
+    a Black win by 12: worth 0.5 * 1 + 0.5 * tanh(12 / 10) to Black and the opposite to White;
+    half of it mixed with the network's value at weight 0.5. The rows stay untouched."""
+    from agents.search.playouts import PlayoutValues
+    from envs.go.kernels import GoPositions
+
+    settled = """
+        . X . X X O .
+        X X X X X O O
+        . X . X X O .
+        X X X X X O O
+        . X . X X O .
+        X X X X X O O
+        . X . X X O ."""
+    positions = GoPositions(7, komi=9.0)
+    states = np.zeros((1, 2, positions.state_size), dtype=np.int64)
+    for node, colour in enumerate((BLACK, WHITE)):
+        states[0, node, : positions.engine_size] = GoGame.from_ascii(settled, colour).state
+    before = states.copy()
+    black = 0.5 + 0.5 * np.tanh(1.2)
+    for weight, network in ((1.0, 0.0), (0.5, 0.2)):
+        values = PlayoutValues(positions.engine_size, positions.game.zobrist, 9.0, weight)(
+            states, np.zeros(2, np.int64), np.arange(2), np.full(2, network, np.float32)
+        )
+        expected = (1 - weight) * network + weight * np.array([black, -black])
+        np.testing.assert_allclose(values, expected, rtol=1e-5)
+    np.testing.assert_array_equal(states, before)
+    with pytest.raises(ValueError, match="playout weight must be in"):
+        PlayoutValues(positions.engine_size, positions.game.zobrist, 9.0, 0.0)

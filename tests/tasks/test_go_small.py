@@ -187,14 +187,15 @@ def test_score_utility_needs_a_network_with_a_score_head() -> None:
         task.search_player(cfg, PolicyOnly())
 
 
-def test_search_player_with_score_utility_and_symmetries_plays_legal_moves() -> None:
+def test_search_player_with_every_network_search_setting_plays_legal_moves() -> None:
     from agents.zero.backend import ZeroAgent
     from agents.zero.network import NetworkShape, ZeroNet
     from tasks.config import load_config
     from tasks.registry import load_task, task_yaml
 
     task = load_task("go_small")
-    overrides = ["search.score_utility=0.3", "search.symmetries=8", "search.simulations=16"]
+    overrides = ["search.score_utility=0.3", "search.symmetries=8", "search.simulations=16",
+                 "search.prior_mix=0.1", "search.playout_weight=0.5"]  # fmt: skip
     cfg = load_config(task.config_cls, "go_small", task_yaml("go_small"), overrides)
     positions = task.positions(cfg)
     height, width = positions.board_shape
@@ -278,7 +279,7 @@ def test_a_gnu_go_that_dies_is_restarted_once_at_the_position_then_an_error() ->
 
 
 @pytest.mark.parametrize("setting", ["search.score_utility=0.3", "search.symmetries=8",
-                                     "search.prior_mix=0.1"])  # fmt: skip
+                                     "search.prior_mix=0.1", "search.playout_weight=0.5"])  # fmt: skip
 def test_rave_search_refuses_the_network_searchs_settings(setting: str) -> None:
     """search.kind=rave has no network values to mix a score into, average over symmetries or
     smooth: asked for one, it says so in one line rather than play without it."""

@@ -222,6 +222,42 @@ def test_go_player_does_not_pass_first_while_a_move_outside_its_eyes_remains() -
         assert (player(None, positions.legal_mask(positions.initial())) == 25) is passes
 
 
+SETTLED = """
+    . X . X X O .
+    X X X X X O O
+    . X . X X O .
+    X X X X X O O
+    . X . X X O .
+    X X X X X O O
+    . X . X X O ."""
+
+
+@pytest.mark.parametrize("kind", ["gumbel", "puct"])
+def test_playouts_mixed_into_the_leaf_values_are_what_the_search_backs_up(kind: str) -> None:
+    """A network that knows nothing (value 0 everywhere) on a settled board Black wins by
+    20.5 points: the search's root value is 0; with playouts as the leaves' values (weight 1)
+    it is what every playout says, 0.5 + 0.5 * tanh(20.5 / 10) for Black."""
+    from agents.search.playouts import PlayoutValues
+    from envs.go.game import BLACK
+
+    positions, row = drawn_row(SETTLED, BLACK)
+    playouts = PlayoutValues(positions.engine_size, positions.game.zobrist, positions.komi, 1.0)
+    mixed = []
+
+    def mix(states, games, nodes, values):  # noqa: ANN001, ANN202
+        assert not values.any()  # the network's values, before the mix
+        mixed.append(len(games))
+        return playouts(states, games, nodes, values)
+
+    settings = SearchSettings(kind, 64, considered=16)
+    for with_mix, expected in ((False, 0.0), (True, 0.5 + 0.5 * np.tanh(2.05))):
+        search = BatchedSearch(positions, uniform, settings, 1, mix=mix if with_mix else None)
+        search.reset(0, row)
+        result = search.run(np.zeros(1, np.int64))
+        assert result.root_values[0] == pytest.approx(expected, abs=0.02)
+    assert sum(mixed) == result.evaluations - 1  # every leaf, not the root
+
+
 @pytest.mark.parametrize("first_pass", [True, False])
 def test_self_play_without_first_passes_plays_on(first_pass: bool) -> None:
     """zero.first_pass=false: a network that loves passing still plays a move in every game
