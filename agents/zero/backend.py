@@ -4,8 +4,9 @@ It trains from a :class:`~agents.base.TrainContext` whose ``game`` gives the com
 (``Positions``) and whose ``settings`` is a :class:`~agents.zero.config.ZeroConfig`; the
 network's size comes from ``network`` (channels, blocks, value_hidden). Self-play runs in this
 process, or with ``ray.num_selfplay_workers`` > 0 in Ray actors (agents/zero/workers.py).
-Checkpoints hold the network, the optimizer, the loop's counters and the replay buffer, so
-``resume`` continues where the run stopped.
+Checkpoints hold the network (the trained agent: the weights' moving average with
+``zero.ema``), the learner's own state (newest weights, average, optimizer), the loop's
+counters and the replay buffer, so ``resume`` continues where the run stopped.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ class ZeroBackend(Backend):
         loop = ZeroLoop(positions, net, settings, ctx.seed, device)
         if ctx.resume_from is not None:
             self._resume(loop, ctx.resume_from)
-        agent = ZeroAgent(loop.net, device)
+        agent = ZeroAgent(loop.learner.trained_net, device)
         _Training(ctx, loop, agent).run()
         return agent
 

@@ -52,6 +52,12 @@ class ZeroConfig:
     lr_schedule: str = describe("'constant', or 'linear' decay to a tenth over the run.",
                                 "linear", choices=("constant", "linear"))  # fmt: skip
     weight_decay: float = describe("AdamW weight decay.", 1e-4, min=0.0)
+    ema: float = describe(
+        "Decay per gradient step of an exponential moving average of the weights (0: off). "
+        "The average is the trained agent: evaluation, play, gtp and checkpoints' network; "
+        "self-play keeps the newest weights.",
+        0.0, min=0.0, max=0.99999,
+    )  # fmt: skip
     value_weight: float = describe("Weight of the value loss.", 1.0, min=0.0)
     value_q: float = describe(
         "Share of the full search's root value in the value target, the rest the game's result "

@@ -6,7 +6,9 @@ Loss per position (every target from the side of the player to move):
 ``z`` the game's result, ``o`` the final ownership and ``s`` the final margin over the number
 of points (the last two only for games with territory). Each position is seen under a random
 symmetry of the board (data augmentation). AdamW with a learning rate that can decay linearly
-to a tenth over the run.
+to a tenth over the run. With ``ema`` > 0 the learner also keeps an exponential moving average
+of the weights (BatchNorm statistics included), the network it hands out as the trained
+agent: the average of the last ~1 / (1 - ema) steps errs less than the newest step's weights.
 """
 
 from __future__ import annotations
@@ -59,6 +61,17 @@ class Learner:
             self.net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
         )
         self.steps = 0
+        self.average: torch.optim.swa_utils.AveragedModel | None = None
+        if settings.ema > 0:
+            self.average = torch.optim.swa_utils.AveragedModel(
+                self.net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(settings.ema),
+                use_buffers=True,
+            )  # fmt: skip
+
+    @property
+    def trained_net(self) -> ZeroNet:
+        """The network to play with: the weights' moving average, or the newest weights."""
+        return self.net if self.average is None else self.average.module
 
     def set_learning_rate(self, fraction_done: float) -> float:
         """The learning rate at this point of the run (linear decay to a tenth, or constant)."""
@@ -94,6 +107,8 @@ class Learner:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        if self.average is not None:
+            self.average.update_parameters(self.net)
         self.steps += 1
         with torch.no_grad():
             entropy = -(log_policy.exp() * log_policy).sum(-1).mean()
@@ -104,17 +119,28 @@ class Learner:
         return metrics
 
     def state(self) -> dict[str, Any]:
-        """Weights, optimizer state and step count, for a checkpoint."""
-        return {
+        """Weights (the newest and their average), optimizer state and step count, for a
+        checkpoint."""
+        state = {
             "net": self.net.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "steps": self.steps,
             "rng": self.rng.bit_generator.state,
         }
+        if self.average is not None:
+            state["average"] = self.average.state_dict()
+        return state
 
     def load_state(self, state: dict[str, Any]) -> None:
-        """Continue from :meth:`state`'s output."""
+        """Continue from :meth:`state`'s output (an average missing from it, as in a
+        checkpoint of a run without ``ema``, starts again from the newest weights)."""
         self.net.load_state_dict(state["net"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.steps = int(state["steps"])
         self.rng.bit_generator.state = state["rng"]
+        if self.average is not None:
+            if "average" in state:
+                self.average.load_state_dict(state["average"])
+            else:
+                self.average.module.load_state_dict(self.net.state_dict())
+                self.average.n_averaged.fill_(1)

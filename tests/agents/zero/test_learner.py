@@ -151,3 +151,38 @@ def test_symmetry_averaged_evaluation_sees_every_view_of_a_board_alike(positions
     one = averaged(evaluate, positions, 1)(planes, masks)
     np.testing.assert_allclose(one[1], plain[1], atol=1e-6)
     assert np.abs(values - plain[1]).max() > 1e-4  # a random network is not symmetric itself
+
+
+@pytest.mark.parametrize("ema", [0.0, 0.5])
+def test_the_weights_moving_average_is_the_trained_network_and_is_checkpointed(ema: float) -> None:
+    """zero.ema=0.5: after two steps the trained network is half the first step's weights and
+    half the second's (BatchNorm statistics too) while the learner trains the newest; a
+    checkpoint's state brings the average back. zero.ema=0: the newest weights."""
+    from agents.zero.config import ZeroConfig
+    from agents.zero.learner import Learner
+
+    positions = GoPositions(5, komi=0.5)
+    shape = NetworkShape(positions.obs_shape[0], 5, 5, positions.num_actions, channels=8,
+                         blocks=1, ownership=True)  # fmt: skip
+    torch.manual_seed(0)
+    learner = Learner(ZeroNet(shape), positions, ZeroConfig(ema=ema, batch_size=8), "cpu")
+    batch = samples(8, positions.obs_shape, positions.num_actions)
+    seen = []
+    for _ in range(2):
+        learner.train_step(batch)
+        seen.append({k: v.detach().clone() for k, v in learner.net.state_dict().items()})
+    trained = learner.trained_net.state_dict()
+    if ema == 0:
+        assert learner.trained_net is learner.net
+        return
+    for name in ("stem.0.weight", "stem.1.running_mean"):
+        assert not torch.allclose(seen[0][name], seen[1][name])
+        torch.testing.assert_close(trained[name], 0.5 * seen[0][name] + 0.5 * seen[1][name])
+    other = Learner(ZeroNet(shape), positions, ZeroConfig(ema=ema, batch_size=8), "cpu")
+    other.load_state(learner.state())
+    torch.testing.assert_close(other.trained_net.state_dict(), trained)
+    torch.testing.assert_close(other.net.state_dict(), learner.net.state_dict())
+    state = learner.state()
+    del state["average"]  # a checkpoint of a run without ema: the average starts again
+    other.load_state(state)
+    torch.testing.assert_close(other.trained_net.state_dict(), learner.net.state_dict())
