@@ -137,9 +137,18 @@ def headtohead(args: argparse.Namespace) -> str:
     )
 
 
+POLICY = "policy"
+
+
 def parse_variant(variant: str) -> tuple[str, list[str]]:
-    """``kind:simulations[:key=value,key=value]`` -> (its label, its config overrides)."""
+    """``kind:simulations[:key=value,key=value]`` -> (its label, its config overrides);
+    ``policy``: the network alone (the argmax of its policy, no search)."""
+    if variant == POLICY:
+        return POLICY, []
     parts = variant.split(":", 2)
+    if parts[0] == POLICY:
+        raise SystemExit(f"searches: variant {variant!r}: {POLICY!r} is the network alone, "
+                         "with nothing after it")  # fmt: skip
     if len(parts) < 2 or not parts[1].isdigit():
         raise SystemExit(f"searches: variant {variant!r} is not kind:simulations[:key=value,...]")
     kind, sims = parts[0], parts[1]
@@ -154,11 +163,16 @@ def _search_row(args: argparse.Namespace, variant: str) -> tuple[dict, str]:
     """One variant's match: (its row, the checkpoint it played)."""
     label, own = parse_variant(variant)
     task, cfg, agent, checkpoint = _load(args.run, [*args.overrides, *own])
-    player = task.search_player(cfg, agent, seed=args.seed)
+    alone = variant == POLICY
+    player = (
+        agent.player(deterministic=True)
+        if alone
+        else task.search_player(cfg, agent, seed=args.seed)
+    )
     start = time.perf_counter()
     result = task.match(cfg, player, args.opponent, args.games, seed=args.seed)
     row = _row(task, label, args.opponent, result, time.perf_counter() - start)
-    row["ms_a_move"] = round(player.time_per_move() * 1000)
+    row["ms_a_move"] = "" if alone else round(player.time_per_move() * 1000)
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row, f"{checkpoint.parent.parent.name}/{checkpoint.name}"
 
@@ -294,7 +308,7 @@ def main() -> None:
     v.add_argument("run")
     v.add_argument("variants", nargs="+",
                    help="kind:simulations[:key=value,...], e.g. gumbel:1024 "
-                        "gumbel:1024:search.score_utility=0.3")  # fmt: skip
+                        "gumbel:1024:search.score_utility=0.3; policy: the network alone")  # fmt: skip
     v.add_argument("--opponent", default="gnugo10")
     v.add_argument("--games", type=int, default=40)
     v.add_argument("--seed", type=int, default=90_000)

@@ -21,9 +21,10 @@ def test_a_variant_is_kind_simulations_and_its_own_overrides() -> None:
         "search.symmetries=8",
         "search.prior_mix=0.1",
     ]
+    assert parse("policy") == ("policy", [])  # the network alone
 
 
-@pytest.mark.parametrize("bad", ["gumbel", "gumbel:many", "gumbel:64:symmetries"])
+@pytest.mark.parametrize("bad", ["gumbel", "gumbel:many", "gumbel:64:symmetries", "policy:64"])
 def test_a_malformed_variant_names_itself(bad: str) -> None:
     with pytest.raises(SystemExit, match=repr(bad)):
         load_benchmark("zero_go").parse_variant(bad)
