@@ -80,6 +80,12 @@ class ZeroConfig:
         "steps (off for a GPU learner whose time is better spent learning).",
         True,
     )
+    opening_moves: int = describe(
+        "Self-play games begin with 0 to this many uniformly random legal moves (not "
+        "recorded), as evaluation games begin (eval.opening_moves), so the network also meets "
+        "positions its own play avoids (0: every game from the initial position).",
+        0, min=0,
+    )  # fmt: skip
     log_every: int = describe("Self-play moves between logged metrics.", 5_000, min=1)
     first_pass: bool = describe(
         "Self-play (Go): may a player pass while its opponent has not just passed and a move "

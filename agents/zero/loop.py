@@ -36,7 +36,7 @@ class ZeroLoop:
             positions, make_evaluate(net, device, compiled=True), config.search_settings(), config.games,
             config.simulations, config.fast_simulations, config.full_share, seed=seed,
             forbid=None if config.first_pass else positions.first_pass_forbidden,
-            value_q=config.value_q,
+            value_q=config.value_q, opening_moves=config.opening_moves,
         )  # fmt: skip
         self.step = 0  # self-play moves
         self.recorded = 0  # positions recorded into the buffer

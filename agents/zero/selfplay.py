@@ -6,6 +6,9 @@ cap randomisation (KataGo, Wu 2019): a share ``full_share`` of moves gets a full
 policy becomes a training target; the other moves get a fast search and are not recorded, so
 games (and value targets) come cheaper while policy targets stay good. The network sees each
 position under a random symmetry of the board, so its own asymmetries do not steer the games.
+With ``opening_moves`` > 0 each game begins with 0 to that many uniformly random legal moves
+(not recorded), as evaluation games begin, so the network also learns positions its own play
+avoids.
 """
 
 from __future__ import annotations
@@ -61,11 +64,14 @@ class SelfPlay:
         seed: int = 0,
         forbid: Callable[[np.ndarray], np.ndarray | None] | None = None,
         value_q: float = 0.0,
+        opening_moves: int = 0,
     ) -> None:
         """``forbid(row)``: moves kept out of the search at ``row`` (None: none), e.g. Go's
         ``first_pass_forbidden``. ``value_q``: share of the full search's root value in each
-        recorded position's value target, the rest the game's result."""
+        recorded position's value target, the rest the game's result. ``opening_moves``: the
+        most random moves a game begins with."""
         self.positions, self.forbid, self.value_q = positions, forbid, value_q
+        self.opening_moves = opening_moves
         self.rng = np.random.default_rng(seed)
         self.search = BatchedSearch(positions, evaluate, settings, games, seed,
                                     max_simulations=full_simulations)  # fmt: skip
@@ -81,7 +87,21 @@ class SelfPlay:
         self._planes = np.zeros((games, *positions.obs_shape), dtype=np.float32)
         self._masks = np.zeros((games, positions.num_actions), dtype=np.bool_)
         for game in range(games):
-            self.search.reset(game)
+            self._start(game)
+
+    def _start(self, game: int) -> None:
+        """Begin game ``game``: the initial position after 0 to ``opening_moves`` uniformly
+        random legal moves (fewer where one would end the game)."""
+        row = self.positions.initial()
+        count = int(self.rng.integers(self.opening_moves + 1)) if self.opening_moves else 0
+        for _ in range(count):
+            legal = np.flatnonzero(self.positions.legal_mask(row))
+            after = row.copy()
+            self.positions.play(after, int(self.rng.choice(legal)))
+            if not np.isnan(self.positions.terminal_value(after)):
+                break
+            row = after
+        self.search.reset(game, row)
 
     def set_evaluate(self, evaluate: Evaluate) -> None:
         """Search with ``evaluate`` (newer weights) from now on."""
@@ -112,7 +132,7 @@ class SelfPlay:
                 samples = self._finish(game, row)
                 if samples is not None:
                     finished.append(samples)
-                self.search.reset(game)
+                self._start(game)
         return self.games, finished
 
     def _forbidden(self) -> np.ndarray | None:

@@ -56,7 +56,7 @@ class SelfPlayWorker:
             positions, make_evaluate(self.net, compiled=True), config.search_settings(), config.games,
             config.simulations, config.fast_simulations, config.full_share, seed=seed,
             forbid=None if config.first_pass else positions.first_pass_forbidden,
-            value_q=config.value_q,
+            value_q=config.value_q, opening_moves=config.opening_moves,
         )  # fmt: skip
         self.version = -1
 

@@ -258,6 +258,22 @@ def test_playouts_mixed_into_the_leaf_values_are_what_the_search_backs_up(kind: 
     assert sum(mixed) == result.evaluations - 1  # every leaf, not the root
 
 
+@pytest.mark.parametrize("opening_moves", [0, 2])
+def test_self_play_games_begin_with_up_to_that_many_random_moves(opening_moves: int) -> None:
+    from agents.zero.selfplay import SelfPlay
+    from envs.go.kernels import MOVES
+
+    positions = GoPositions(5, komi=0.5)
+    selfplay = SelfPlay(positions, uniform, SearchSettings("gumbel", 4, considered=4), 64, 4, 4,
+                        1.0, seed=0, opening_moves=opening_moves)  # fmt: skip
+    played = [int(selfplay.search.row(game)[MOVES]) for game in range(64)]
+    assert set(played) == set(range(opening_moves + 1)), played
+    assert len({selfplay.search.row(game).tobytes() for game in range(64)}) > 10 * opening_moves
+    moves, finished = selfplay.step()  # and the games go on from there, recording as usual
+    assert moves == 64 and finished == []
+    assert all(len(records) == 1 for records in selfplay.records)
+
+
 @pytest.mark.parametrize("first_pass", [True, False])
 def test_self_play_without_first_passes_plays_on(first_pass: bool) -> None:
     """zero.first_pass=false: a network that loves passing still plays a move in every game
