@@ -8,7 +8,8 @@ of points (the last two only for games with territory). Each position is seen un
 symmetry of the board (data augmentation). AdamW with a learning rate that can decay linearly
 to a tenth over the run. With ``ema`` > 0 the learner also keeps an exponential moving average
 of the weights (BatchNorm statistics included), the network it hands out as the trained
-agent: the average of the last ~1 / (1 - ema) steps errs less than the newest step's weights.
+agent: the last ~1 / (1 - ema) steps averaged, so that their noise partly cancels (at
+go_small's default budget it played no better than the newest weights: BENCHMARKS.md).
 """
 
 from __future__ import annotations
