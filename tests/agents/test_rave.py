@@ -172,15 +172,8 @@ def test_playout_values_score_for_the_side_to_move_and_mix_with_the_network() ->
     half of it mixed with the network's value at weight 0.5. The rows stay untouched."""
     from agents.search.playouts import PlayoutValues
     from envs.go.kernels import GoPositions
+    from tests.agents.zero.test_search import SETTLED as settled
 
-    settled = """
-        . X . X X O .
-        X X X X X O O
-        . X . X X O .
-        X X X X X O O
-        . X . X X O .
-        X X X X X O O
-        . X . X X O ."""
     positions = GoPositions(7, komi=9.0)
     states = np.zeros((1, 2, positions.state_size), dtype=np.int64)
     for node, colour in enumerate((BLACK, WHITE)):
