@@ -238,6 +238,20 @@ def _playout(s, zob, x, moves, colors, count, heavy, shapes, mark, stamp):
     return count, x, stamp
 
 
+@njit(cache=True, nogil=True, inline="always")
+def playout_result(s, komi, margin_weight, margin_scale):
+    """Black's result of the finished playout ``s``, in [0, 1]: win / loss (a draw 1/2) mixed
+    with ``margin_weight`` of (1 + tanh(margin / margin_scale)) / 2, the margin by area after
+    ``komi``."""
+    margin = state_area_difference(s) - komi
+    black = 1.0 if margin > 0 else 0.0 if margin < 0 else 0.5
+    if margin_weight > 0:
+        black = (1 - margin_weight) * black + margin_weight * 0.5 * (
+            1.0 + np.tanh(margin / margin_scale)
+        )
+    return black
+
+
 @njit(cache=True, nogil=True)
 def playout_values(
     states, games, nodes, length, zob, komi, heavy, shapes, margin_weight, margin_scale, seed,
@@ -246,7 +260,7 @@ def playout_values(
     """One playout from each position ``states[games[i], nodes[i], :length]`` (an engine
     state, left unchanged); ``out[i]`` its result in [-1, 1] for the side to move there: win
     / loss mixed with ``margin_weight`` of tanh(margin / margin_scale), as the RAVE search
-    scores its playouts."""
+    scores its playouts (:func:`playout_result`, from 0..1 to -1..1)."""
     x = np.int64(seed) * 2654435761 + 12345 | 1
     mark = np.zeros(states.shape[2], dtype=np.int64)
     stamp = 1
@@ -258,10 +272,7 @@ def playout_values(
         s = states[games[i], nodes[i], :length].copy()
         mover = s[TO_PLAY]
         count, x, stamp = _playout(s, zob, x, moves, colors, 0, heavy, shapes, mark, stamp)
-        margin = state_area_difference(s) - komi
-        black = 1.0 if margin > 0 else -1.0 if margin < 0 else 0.0
-        if margin_weight > 0:
-            black = (1 - margin_weight) * black + margin_weight * np.tanh(margin / margin_scale)
+        black = 2.0 * playout_result(s, komi, margin_weight, margin_scale) - 1.0
         out[i] = black if mover == BLACK else -black
 
 

@@ -46,6 +46,7 @@ from agents.search.playouts import (
     _neighbourhood,
     _next_random,
     _playout,
+    playout_result,
 )
 from envs.go.game import GoGame
 from envs.go.kernels import (
@@ -58,7 +59,6 @@ from envs.go.kernels import (
     grid,
     legal_mask_into,
     play,
-    state_area_difference,
 )
 
 # Simulations' tree size cap: beyond it, leaves are played out without adding nodes.
@@ -185,12 +185,7 @@ def search_visits(
         count, x, stamp = _playout(
             s, zob, x, moves, colors, depth, heavy, shapes, mark, stamp
         )  # fmt: skip
-        margin = state_area_difference(s) - komi
-        black = 1.0 if margin > 0 else 0.0 if margin < 0 else 0.5
-        if margin_weight > 0:
-            black = (1 - margin_weight) * black + margin_weight * 0.5 * (
-                1.0 + np.tanh(margin / margin_scale)
-            )
+        black = playout_result(s, komi, margin_weight, margin_scale)
         for d in range(depth):
             node, mover = path[d], colors[d]
             result = black if mover == BLACK else 1.0 - black
