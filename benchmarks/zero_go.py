@@ -267,6 +267,10 @@ def _selfplay_rate(workers: int, seconds: float, extra: list[str]) -> dict[str, 
 
 def speed(args: argparse.Namespace) -> str:
     """Markdown: self-play rates by number of workers, and the peer's."""
+    import torch
+
+    from agents.zero.network import compute_dtype
+
     rows = ["| self-play | moves/s | recorded positions/s |", "|---|---|---|"]
     for workers in (0, 1, 2):
         rate = _selfplay_rate(workers, args.seconds, args.overrides)
@@ -274,9 +278,14 @@ def speed(args: argparse.Namespace) -> str:
                     f"{rate['moves_per_s']:,.0f} | {rate['positions_per_s']:,.0f} |")  # fmt: skip
         print(rows[-1], file=sys.stderr)
     same = ["zero.full_share=1.0", "zero.simulations=32", "zero.train_ratio=0", *args.overrides]
-    rate = _selfplay_rate(0, args.seconds, same)
-    rows.append(f"| learnloop, one process, 32 simulations every move, no training | "
-                f"{rate['moves_per_s']:,.0f} | {rate['positions_per_s']:,.0f} |")  # fmt: skip
+    formats = ["auto"]  # zero.precision; float32 beside it where auto means bfloat16 here
+    if compute_dtype("auto", "cpu") != torch.float32:
+        formats.append("float32")
+    for precision in formats:
+        rate = _selfplay_rate(0, args.seconds, [*same, f"zero.precision={precision}"])
+        name = str(compute_dtype(precision, "cpu")).removeprefix("torch.")
+        rows.append(f"| learnloop, one process, 32 simulations every move, no training, {name} | "
+                    f"{rate['moves_per_s']:,.0f} | {rate['positions_per_s']:,.0f} |")  # fmt: skip
     if args.openspiel_python:
         peer = subprocess.run(
             [args.openspiel_python, str(REPO / "benchmarks" / "openspiel_selfplay.py"),

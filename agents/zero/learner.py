@@ -10,6 +10,8 @@ to a tenth over the run. With ``ema`` > 0 the learner also keeps an exponential 
 of the weights (BatchNorm statistics included), the network it hands out as the trained
 agent: the last ~1 / (1 - ema) steps averaged, so that their noise partly cancels (at
 go_small's default budget it played no better than the newest weights: BENCHMARKS.md).
+With ``precision`` bfloat16 (``compute_dtype``) the forward and backward passes run under
+torch's autocast, the losses and the weights in float32.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 
 from agents.zero.game import Positions, move_actions, transform_planes
-from agents.zero.network import ZeroNet
+from agents.zero.network import ZeroNet, compute_dtype
 from agents.zero.replay import Samples
 
 
@@ -57,6 +59,7 @@ class Learner:
         self.positions = positions
         self.settings = settings
         self.device = device
+        self.dtype = compute_dtype(settings.precision, device)
         self.rng = np.random.default_rng(seed + 17)
         self.optimizer = torch.optim.AdamW(
             self.net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
@@ -92,7 +95,9 @@ class Learner:
         if settings.augment:
             batch = augment(batch, self.positions, self.rng)
         self.net.train()
-        out = self.net(self._tensor(batch.planes))
+        with torch.autocast(self.device.split(":")[0], self.dtype, self.dtype != torch.float32):
+            out = self.net(self._tensor(batch.planes))
+        out = {name: value.float() for name, value in out.items()}
         masks = self._tensor(batch.masks, torch.bool)
         log_policy = torch.log_softmax(out["logits"].masked_fill(~masks, -1e4), dim=-1)
         target = self._tensor(batch.policy)

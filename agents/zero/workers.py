@@ -45,15 +45,16 @@ class SelfPlayWorker:
     ) -> None:
         import torch
 
-        from agents.zero.network import NetworkShape, ZeroNet, make_evaluate
+        from agents.zero.network import NetworkShape, ZeroNet, compute_dtype, make_evaluate
 
         torch.set_num_threads(1)
         self.index = index
-        self.make_evaluate = make_evaluate
         self.net = ZeroNet(NetworkShape(**shape)).eval()
+        dtype = compute_dtype(config.precision, "cpu")
+        self.make_evaluate = lambda net: make_evaluate(net, compiled=True, dtype=dtype)
         positions = make_positions()
         self.selfplay = SelfPlay(
-            positions, make_evaluate(self.net, compiled=True), config.search_settings(), config.games,
+            positions, self.make_evaluate(self.net), config.search_settings(), config.games,
             config.simulations, config.fast_simulations, config.full_share, seed=seed,
             forbid=None if config.first_pass else positions.first_pass_forbidden,
             value_q=config.value_q, opening_moves=config.opening_moves,
@@ -69,7 +70,7 @@ class SelfPlayWorker:
     def set_weights(self, weights: dict[str, Any], version: int) -> None:
         """Play with these weights from the next move on."""
         self.net.load_state_dict(weights)
-        self.selfplay.set_evaluate(self.make_evaluate(self.net, compiled=True))
+        self.selfplay.set_evaluate(self.make_evaluate(self.net))
         self.version = version
 
     def play(self, steps: int) -> WorkerResult:

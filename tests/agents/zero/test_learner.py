@@ -186,3 +186,56 @@ def test_the_weights_moving_average_is_the_trained_network_and_is_checkpointed(e
     del state["average"]  # a checkpoint of a run without ema: the average starts again
     other.load_state(state)
     torch.testing.assert_close(other.trained_net.state_dict(), learner.net.state_dict())
+
+
+def test_precision_names_a_number_format_and_refuses_others() -> None:
+    from agents.zero.network import compute_dtype
+
+    assert compute_dtype("float32", "cpu") is torch.float32
+    assert compute_dtype("bfloat16", "cpu") is torch.bfloat16
+    assert compute_dtype("auto", "cuda") is torch.float32  # GPUs keep float32 until measured
+    native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    assert compute_dtype("auto", "cpu") is (torch.bfloat16 if native else torch.float32)
+    with pytest.raises(ValueError, match="zero.precision: 'half'"):
+        compute_dtype("half", "cpu")
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_bfloat16_self_play_calls_give_float32_priors_and_values_near_float32s(compiled) -> None:  # noqa: ANN001
+    from agents.zero.network import make_evaluate
+
+    torch.manual_seed(2)
+    net = ZeroNet(NetworkShape(5, 7, 7, 50, channels=16, blocks=2)).eval()
+    planes = np.random.default_rng(2).integers(0, 2, (64, 5, 7, 7)).astype(np.float32)
+    masks = np.ones((64, 50), dtype=bool)
+    masks[:, 7] = False
+    want = make_evaluate(net, compiled=compiled)(planes, masks)
+    got = make_evaluate(net, compiled=compiled, dtype=torch.bfloat16)(planes, masks)
+    assert got[0].dtype == np.float32 and got[1].dtype == np.float32
+    assert np.isneginf(got[0][:, 7]).all()
+    np.testing.assert_allclose(np.exp(got[0]), np.exp(want[0]), atol=0.02)
+    np.testing.assert_allclose(got[1], want[1], atol=0.02)
+    assert np.abs(got[1] - want[1]).max() > 0  # bfloat16 did run
+
+
+def test_a_bfloat16_learner_keeps_float32_weights_and_follows_float32s_losses() -> None:
+    """zero.precision=bfloat16 trains under autocast: the weights stay float32 and the losses
+    track a float32 learner's from the same start, falling as it fits one batch."""
+    from agents.zero.config import ZeroConfig
+    from agents.zero.learner import Learner
+
+    positions = GoPositions(5, komi=0.5)
+    shape = NetworkShape(positions.obs_shape[0], 5, 5, positions.num_actions, channels=8,
+                         blocks=1, ownership=True)  # fmt: skip
+    batch = samples(32, positions.obs_shape, positions.num_actions)
+    batch.value[:] = np.where(np.arange(32) % 2, 1.0, -1.0)
+    losses = {}
+    for precision in ("float32", "bfloat16"):
+        torch.manual_seed(0)
+        config = ZeroConfig(precision=precision, batch_size=32, augment=False)
+        learner = Learner(ZeroNet(shape), positions, config, "cpu")
+        losses[precision] = [learner.train_step(batch)["policy_loss"] for _ in range(30)]
+        assert all(p.dtype == torch.float32 for p in learner.net.parameters())
+    assert losses["bfloat16"][0] == pytest.approx(losses["float32"][0], rel=0.02)
+    assert losses["bfloat16"][-1] < losses["bfloat16"][0] - 0.1
+    assert losses["bfloat16"][-1] == pytest.approx(losses["float32"][-1], rel=0.1)
