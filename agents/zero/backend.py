@@ -219,6 +219,8 @@ class _Training:
         ctx, loop = self.ctx, self.loop
         started = time.monotonic()
         schedule = Schedule(ctx, loop.step)
+        # zero.precision=auto's choice on this machine, beside the resolved config
+        ctx.logger.log_text("zero/precision", str(loop.dtype).removeprefix("torch."), loop.step)
         while loop.step < ctx.total_steps:
             previous = loop.step
             if self.remote is not None:
