@@ -116,8 +116,12 @@ def compute_dtype(precision: str, device: str) -> torch.dtype:
         return torch.bfloat16
     if precision != "auto":
         raise ValueError(f"zero.precision: {precision!r} is not auto, float32 or bfloat16")
-    native = device == "cpu" and torch.backends.mkldnn.is_available()
-    native = native and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    if device != "cpu" or not torch.backends.mkldnn.is_available():
+        return torch.float32
+    try:  # oneDNN's own check (private in torch 2.13): AVX-512 BF16, AMX or an ARM equivalent
+        native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a torch without it: do not guess
+        native = False
     return torch.bfloat16 if native else torch.float32
 
 
