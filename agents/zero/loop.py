@@ -17,7 +17,7 @@ import numpy as np
 
 from agents.zero.game import Positions
 from agents.zero.learner import Learner
-from agents.zero.network import ZeroNet, compute_dtype, make_evaluate
+from agents.zero.network import ZeroNet, make_evaluate
 from agents.zero.replay import ReplayBuffer, Samples
 from agents.zero.selfplay import SelfPlay, SelfPlayStats
 
@@ -30,12 +30,11 @@ class ZeroLoop:
     ) -> None:
         self.positions, self.config, self.device = positions, config, device
         self.learner = Learner(net, positions, config, device, seed)
-        self.dtype = compute_dtype(config.precision, device)  # self-play's network calls
+        self.dtype = self.learner.dtype  # zero.precision here: self-play's network calls too
         self.buffer = ReplayBuffer(config.replay_size, positions.obs_shape, positions.num_actions)
         self.rng = np.random.default_rng(seed + 29)
         self.selfplay = SelfPlay(
-            positions, make_evaluate(net, device, compiled=True, dtype=self.dtype),
-            config.search_settings(), config.games,
+            positions, self._evaluate(), config.search_settings(), config.games,
             config.simulations, config.fast_simulations, config.full_share, seed=seed,
             forbid=None if config.first_pass else positions.first_pass_forbidden,
             value_q=config.value_q, opening_moves=config.opening_moves,
@@ -91,9 +90,11 @@ class ZeroLoop:
 
     def refresh(self) -> None:
         """Local self-play searches with the newest weights."""
-        self.selfplay.set_evaluate(
-            make_evaluate(self.net, self.device, compiled=True, dtype=self.dtype)
-        )
+        self.selfplay.set_evaluate(self._evaluate())
+
+    def _evaluate(self) -> Any:
+        """Self-play's network calls on the newest weights: compiled, in ``self.dtype``."""
+        return make_evaluate(self.net, self.device, compiled=True, dtype=self.dtype)
 
     def metrics(self) -> dict[str, float]:
         """Losses and speeds since the last call (learnloop's metric names)."""
