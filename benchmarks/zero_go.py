@@ -6,6 +6,7 @@
     python benchmarks/zero_go.py searches RUN gumbel:1024 gumbel:1024:search.symmetries=8 [--jobs 2]
     python benchmarks/zero_go.py curve RUN [RUN ...] [--write]
     python benchmarks/zero_go.py speed [--seconds 60] [--openspiel-python PATH] [--write]
+    python benchmarks/zero_go.py sizes [--sizes 4x32 6x32 4x48] [--seconds 90] [--write]
 
 ``strength``: the network alone (argmax of its policy) and network + its search against random,
 the heuristic and GNU Go levels 1 and 10, both colours, paired random 2-move openings from seed
@@ -18,7 +19,9 @@ run's periodic scores against wall time (from metrics.jsonl). ``searches``: sear
 alone) against one opponent on the same openings. ``speed``: self-play moves and
 recorded positions per second with 0, 1 and 2 Ray self-play workers, and beside OpenSpiel's
 AlphaZero actor on the same board, network and simulations when ``--openspiel-python`` names a
-Python with open_spiel, jax and flax installed. ``--write`` puts the table in BENCHMARKS.md.
+Python with open_spiel, jax and flax installed. ``sizes``: self-play moves per second at the
+default settings (the learner and one Ray worker) by network size, blocks x channels, the first
+size the reference. ``--write`` puts the table in BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -299,6 +302,33 @@ def speed(args: argparse.Namespace) -> str:
     return "\n".join(rows) + "\n"
 
 
+SIZES = ("4x32", "3x32", "4x24", "6x32", "4x48", "4x64", "6x48")
+
+
+def parse_size(size: str) -> tuple[int, int]:
+    """``BLOCKSxCHANNELS`` -> (blocks, channels)."""
+    blocks, _, channels = size.partition("x")
+    if not (blocks.isdigit() and channels.isdigit() and int(blocks) > 0 and int(channels) > 0):
+        raise SystemExit(f"sizes: {size!r} is not BLOCKSxCHANNELS, e.g. 4x32")
+    return int(blocks), int(channels)
+
+
+def sizes(args: argparse.Namespace) -> str:
+    """Markdown: self-play rates at the default settings by network size, against the first."""
+    shapes = [parse_size(size) for size in args.sizes]  # every size parses before any run
+    rows = ["| network (blocks x channels) | moves/s | recorded positions/s | moves/s against "
+            f"{args.sizes[0]} |", "|---|---|---|---|"]  # fmt: skip
+    reference = 0.0
+    for size, (blocks, channels) in zip(args.sizes, shapes, strict=True):
+        rate = _selfplay_rate(1, args.seconds, [f"network.blocks={blocks}",
+                                                f"network.channels={channels}", *args.overrides])  # fmt: skip
+        reference = reference or rate["moves_per_s"]
+        rows.append(f"| {size} | {rate['moves_per_s']:,.0f} | {rate['positions_per_s']:,.0f} | "
+                    f"{rate['moves_per_s'] / reference:.2f}x |")  # fmt: skip
+        print(rows[-1], file=sys.stderr, flush=True)
+    return "\n".join(rows) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -327,13 +357,16 @@ def main() -> None:
     p = sub.add_parser("speed")
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--openspiel-python", default="")
-    for each in (s, h, v, c, p):
+    z = sub.add_parser("sizes")
+    z.add_argument("--sizes", nargs="+", default=list(SIZES), help="BLOCKSxCHANNELS, e.g. 4x32")
+    z.add_argument("--seconds", type=float, default=90.0)
+    for each in (s, h, v, c, p, z):
         each.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
         each.add_argument("--section", default="", help="section name (default: the command)")
         each.add_argument("--overrides", nargs="*", default=[], help="config key=value")
     args = parser.parse_args()
     commands = {"strength": strength, "headtohead": headtohead, "searches": searches,
-                "curve": curve, "speed": speed}  # fmt: skip
+                "curve": curve, "speed": speed, "sizes": sizes}  # fmt: skip
     markdown = commands[args.command](args)
     print(markdown)
     if args.write:
