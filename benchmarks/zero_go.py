@@ -320,8 +320,8 @@ def sizes(args: argparse.Namespace) -> str:
             f"{args.sizes[0]} |", "|---|---|---|---|"]  # fmt: skip
     reference = 0.0
     for size, (blocks, channels) in zip(args.sizes, shapes, strict=True):
-        rate = _selfplay_rate(1, args.seconds, [f"network.blocks={blocks}",
-                                                f"network.channels={channels}", *args.overrides])  # fmt: skip
+        shape = [f"network.blocks={blocks}", f"network.channels={channels}"]
+        rate = _selfplay_rate(1, args.seconds, [*shape, *args.overrides])
         reference = reference or rate["moves_per_s"]
         rows.append(f"| {size} | {rate['moves_per_s']:,.0f} | {rate['positions_per_s']:,.0f} | "
                     f"{rate['moves_per_s'] / reference:.2f}x |")  # fmt: skip
