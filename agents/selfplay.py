@@ -361,3 +361,19 @@ def play_match(
     if margins:
         result["mean_margin"] = float(np.mean(margins))
     return result
+
+
+def merge_results(parts: list[dict[str, float]]) -> dict[str, float]:
+    """One result from ``play_match`` results over disjoint games of the same pairing (shares
+    of one match played apart): counts added, score and mean margin over all games."""
+    games = sum(int(part["games"]) for part in parts)
+    if games == 0:
+        raise ValueError("merge_results: no games to merge")
+    result: dict[str, float] = {"games": games}
+    for key in ("wins", "draws", "losses"):
+        result[key] = sum(int(part[key]) for part in parts)
+    result["score"] = (result["wins"] + 0.5 * result["draws"]) / games
+    if all("mean_margin" in part for part in parts):
+        total = sum(part["mean_margin"] * int(part["games"]) for part in parts)
+        result["mean_margin"] = total / games
+    return result

@@ -4,6 +4,7 @@
     python benchmarks/zero_go.py headtohead RUN_A RUN_B [--games 100] [--write]
     python benchmarks/zero_go.py searches RUN gumbel:1024 puct:1024 [--opponent gnugo10]
     python benchmarks/zero_go.py searches RUN gumbel:1024 gumbel:1024:search.symmetries=8 [--jobs 2]
+    python benchmarks/zero_go.py searches RUN gumbel:1024 --games 100 --split 2 --jobs 2
     python benchmarks/zero_go.py curve RUN [RUN ...] [--write]
     python benchmarks/zero_go.py speed [--seconds 60] [--openspiel-python PATH] [--write]
     python benchmarks/zero_go.py sizes [--sizes 4x32 6x32 4x48] [--seconds 90] [--write]
@@ -16,7 +17,9 @@ without a network, at the same wall time per move (``rave``). Wilson 95% interva
 ``headtohead``: two runs' agents (network + search each) against each other. ``curve``: a
 run's periodic scores against wall time (from metrics.jsonl). ``searches``: search variants
 (``kind:simulations``, optionally ``:key=value,...``, config overrides for that variant
-alone) against one opponent on the same openings. ``speed``: self-play moves and
+alone) against one opponent on the same openings; ``--split N`` plays each variant's games as N
+matches of whole opening pairs (the same openings; each share's search seeded by its first
+opening's seed), ``--jobs`` of them at once, merged into one row. ``speed``: self-play moves and
 recorded positions per second with 0, 1 and 2 Ray self-play workers, and beside OpenSpiel's
 AlphaZero actor on the same board, network and simulations when ``--openspiel-python`` names a
 Python with open_spiel, jax and flax installed. ``sizes``: self-play moves per second at the
@@ -102,32 +105,45 @@ def strength(args: argparse.Namespace) -> str:
     return note + "\n\n" + markdown_table(rows)
 
 
+def shares_of(games: int, parts: int, seed: int) -> list[tuple[int, int]]:
+    """(games, seed) of each share when a ``games``-game match of paired openings from
+    ``seed`` is played as up to ``parts`` matches apart: whole opening pairs each, together
+    exactly the one match's openings (an odd last game goes with the last share)."""
+    if parts < 1:
+        raise SystemExit(f"zero_go: cannot split a match into {parts} shares")
+    pairs = games // 2
+    counts = [pairs // parts + (i < pairs % parts) for i in range(parts)]
+    shares = [(2 * count, seed + sum(counts[:i])) for i, count in enumerate(counts)]
+    last_games, last_seed = shares[-1]
+    shares[-1] = (last_games + games % 2, last_seed)
+    return [share for share in shares if share[0]]
+
+
 def headtohead(args: argparse.Namespace) -> str:
     """Markdown: run A's agent with search against run B's, both colours; ``--threads``
     matches at once, each over its own share of the same paired openings."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from agents.selfplay import play_match
+    from agents.selfplay import merge_results, play_match
     from tasks.runner.evaluation import wilson_interval
 
     task, cfg, agent_a, ckpt_a = _load(args.run_a, args.overrides)
     _, cfg_b, agent_b, ckpt_b = _load(args.run_b, args.overrides)
     pairs = args.games // 2
-    shares = [pairs // args.threads + (i < pairs % args.threads) for i in range(args.threads)]
-    firsts = [sum(shares[:i]) for i in range(args.threads)]
+    shares = shares_of(2 * pairs, args.threads, args.seed)
 
     def share(index: int) -> dict[str, float]:
         a = task.search_player(cfg, agent_a, seed=1 + 10 * index)
         b = task.search_player(cfg_b, agent_b, seed=2 + 10 * index)
-        return play_match(lambda: task.make_game(cfg), a, b, 2 * shares[index],
-                          seed=args.seed + firsts[index], names=("a", "b"),
+        games, seed = shares[index]
+        return play_match(lambda: task.make_game(cfg), a, b, games, seed=seed, names=("a", "b"),
                           opening_moves=cfg.eval.opening_moves,
                           obs_transform=task.obs_transform)  # fmt: skip
 
     with ThreadPoolExecutor(args.threads) as pool:
-        parts = list(pool.map(share, range(args.threads)))
+        merged = merge_results(list(pool.map(share, range(len(shares)))))
     games = 2 * pairs
-    wins, draws, losses = (sum(int(p[k]) for p in parts) for k in ("wins", "draws", "losses"))
+    wins, draws, losses = (int(merged[k]) for k in ("wins", "draws", "losses"))
     low, high = wilson_interval(wins + 0.5 * draws, games)
     return (
         f"Search: {cfg.search.kind} with {cfg.search.simulations} simulations a move for both; "
@@ -162,41 +178,76 @@ def parse_variant(variant: str) -> tuple[str, list[str]]:
     return label, [f"search.kind={kind}", f"search.simulations={sims}", *extra]
 
 
-def _search_row(args: argparse.Namespace, variant: str) -> tuple[dict, str]:
-    """One variant's match: (its row, the checkpoint it played)."""
+def _search_share(args: argparse.Namespace, run: str, variant: str, games: int, seed: int) -> dict:
+    """One variant's share of a run's match: its result, seconds, moves searched and their
+    seconds, and the checkpoint it played (a process of its own when ``--jobs`` > 1)."""
     label, own = parse_variant(variant)
-    task, cfg, agent, checkpoint = _load(args.run, [*args.overrides, *own])
+    task, cfg, agent, checkpoint = _load(run, [*args.overrides, *own])
     alone = variant == POLICY
     player = (
-        agent.player(deterministic=True)
-        if alone
-        else task.search_player(cfg, agent, seed=args.seed)
+        agent.player(deterministic=True) if alone else task.search_player(cfg, agent, seed=seed)
     )
     start = time.perf_counter()
-    result = task.match(cfg, player, args.opponent, args.games, seed=args.seed)
-    row = _row(task, label, args.opponent, result, time.perf_counter() - start)
-    row["ms_a_move"] = "" if alone else round(player.time_per_move() * 1000)
-    print(json.dumps(row), file=sys.stderr, flush=True)
-    return row, f"{checkpoint.parent.parent.name}/{checkpoint.name}"
+    result = task.match(cfg, player, args.opponent, games, seed=seed)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"run": run, "variant": label, "seed": seed, **result}), file=sys.stderr,
+          flush=True)  # fmt: skip
+    return {
+        "result": result,
+        "seconds": seconds,
+        "moves": 0 if alone else player.moves,
+        "seconds_searching": 0.0 if alone else player.seconds,
+        "checkpoint": f"{checkpoint.parent.parent.name}/{checkpoint.name}",
+    }
 
 
 def searches(args: argparse.Namespace) -> str:
     """Markdown: search variants (kind:simulations[:overrides]) against one opponent, same
-    openings; ``--jobs`` matches at once (each on one core), rows in the order given."""
+    openings; each variant's games in ``--split`` shares, ``--jobs`` matches at once (each on
+    one core), rows in the order given. With ``--more-runs``, a row per run and variant, then
+    each variant's games of all runs pooled."""
     from concurrent.futures import ProcessPoolExecutor
 
+    from agents.selfplay import merge_results
+    from tasks.registry import load_task
     from tasks.runner.report import markdown_table
 
     for variant in args.variants:  # every variant parses before any game is played
         parse_variant(variant)
+    runs = [args.run, *args.more_runs]
+    shares = shares_of(args.games, args.split, args.seed)
+    work = [(run, variant, games, seed) for variant in args.variants for run in runs
+            for games, seed in shares]  # fmt: skip
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
-            done = list(pool.map(_search_row, [args] * len(args.variants), args.variants))
+            done = list(pool.map(_search_share, [args] * len(work), *zip(*work, strict=True)))
     else:
-        done = [_search_row(args, variant) for variant in args.variants]
-    rows = [row for row, _ in done]
+        done = [_search_share(args, *each) for each in work]
+    task, rows, per_variant = load_task("go_small"), [], len(runs) * len(shares)
+
+    def table_row(label: str, parts: list[dict], run: str) -> dict:
+        result = merge_results([part["result"] for part in parts])
+        row = _row(task, label, args.opponent, result, sum(part["seconds"] for part in parts))
+        moves = sum(part["moves"] for part in parts)
+        searching = sum(part["seconds_searching"] for part in parts)
+        row["ms_a_move"] = round(searching / moves * 1000) if moves else ""
+        return {"run": run, **row} if len(runs) > 1 else row
+
+    for index, variant in enumerate(args.variants):
+        label, _ = parse_variant(variant)
+        mine = done[index * per_variant : (index + 1) * per_variant]
+        for first in range(0, per_variant, len(shares)):
+            parts = mine[first : first + len(shares)]
+            rows.append(table_row(label, parts, f"`{parts[0]['checkpoint']}`"))
+        if len(runs) > 1:
+            rows.append(table_row(label, mine, f"all {len(runs)} runs"))
     at_once = f"; {args.jobs} matches at once" if args.jobs > 1 else ""
-    note = f"Checkpoint `{done[0][1]}`, openings from seed {args.seed}{at_once}."
+    split = f", each variant's games in {len(shares)} shares" if len(shares) > 1 else ""
+    played = ", ".join(
+        f"`{part['checkpoint']}`" for part in done[: len(runs) * len(shares) : len(shares)]
+    )
+    plural = "s" if len(runs) > 1 else ""
+    note = f"Checkpoint{plural} {played}, openings from seed {args.seed}{at_once}{split}."
     return note + "\n\n" + markdown_table(rows)
 
 
@@ -352,6 +403,11 @@ def main() -> None:
     v.add_argument("--games", type=int, default=40)
     v.add_argument("--seed", type=int, default=90_000)
     v.add_argument("--jobs", type=int, default=1, help="matches at once, one core each")
+    v.add_argument("--more-runs", nargs="*", default=[],
+                   help="other runs (or checkpoints) to play the same games; a row each, then all pooled")  # fmt: skip
+    v.add_argument("--split", type=int, default=1,
+                   help="play each variant's games as this many matches of whole opening "
+                        "pairs (with --jobs, at once), merged into one row")  # fmt: skip
     c = sub.add_parser("curve")
     c.add_argument("runs", nargs="+")
     p = sub.add_parser("speed")

@@ -42,3 +42,44 @@ def test_a_network_size_is_blocks_x_channels() -> None:
 def test_a_malformed_network_size_names_itself(bad: str) -> None:
     with pytest.raises(SystemExit, match=re.escape(repr(bad))):
         load_benchmark("zero_go").parse_size(bad)
+
+
+def test_a_match_split_into_shares_plays_the_same_openings_and_merges_to_the_same_result() -> None:
+    import numpy as np
+    from pettingzoo.classic import tictactoe_v3
+
+    from agents.base import Player
+    from agents.selfplay import merge_results, play_match
+
+    shares_of = load_benchmark("zero_go").shares_of
+    assert shares_of(100, 2, 90_000) == [(50, 90_000), (50, 90_025)]
+    assert shares_of(9, 2, 5) == [(4, 5), (5, 7)], "whole pairs; the odd game goes last"
+    assert shares_of(2, 3, 0) == [(2, 0)], "no empty shares"
+
+    class FirstLegal(Player):
+        def __call__(self, obs: object, mask: np.ndarray) -> int:
+            return int(np.flatnonzero(mask)[0])
+
+    class LastLegal(Player):
+        def __call__(self, obs: object, mask: np.ndarray) -> int:
+            return int(np.flatnonzero(mask)[-1])
+
+    def match(games: int, seed: int) -> dict[str, float]:
+        return play_match(tictactoe_v3.env, FirstLegal(), LastLegal(), games, seed, opening_moves=2)
+
+    whole = match(9, 5)
+    merged = merge_results([match(games, seed) for games, seed in shares_of(9, 3, 5)])
+    assert merged == whole
+    assert whole["wins"] + whole["draws"] + whole["losses"] == 9
+
+
+def test_merging_results_weighs_margins_by_games_and_refuses_nothing() -> None:
+    from agents.selfplay import merge_results
+
+    a = {"games": 2, "wins": 2, "draws": 0, "losses": 0, "score": 1.0, "mean_margin": 10.0}
+    b = {"games": 6, "wins": 1, "draws": 2, "losses": 3, "score": 1 / 3, "mean_margin": -2.0}
+    merged = merge_results([a, b])
+    assert merged == {"games": 8, "wins": 3, "draws": 2, "losses": 3, "score": 0.5,
+                      "mean_margin": 1.0}  # fmt: skip
+    with pytest.raises(ValueError, match="no games"):
+        merge_results([])
