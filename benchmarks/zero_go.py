@@ -5,6 +5,7 @@
     python benchmarks/zero_go.py searches RUN gumbel:1024 puct:1024 [--opponent gnugo10]
     python benchmarks/zero_go.py searches RUN gumbel:1024 gumbel:1024:search.symmetries=8 [--jobs 2]
     python benchmarks/zero_go.py searches RUN gumbel:1024 --games 100 --split 2 --jobs 2
+    python benchmarks/zero_go.py searches RUN policy --more-runs RUN2 RUN3 --opponent gnugo1
     python benchmarks/zero_go.py curve RUN [RUN ...] [--write]
     python benchmarks/zero_go.py speed [--seconds 60] [--openspiel-python PATH] [--write]
     python benchmarks/zero_go.py sizes [--sizes 4x32 6x32 4x48] [--seconds 90] [--write]
@@ -19,8 +20,9 @@ run's periodic scores against wall time (from metrics.jsonl). ``searches``: sear
 (``kind:simulations``, optionally ``:key=value,...``, config overrides for that variant
 alone) against one opponent on the same openings; ``--split N`` plays each variant's games as N
 matches of whole opening pairs (the same openings; each share's search seeded by its first
-opening's seed), ``--jobs`` of them at once, merged into one row. ``speed``: self-play moves and
-recorded positions per second with 0, 1 and 2 Ray self-play workers, and beside OpenSpiel's
+opening's seed), ``--jobs`` of them at once, merged into one row; ``--more-runs`` plays the
+same games with other runs of a config, a row each and then all pooled. ``speed``: self-play
+moves and recorded positions per second with 0, 1 and 2 Ray self-play workers, and beside OpenSpiel's
 AlphaZero actor on the same board, network and simulations when ``--openspiel-python`` names a
 Python with open_spiel, jax and flax installed. ``sizes``: self-play moves per second at the
 default settings (the learner and one Ray worker) by network size, blocks x channels, the first
@@ -109,8 +111,8 @@ def shares_of(games: int, parts: int, seed: int) -> list[tuple[int, int]]:
     """(games, seed) of each share when a ``games``-game match of paired openings from
     ``seed`` is played as up to ``parts`` matches apart: whole opening pairs each, together
     exactly the one match's openings (an odd last game goes with the last share)."""
-    if parts < 1:
-        raise SystemExit(f"zero_go: cannot split a match into {parts} shares")
+    if parts < 1 or games < 1:
+        raise SystemExit(f"zero_go: cannot play {games} games as {parts} shares")
     pairs = games // 2
     counts = [pairs // parts + (i < pairs % parts) for i in range(parts)]
     shares = [(2 * count, seed + sum(counts[:i])) for i, count in enumerate(counts)]

@@ -55,6 +55,8 @@ def test_a_match_split_into_shares_plays_the_same_openings_and_merges_to_the_sam
     assert shares_of(100, 2, 90_000) == [(50, 90_000), (50, 90_025)]
     assert shares_of(9, 2, 5) == [(4, 5), (5, 7)], "whole pairs; the odd game goes last"
     assert shares_of(2, 3, 0) == [(2, 0)], "no empty shares"
+    with pytest.raises(SystemExit, match="0 games"):
+        shares_of(0, 2, 0)
 
     class FirstLegal(Player):
         def __call__(self, obs: object, mask: np.ndarray) -> int:
