@@ -144,7 +144,7 @@ def headtohead(args: argparse.Namespace) -> str:
 
     with ThreadPoolExecutor(args.threads) as pool:
         merged = merge_results(list(pool.map(share, range(len(shares)))))
-    games = 2 * pairs
+    games = int(merged["games"])
     wins, draws, losses = (int(merged[k]) for k in ("wins", "draws", "losses"))
     low, high = wilson_interval(wins + 0.5 * draws, games)
     return (
@@ -153,7 +153,7 @@ def headtohead(args: argparse.Namespace) -> str:
         f"from seed {args.seed}.\n\n"
         f"| A | B | games | A wins | draws | B wins | A score | 95% CI |\n|---|---|---|---|---|---|---|---|\n"
         f"| `{ckpt_a.parent.parent.name}/{ckpt_a.name}` | `{ckpt_b.parent.parent.name}/{ckpt_b.name}` "
-        f"| {games} | {wins} | {draws} | {losses} | {(wins + 0.5 * draws) / games:.3f} | "
+        f"| {games} | {wins} | {draws} | {losses} | {merged['score']:.3f} | "
         f"{low:.2f}-{high:.2f} |\n"
     )
 
