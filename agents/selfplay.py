@@ -306,6 +306,9 @@ def play_game(
     return GameRecord(names[0], names[1], winner, actions, rewards, final_info)
 
 
+SEAT_KEYS = ("first_wins", "first_draws", "first_losses")  # play_match's counts in the first seat
+
+
 def play_match(
     make_game: Callable[[], Any],
     policy: Policy,
@@ -320,13 +323,15 @@ def play_match(
     """``policy`` against ``opponent`` for ``games`` games, alternating seats.
 
     Games come in pairs with the same seed (so the same random opening), one with each
-    seating. Returns wins, draws and losses from ``policy``'s side, and its score
-    (wins + draws / 2) divided by games, and where the env's final info has a ``score`` for the
-    first seat, ``mean_margin`` from ``policy``'s side. ``on_game(record, index)`` sees every
-    game.
+    seating. Returns wins, draws and losses from ``policy``'s side, those of its games in the
+    first seat (``first_wins``, ``first_draws``, ``first_losses``: Black in Go, where komi
+    makes the seats unequal), its score (wins + draws / 2) divided by games, and where the
+    env's final info has a ``score`` for the first seat, ``mean_margin`` from ``policy``'s
+    side. ``on_game(record, index)`` sees every game.
     """
     game = make_game()
     wins = draws = losses = 0
+    first = dict.fromkeys(SEAT_KEYS, 0)
     margins: list[float] = []
     for index in range(games):
         pair_seed = seed + index // 2
@@ -346,10 +351,15 @@ def play_match(
             margins.append(record.info["score"] if mine == 0 else -record.info["score"])
         if record.winner == -1:
             draws += 1
+            outcome = "first_draws"
         elif record.winner == mine:
             wins += 1
+            outcome = "first_wins"
         else:
             losses += 1
+            outcome = "first_losses"
+        if mine == 0:
+            first[outcome] += 1
     game.close()
     result = {
         "games": games,
@@ -357,6 +367,7 @@ def play_match(
         "draws": draws,
         "losses": losses,
         "score": (wins + 0.5 * draws) / games,
+        **first,
     }
     if margins:
         result["mean_margin"] = float(np.mean(margins))
@@ -365,12 +376,14 @@ def play_match(
 
 def merge_results(parts: list[dict[str, float]]) -> dict[str, float]:
     """One result from ``play_match`` results over disjoint games of the same pairing (shares
-    of one match played apart): counts added, score and mean margin over all games."""
+    of one match played apart): counts added (the first seat's where every part has them),
+    score and mean margin over all games."""
     games = sum(int(part["games"]) for part in parts)
     if games == 0:
         raise ValueError("merge_results: no games to merge")
     result: dict[str, float] = {"games": games}
-    for key in ("wins", "draws", "losses"):
+    seats = all(key in part for part in parts for key in SEAT_KEYS)
+    for key in ("wins", "draws", "losses", *(SEAT_KEYS if seats else ())):
         result[key] = sum(int(part[key]) for part in parts)
     result["score"] = (result["wins"] + 0.5 * result["draws"]) / games
     if all("mean_margin" in part for part in parts):

@@ -32,6 +32,7 @@ size the reference. ``--write`` puts the table in BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import subprocess
 import sys
@@ -304,20 +305,34 @@ def _selfplay_rate(workers: int, seconds: float, extra: list[str]) -> dict[str, 
     from tasks.run import main
     from tasks.runner.runs import read_metrics
 
-    steps = int(seconds * 1100 * max(1, workers))
+    steps = int(seconds * 1100 * max(1, workers))  # ~seconds where self-play makes 1,100/s
     with tempfile.TemporaryDirectory() as runs_dir:
         args = ["go_small", "algo.name=alphazero", "network.kind=cnn", f"runs_dir={runs_dir}",
                 f"train.total_steps={steps}", "train.checkpoint_every=0", "eval.every=0",
                 "eval.opponents=[random]", "eval.episodes=2", "eval.with_search=false",
-                f"ray.num_selfplay_workers={workers}", "zero.log_every=20000", *extra]  # fmt: skip
+                f"ray.num_selfplay_workers={workers}", f"zero.log_every={steps // 10}",
+                *extra]  # fmt: skip
         if main(args) != 0:
             raise SystemExit("go_small alphazero failed")
         (run,) = (Path(runs_dir) / "go_small").iterdir()
-        records = [r for r in read_metrics(run / "metrics.jsonl") if "time/fps" in r]
-    steady = records[1:] or records
+        return steady_rates(read_metrics(run / "metrics.jsonl"))
+
+
+def steady_rates(records: list[dict]) -> dict[str, float]:
+    """Moves and recorded positions a second over a run's log windows after the first (which
+    holds the start: compiling, workers starting), each window weighed by its length, so
+    totals over total time. Positions arrive by whole games, so short windows disagree."""
+    records = [r for r in records if "time/fps" in r]
+    if len(records) < 2:
+        raise SystemExit("speed: fewer than two log windows; give the run more --seconds")
+    spans = [now["time"] - before["time"] for before, now in itertools.pairwise(records)]
+    steady = records[1:]
     return {
-        "moves_per_s": sum(r["time/fps"] for r in steady) / len(steady),
-        "positions_per_s": sum(r["charts/positions_per_s"] for r in steady) / len(steady),
+        name: sum(r[key] * span for r, span in zip(steady, spans, strict=True)) / sum(spans)
+        for name, key in (
+            ("moves_per_s", "time/fps"),
+            ("positions_per_s", "charts/positions_per_s"),
+        )
     }
 
 

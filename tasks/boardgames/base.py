@@ -168,6 +168,7 @@ class BoardGameTask(Task):
     """Self-play training and honest evaluation for a two-player AEC game with masks."""
 
     headline = "charts/win_rate/random"
+    seats = ("first", "second")  # the seats' names in evaluation tables (Go: black, white)
     curves = (
         "charts/episode_length", "losses/value_loss", "losses/entropy_loss", "losses/policy_loss",
         "losses/ownership_loss", "charts/positions_per_s",
@@ -409,4 +410,16 @@ class BoardGameTask(Task):
             "score_ci95": f"{low:.2f}-{high:.2f}",
             "elo_diff": round(elo_difference(result["score"], games)),
             **({"mean_margin": result["mean_margin"]} if "mean_margin" in result else {}),
+            **self._seat_columns(result),
         }
+
+    def _seat_columns(self, result: dict[str, float]) -> dict[str, str]:
+        """Wins-draws-losses in each seat (``as_black``: '9-0-1'), where the result has them:
+        the seats are not equal (Go's komi, the first move in tic-tac-toe)."""
+        if "first_wins" not in result:
+            return {}
+        first = [int(result[f"first_{key}"]) for key in ("wins", "draws", "losses")]
+        total = [int(result[key]) for key in ("wins", "draws", "losses")]
+        second = [all_ - mine for all_, mine in zip(total, first, strict=True)]
+        return {f"as_{seat}": "-".join(map(str, counts))
+                for seat, counts in zip(self.seats, (first, second), strict=True)}  # fmt: skip

@@ -150,6 +150,7 @@ class GoSmallTask(BoardGameTask):
     name = "go_small"
     config_cls = GoSmallConfig
     actions = ("train", "eval", "play", "gtp")
+    seats = ("black", "white")
 
     def validate(self, cfg: Any) -> None:
         super().validate(cfg)

@@ -1,4 +1,5 @@
-"""zero_go.py searches and sizes: variants carry their own overrides into their rows; sizes parse."""
+"""zero_go.py searches, sizes and speed: variants carry their own overrides into their rows;
+sizes parse; rates weigh log windows by their length."""
 
 from __future__ import annotations
 
@@ -36,6 +37,21 @@ def test_a_network_size_is_blocks_x_channels() -> None:
     parse = load_benchmark("zero_go").parse_size
     assert parse("4x32") == (4, 32)
     assert parse("6x48") == (6, 48)
+
+
+def test_speed_weighs_each_window_by_its_length_and_drops_the_first() -> None:
+    steady_rates = load_benchmark("zero_go").steady_rates
+    records = [
+        {"step": 1000, "time": 100.0, "time/fps": 10.0, "charts/positions_per_s": 0.0},
+        {"step": 2000, "time": 101.0, "time/fps": 1000.0, "charts/positions_per_s": 600.0},
+        {"step": 2500, "time": 104.0, "time/fps": 500 / 3, "charts/positions_per_s": 0.0},
+        {"step": 2500, "time": 104.5, "charts/win_rate/random": 1.0},  # not a rate window
+    ]
+    rates = steady_rates(records)
+    assert rates["moves_per_s"] == pytest.approx(1500 / 4), "total moves over total time"
+    assert rates["positions_per_s"] == pytest.approx(600 / 4)
+    with pytest.raises(SystemExit, match="more --seconds"):
+        steady_rates(records[:1])
 
 
 @pytest.mark.parametrize("bad", ["4", "4x", "x32", "0x32", "4x0", "4*32", "four x 32"])
@@ -83,5 +99,9 @@ def test_merging_results_weighs_margins_by_games_and_refuses_nothing() -> None:
     merged = merge_results([a, b])
     assert merged == {"games": 8, "wins": 3, "draws": 2, "losses": 3, "score": 0.5,
                       "mean_margin": 1.0}  # fmt: skip
+    seats = {"first_wins": 1, "first_draws": 0, "first_losses": 0}
+    both = merge_results([{**a, **seats}, {**b, **seats, "first_losses": 2}])
+    assert (both["first_wins"], both["first_draws"], both["first_losses"]) == (2, 0, 2)
+    assert "first_wins" not in merge_results([{**a, **seats}, b]), "not where a part lacks them"
     with pytest.raises(ValueError, match="no games"):
         merge_results([])

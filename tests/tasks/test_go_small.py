@@ -56,6 +56,11 @@ def test_tiny_run_writes_checkpoint_results_games_and_report(trained: Path) -> N
     for row in matches:
         assert row["wins"] + row["draws"] + row["losses"] == row["games"] == 2
         assert "mean_margin" in row
+        seats = [[int(n) for n in row[f"as_{seat}"].split("-")] for seat in ("black", "white")]
+        assert [sum(counts) for counts in seats] == [1, 1], "a game in each colour"
+        black, white = seats
+        totals = [b + w for b, w in zip(black, white, strict=True)]
+        assert totals == [row["wins"], row["draws"], row["losses"]]
     games = sorted((run / "eval" / "games").glob("*.sgf"))
     assert len(games) == 12
     text = games[0].read_bytes()
