@@ -8,10 +8,10 @@ from gymnasium.utils.env_checker import check_env
 from pettingzoo.classic import tictactoe_v3
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-from agents.base import Player
 from agents.baselines.minimax import MinimaxPlayer
 from agents.selfplay import OpponentPool, RandomPolicy, SelfPlayEnv, play_match
 from envs.classic.tictactoe import TicTacToePositions
+from tests.players import FirstLegal, LastLegal
 
 
 def channels_first(obs: np.ndarray) -> np.ndarray:
@@ -104,14 +104,6 @@ def test_minimax_never_loses_and_beats_random() -> None:
 def test_match_counts_each_seat_apart() -> None:
     # Tic-tac-toe without an opening: whoever plays the first legal square every move or the
     # last, the first mover completes a line first (0-1-2 or 8-7-6) and wins every game.
-    class FirstLegal(Player):
-        def __call__(self, obs: object, mask: np.ndarray) -> int:
-            return int(np.flatnonzero(mask)[0])
-
-    class LastLegal(Player):
-        def __call__(self, obs: object, mask: np.ndarray) -> int:
-            return int(np.flatnonzero(mask)[-1])
-
     result = play_match(tictactoe_v3.env, FirstLegal(), LastLegal(), 4)
     assert (result["wins"], result["draws"], result["losses"]) == (2, 0, 2)
     assert (result["first_wins"], result["first_draws"], result["first_losses"]) == (2, 0, 0)

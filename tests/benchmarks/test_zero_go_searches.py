@@ -61,11 +61,10 @@ def test_a_malformed_network_size_names_itself(bad: str) -> None:
 
 
 def test_a_match_split_into_shares_plays_the_same_openings_and_merges_to_the_same_result() -> None:
-    import numpy as np
     from pettingzoo.classic import tictactoe_v3
 
-    from agents.base import Player
     from agents.selfplay import merge_results, play_match
+    from tests.players import FirstLegal, LastLegal
 
     shares_of = load_benchmark("zero_go").shares_of
     assert shares_of(100, 2, 90_000) == [(50, 90_000), (50, 90_025)]
@@ -73,14 +72,6 @@ def test_a_match_split_into_shares_plays_the_same_openings_and_merges_to_the_sam
     assert shares_of(2, 3, 0) == [(2, 0)], "no empty shares"
     with pytest.raises(SystemExit, match="0 games"):
         shares_of(0, 2, 0)
-
-    class FirstLegal(Player):
-        def __call__(self, obs: object, mask: np.ndarray) -> int:
-            return int(np.flatnonzero(mask)[0])
-
-    class LastLegal(Player):
-        def __call__(self, obs: object, mask: np.ndarray) -> int:
-            return int(np.flatnonzero(mask)[-1])
 
     def match(games: int, seed: int) -> dict[str, float]:
         return play_match(tictactoe_v3.env, FirstLegal(), LastLegal(), games, seed, opening_moves=2)
