@@ -306,7 +306,13 @@ def play_game(
     return GameRecord(names[0], names[1], winner, actions, rewards, final_info)
 
 
-SEAT_KEYS = ("first_wins", "first_draws", "first_losses")  # play_match's counts in the first seat
+OUTCOMES = ("wins", "draws", "losses")  # play_match's counts, from its policy's side
+SEAT_KEYS = tuple(f"first_{outcome}" for outcome in OUTCOMES)  # the same, in the first seat only
+
+
+def _score(counts: dict[str, float], games: int) -> float:
+    """Wins plus half the draws, over games."""
+    return (counts["wins"] + 0.5 * counts["draws"]) / games
 
 
 def play_match(
@@ -330,8 +336,7 @@ def play_match(
     side. ``on_game(record, index)`` sees every game.
     """
     game = make_game()
-    wins = draws = losses = 0
-    first = dict.fromkeys(SEAT_KEYS, 0)
+    counts = dict.fromkeys((*OUTCOMES, *SEAT_KEYS), 0)
     margins: list[float] = []
     for index in range(games):
         pair_seed = seed + index // 2
@@ -349,26 +354,12 @@ def play_match(
             on_game(record, index)
         if "score" in record.info:  # the first seat's score margin (Go: Black - White - komi)
             margins.append(record.info["score"] if mine == 0 else -record.info["score"])
-        if record.winner == -1:
-            draws += 1
-            outcome = "first_draws"
-        elif record.winner == mine:
-            wins += 1
-            outcome = "first_wins"
-        else:
-            losses += 1
-            outcome = "first_losses"
+        outcome = "draws" if record.winner == -1 else "wins" if record.winner == mine else "losses"
+        counts[outcome] += 1
         if mine == 0:
-            first[outcome] += 1
+            counts[f"first_{outcome}"] += 1
     game.close()
-    result = {
-        "games": games,
-        "wins": wins,
-        "draws": draws,
-        "losses": losses,
-        "score": (wins + 0.5 * draws) / games,
-        **first,
-    }
+    result = {"games": games, **counts, "score": _score(counts, games)}
     if margins:
         result["mean_margin"] = float(np.mean(margins))
     return result
@@ -383,9 +374,9 @@ def merge_results(parts: list[dict[str, float]]) -> dict[str, float]:
         raise ValueError("merge_results: no games to merge")
     result: dict[str, float] = {"games": games}
     seats = all(key in part for part in parts for key in SEAT_KEYS)
-    for key in ("wins", "draws", "losses", *(SEAT_KEYS if seats else ())):
+    for key in (*OUTCOMES, *(SEAT_KEYS if seats else ())):
         result[key] = sum(int(part[key]) for part in parts)
-    result["score"] = (result["wins"] + 0.5 * result["draws"]) / games
+    result["score"] = _score(result, games)
     if all("mean_margin" in part for part in parts):
         total = sum(part["mean_margin"] * int(part["games"]) for part in parts)
         result["mean_margin"] = total / games

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from agents.base import Periodic, PlayerUnavailable, TwoPlayerGame
+from agents.selfplay import OUTCOMES, SEAT_KEYS, RandomPolicy, play_match
 from agents.zero.config import ZeroConfig
 from tasks.config import AlgoConfig, ConfigError, EvalConfig, TaskConfig, describe, section
 from tasks.runner.base import EvalResult, Task
@@ -193,8 +194,6 @@ class BoardGameTask(Task):
     def player(self, cfg: Any, name: str, seed: int, seconds_per_move: float = 0.0) -> Any:
         """A fixed player by name (``random`` here; games add theirs). ``seconds_per_move``:
         the time an opponent that searches may take (0: its own setting)."""
-        from agents.selfplay import RandomPolicy
-
         if name == "random":
             return RandomPolicy(seed)
         raise ValueError(f"unknown opponent {name!r} for task {self.name}")
@@ -301,8 +300,6 @@ class BoardGameTask(Task):
     ) -> dict[str, float]:
         """``player`` against the named opponent, both colours (an opponent that searches for
         a time rather than a number of simulations gets ``seconds_per_move``)."""
-        from agents.selfplay import play_match
-
         rival = self.player(cfg, opponent, seed, seconds_per_move)
         try:
             return play_match(
@@ -416,10 +413,10 @@ class BoardGameTask(Task):
     def _seat_columns(self, result: dict[str, float]) -> dict[str, str]:
         """Wins-draws-losses in each seat (``as_black``: '9-0-1'), where the result has them:
         the seats are not equal (Go's komi, the first move in tic-tac-toe)."""
-        if "first_wins" not in result:
+        if not all(key in result for key in SEAT_KEYS):
             return {}
-        first = [int(result[f"first_{key}"]) for key in ("wins", "draws", "losses")]
-        total = [int(result[key]) for key in ("wins", "draws", "losses")]
+        first = [int(result[key]) for key in SEAT_KEYS]
+        total = [int(result[key]) for key in OUTCOMES]
         second = [all_ - mine for all_, mine in zip(total, first, strict=True)]
         return {f"as_{seat}": "-".join(map(str, counts))
                 for seat, counts in zip(self.seats, (first, second), strict=True)}  # fmt: skip
