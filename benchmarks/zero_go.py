@@ -6,6 +6,8 @@
     python benchmarks/zero_go.py searches RUN gumbel:1024 gumbel:1024:search.symmetries=8 [--jobs 2]
     python benchmarks/zero_go.py searches RUN gumbel:1024 --games 100 --split 2 --jobs 2
     python benchmarks/zero_go.py searches RUN policy --more-runs RUN2 RUN3 --opponent gnugo1
+    python benchmarks/zero_go.py searches RUN gumbel:1024 --games 100 --games-file games.jsonl
+    python benchmarks/zero_go.py openings games.jsonl [--referee gnugo10] [--jobs 2]
     python benchmarks/zero_go.py curve RUN [RUN ...] [--write]
     python benchmarks/zero_go.py speed [--seconds 60] [--openspiel-python PATH] [--write]
     python benchmarks/zero_go.py sizes [--sizes 4x32 6x32 4x48] [--seconds 90] [--write]
@@ -21,7 +23,10 @@ run's periodic scores against wall time (from metrics.jsonl). ``searches``: sear
 alone) against one opponent on the same openings; ``--split N`` plays each variant's games as N
 matches of whole opening pairs (the same openings; each share's search seeded by its first
 opening's seed), ``--jobs`` of them at once, merged into one row; ``--more-runs`` plays the
-same games with other runs of a config, a row each and then all pooled. ``speed``: self-play
+same games with other runs of a config, a row each and then all pooled; ``--games-file``
+writes every game (colour, outcome, margin, opening). ``openings``: those games by what a
+referee (GNU Go 10 against itself, once from each opening) made of the player's colour in that
+opening, since a random 2-move opening on 7x7 with komi 9 can leave one colour lost. ``speed``: self-play
 moves and recorded positions per second with 0, 1 and 2 Ray self-play workers, and beside OpenSpiel's
 AlphaZero actor on the same board, network and simulations when ``--openspiel-python`` names a
 Python with open_spiel, jax and flax installed. ``sizes``: self-play moves per second at the
@@ -190,18 +195,55 @@ def _search_share(args: argparse.Namespace, run: str, variant: str, games: int, 
     player = (
         agent.player(deterministic=True) if alone else task.search_player(cfg, agent, seed=seed)
     )
+    played = f"{checkpoint.parent.parent.name}/{checkpoint.name}"
+    games_played: list[dict] = []
+
+    def keep(record: Any, index: int) -> None:
+        games_played.append(game_line(record, index, seed, cfg.eval.opening_moves))
+
     start = time.perf_counter()
-    result = task.match(cfg, player, args.opponent, games, seed=seed)
+    result = task.match(cfg, player, args.opponent, games, seed=seed, on_game=keep)
     seconds = time.perf_counter() - start
     print(json.dumps({"run": run, "variant": label, "seed": seed, **result}), file=sys.stderr,
           flush=True)  # fmt: skip
+    for line in games_played:
+        line.update(run=run, checkpoint=played, variant=label, opponent=args.opponent)
     return {
         "result": result,
         "seconds": seconds,
         "moves": 0 if alone else player.moves,
         "seconds_searching": 0.0 if alone else player.seconds,
-        "checkpoint": f"{checkpoint.parent.parent.name}/{checkpoint.name}",
+        "checkpoint": played,
+        "games": games_played,
     }
+
+
+COLOURS = ("black", "white")
+
+
+def game_line(record: Any, index: int, seed: int, opening_moves: int) -> dict:
+    """One game of a ``play_match`` from ``seed`` (its ``index``-th), from the player's side:
+    its colour, outcome and margin, the opening's seed and moves (``--games-file``'s lines)."""
+    mine = index % 2  # play_match seats the player first in even games
+    outcome = "draws" if record.winner == -1 else "wins" if record.winner == mine else "losses"
+    margin = record.info.get("score")
+    return {
+        "pair_seed": seed + index // 2,
+        "colour": COLOURS[mine],
+        "outcome": outcome,
+        "margin": None if margin is None else (margin if mine == 0 else -margin),
+        "opening": record.actions[:opening_moves],
+        "moves": len(record.actions),
+    }
+
+
+def write_games(path: str, lines: list[dict]) -> None:
+    """Every game as a JSON line, written whole or not at all (a temporary file renamed)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    partial.replace(target)
 
 
 def searches(args: argparse.Namespace) -> str:
@@ -244,6 +286,8 @@ def searches(args: argparse.Namespace) -> str:
             rows.append(table_row(label, parts, f"`{parts[0]['checkpoint']}`"))
         if len(runs) > 1:
             rows.append(table_row(label, mine, f"all {len(runs)} runs"))
+    if args.games_file:
+        write_games(args.games_file, [line for part in done for line in part["games"]])
     at_once = f"; {args.jobs} matches at once" if args.jobs > 1 else ""
     split = f", each variant's games in {len(shares)} shares" if len(shares) > 1 else ""
     played = ", ".join(
@@ -251,6 +295,120 @@ def searches(args: argparse.Namespace) -> str:
     )
     plural = "s" if len(runs) > 1 else ""
     note = f"Checkpoint{plural} {played}, openings from seed {args.seed}{at_once}{split}."
+    return note + "\n\n" + markdown_table(rows)
+
+
+def read_games(path: str) -> list[dict]:
+    """The lines of a ``searches --games-file``; a missing, empty or malformed file is a
+    one-line error naming it."""
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise SystemExit(f"openings: cannot read games file {path}: {error.strerror}") from None
+    lines = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        try:
+            line = json.loads(raw)
+            keys = ("run", "variant", "pair_seed", "colour", "outcome", "opening")
+            missing = [key for key in keys if key not in line]
+        except (json.JSONDecodeError, TypeError):
+            missing = ["a JSON object"]
+        if missing:
+            raise SystemExit(f"openings: {path} line {number} lacks {', '.join(missing)}")
+        lines.append(line)
+    if not lines:
+        raise SystemExit(f"openings: {path} holds no games")
+    return lines
+
+
+def _referee_share(run: str, overrides: list[str], referee: str, work: list) -> list[dict]:
+    """The referee against itself from each (pair seed, opening) of ``work``: the winner's
+    colour (or ``draw``) and Black's margin."""
+    from agents.selfplay import play_game
+
+    task, cfg, _, _ = _load(run, overrides)
+    black, white = (task.player(cfg, referee, seed=0) for _ in COLOURS)
+    game = task.make_game(cfg)
+    verdicts = []
+    try:
+        for pair_seed, opening in work:
+            record = play_game(game, (black, white), COLOURS, pair_seed, len(opening),
+                               task.obs_transform)  # fmt: skip
+            if record.actions[: len(opening)] != list(opening):
+                raise SystemExit(f"openings: the opening of seed {pair_seed} replays as "
+                                 f"{record.actions[: len(opening)]}, not {list(opening)}: the "
+                                 "games file comes from another board or opening length")  # fmt: skip
+            winner = "draw" if record.winner == -1 else COLOURS[record.winner]
+            verdicts.append({"pair_seed": pair_seed, "winner": winner,
+                             "margin": record.info.get("score")})  # fmt: skip
+            print(json.dumps(verdicts[-1]), file=sys.stderr, flush=True)
+    finally:
+        for each in (black, white):
+            each.close()
+        game.close()
+    return verdicts
+
+
+def _verdict_row(task: Any, variant: str, verdict: str, games: list[dict]) -> dict:
+    """A table row of ``openings``: ``games`` (lines of a games file) under one verdict."""
+    from agents.selfplay import merge_results
+
+    part: dict[str, float] = {"games": len(games)}
+    for key in ("wins", "draws", "losses"):
+        part[key] = sum(game["outcome"] == key for game in games)
+    margins = [game["margin"] for game in games if game.get("margin") is not None]
+    if len(margins) == len(games):
+        part["mean_margin"] = sum(margins) / len(margins)
+    row = _row(task, variant, games[0].get("opponent", ""), merge_results([part]), 0.0)
+    del row["s"]
+    return {"referee_with_our_colour": verdict, **row}
+
+
+VERDICTS = ("won", "drawn", "lost")  # what the referee's game says of a colour
+
+
+def verdict_of(colour: str, winner: str) -> str:
+    """What a referee game won by ``winner`` (a colour or ``draw``) says of ``colour``."""
+    return "drawn" if winner == "draw" else "won" if winner == colour else "lost"
+
+
+def openings(args: argparse.Namespace) -> str:
+    """Markdown: a ``searches --games-file``'s games by what a referee made of their opening.
+    The referee (``--referee``, GNU Go 10 by default) plays itself once from every opening;
+    each game counts under that game's verdict on the player's colour, so a loss in an
+    opening the referee lost with that colour too is told apart from one it held."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tasks.registry import load_task
+    from tasks.runner.report import markdown_table
+
+    lines = read_games(args.games_file)
+    work = sorted({(line["pair_seed"], tuple(line["opening"])) for line in lines})
+    if len({seed for seed, _ in work}) < len(work):
+        raise SystemExit(f"openings: {args.games_file} plays one seed from two openings")
+    chunks = [work[i :: args.jobs] for i in range(args.jobs) if work[i :: args.jobs]]
+    run = lines[0]["run"]
+    with ProcessPoolExecutor(len(chunks)) as pool:
+        parts = pool.map(_referee_share, *zip(*[(run, args.overrides, args.referee, chunk)
+                                                for chunk in chunks], strict=True))  # fmt: skip
+        winners = {each["pair_seed"]: each["winner"] for part in parts for each in part}
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for line in lines:
+        verdict = verdict_of(line["colour"], winners[line["pair_seed"]])
+        for variant in (line["variant"], "all"):
+            groups.setdefault((variant, verdict), []).append(line)
+    variants = list(dict.fromkeys(line["variant"] for line in lines))
+    task, rows = load_task("go_small"), []
+    for variant in variants + ["all"] * (len(variants) > 1):
+        for verdict in VERDICTS:
+            if (variant, verdict) in groups:
+                rows.append(_verdict_row(task, variant, verdict, groups[variant, verdict]))
+    tally = {winner: sum(w == winner for w in winners.values()) for winner in (*COLOURS, "draw")}
+    note = (
+        f"Games of `{args.games_file}` ({len(lines)}, {len(work)} openings) by the referee's "
+        f"verdict on the player's colour: {args.referee} played itself once from each opening "
+        f"(Black won {tally['black']}, White {tally['white']}, drawn {tally['draw']})."
+    )
     return note + "\n\n" + markdown_table(rows)
 
 
@@ -425,6 +583,15 @@ def main() -> None:
     v.add_argument("--split", type=int, default=1,
                    help="play each variant's games as this many matches of whole opening "
                         "pairs (with --jobs, at once), merged into one row")  # fmt: skip
+    v.add_argument(
+        "--games-file",
+        default="",
+        help="write every game (colour, outcome, margin, opening) as JSON lines here",
+    )
+    o = sub.add_parser("openings")
+    o.add_argument("games_file", help="a searches --games-file")
+    o.add_argument("--referee", default="gnugo10", help="the player that judges each opening")
+    o.add_argument("--jobs", type=int, default=1, help="referee games at once, one core each")
     c = sub.add_parser("curve")
     c.add_argument("runs", nargs="+")
     p = sub.add_parser("speed")
@@ -433,13 +600,13 @@ def main() -> None:
     z = sub.add_parser("sizes")
     z.add_argument("--sizes", nargs="+", default=list(SIZES), help="BLOCKSxCHANNELS, e.g. 4x32")
     z.add_argument("--seconds", type=float, default=90.0)
-    for each in (s, h, v, c, p, z):
+    for each in (s, h, v, o, c, p, z):
         each.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
         each.add_argument("--section", default="", help="section name (default: the command)")
         each.add_argument("--overrides", nargs="*", default=[], help="config key=value")
     args = parser.parse_args()
     commands = {"strength": strength, "headtohead": headtohead, "searches": searches,
-                "curve": curve, "speed": speed, "sizes": sizes}  # fmt: skip
+                "openings": openings, "curve": curve, "speed": speed, "sizes": sizes}  # fmt: skip
     markdown = commands[args.command](args)
     print(markdown)
     if args.write:

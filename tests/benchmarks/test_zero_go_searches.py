@@ -96,3 +96,50 @@ def test_merging_results_weighs_margins_by_games_and_refuses_nothing() -> None:
     assert "first_wins" not in merge_results([{**a, **seats}, b]), "not where a part lacks them"
     with pytest.raises(ValueError, match="no games"):
         merge_results([])
+
+
+def test_a_games_file_line_gives_each_game_from_the_players_side(tmp_path) -> None:
+    from pettingzoo.classic import tictactoe_v3
+
+    from agents.selfplay import play_match
+    from tests.players import FirstLegal, LastLegal
+
+    bench = load_benchmark("zero_go")
+    lines: list[dict] = []
+    result = play_match(tictactoe_v3.env, FirstLegal(), LastLegal(), 6, 40, opening_moves=2,
+                        on_game=lambda record, i: lines.append(bench.game_line(record, i, 40, 2)))  # fmt: skip
+    assert [line["colour"] for line in lines] == ["black", "white"] * 3
+    assert [line["pair_seed"] for line in lines] == [40, 40, 41, 41, 42, 42]
+    assert lines[0]["opening"] == lines[1]["opening"], "a pair shares its opening"
+    for key in ("wins", "draws", "losses"):
+        assert sum(line["outcome"] == key for line in lines) == result[key]
+        first = sum(line["outcome"] == key for line in lines if line["colour"] == "black")
+        assert first == result[f"first_{key}"]
+    path = tmp_path / "games.jsonl"
+    bench.write_games(str(path), [{"run": "r", "variant": "v", **line} for line in lines])
+    assert [line["outcome"] for line in bench.read_games(str(path))] == [
+        line["outcome"] for line in lines
+    ]
+    assert not list(tmp_path.glob("*.partial")), "written whole, then renamed"
+
+
+def test_a_referees_verdict_is_read_from_the_players_colour() -> None:
+    verdict_of = load_benchmark("zero_go").verdict_of
+    assert verdict_of("black", "black") == "won"
+    assert verdict_of("white", "black") == "lost"
+    assert verdict_of("white", "draw") == "drawn"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "holds no games"), ("not json\n", "line 1 lacks a JSON object"),
+     ('{"run": "r", "variant": "v"}\n', "line 1 lacks pair_seed, colour, outcome, opening")],
+)  # fmt: skip
+def test_a_bad_games_file_is_a_one_line_error(tmp_path, text: str, message: str) -> None:
+    read_games = load_benchmark("zero_go").read_games
+    path = tmp_path / "games.jsonl"
+    path.write_text(text)
+    with pytest.raises(SystemExit, match=message):
+        read_games(str(path))
+    with pytest.raises(SystemExit, match="cannot read games file"):
+        read_games(str(tmp_path / "missing.jsonl"))
