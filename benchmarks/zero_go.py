@@ -25,7 +25,7 @@ matches of whole opening pairs (the same openings; each share's search seeded by
 opening's seed), ``--jobs`` of them at once, merged into one row; ``--more-runs`` plays the
 same games with other runs of a config, a row each and then all pooled; ``--games-file``
 writes every game (colour, outcome, margin, opening). ``openings``: those games by what a
-referee (GNU Go 10 against itself, once from each opening) made of the player's colour in that
+referee (GNU Go 10 against itself, three times from each opening) made of the player's colour in that
 opening, since a random 2-move opening on 7x7 with komi 9 can leave one colour lost. ``speed``: self-play
 moves and recorded positions per second with 0, 1 and 2 Ray self-play workers, and beside OpenSpiel's
 AlphaZero actor on the same board, network and simulations when ``--openspiel-python`` names a
@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -321,9 +322,12 @@ def read_games(path: str) -> list[dict]:
     return lines
 
 
-def _referee_share(run: str, overrides: list[str], referee: str, work: list) -> list[dict]:
-    """The referee against itself from each (pair seed, opening) of ``work``: the winner's
-    colour (or ``draw``) and Black's margin."""
+def _referee_share(
+    run: str, overrides: list[str], referee: str, games: int, work: list
+) -> list[dict]:
+    """The referee against itself ``games`` times (GNU Go seeds 0, 1, ...) from each (pair
+    seed, opening) of ``work``: the winner of each game (a colour or ``draw``) and the
+    majority's winner (Black's mean score above, below or at one half)."""
     from agents.selfplay import play_game
 
     task, cfg, _, _ = _load(run, overrides)
@@ -332,15 +336,20 @@ def _referee_share(run: str, overrides: list[str], referee: str, work: list) -> 
     verdicts = []
     try:
         for pair_seed, opening in work:
-            record = play_game(game, (black, white), COLOURS, pair_seed, len(opening),
-                               task.obs_transform)  # fmt: skip
-            if record.actions[: len(opening)] != list(opening):
-                raise SystemExit(f"openings: the opening of seed {pair_seed} replays as "
-                                 f"{record.actions[: len(opening)]}, not {list(opening)}: the "
-                                 "games file comes from another board or opening length")  # fmt: skip
-            winner = "draw" if record.winner == -1 else COLOURS[record.winner]
-            verdicts.append({"pair_seed": pair_seed, "winner": winner,
-                             "margin": record.info.get("score")})  # fmt: skip
+            winners = []
+            for seed in range(games):
+                black.seed = white.seed = seed
+                record = play_game(game, (black, white), COLOURS, pair_seed, len(opening),
+                                   task.obs_transform)  # fmt: skip
+                if record.actions[: len(opening)] != list(opening):
+                    raise SystemExit(f"openings: the opening of seed {pair_seed} replays as "
+                                     f"{record.actions[: len(opening)]}, not {list(opening)}: "
+                                     "the games file comes from another board or opening "
+                                     "length")  # fmt: skip
+                winners.append("draw" if record.winner == -1 else COLOURS[record.winner])
+            black_score = sum({"black": 1.0, "draw": 0.5}.get(w, 0.0) for w in winners) / games
+            winner = "black" if black_score > 0.5 else "white" if black_score < 0.5 else "draw"
+            verdicts.append({"pair_seed": pair_seed, "winner": winner, "games": winners})
             print(json.dumps(verdicts[-1]), file=sys.stderr, flush=True)
     finally:
         for each in (black, white):
@@ -349,22 +358,25 @@ def _referee_share(run: str, overrides: list[str], referee: str, work: list) -> 
     return verdicts
 
 
-def _verdict_row(task: Any, variant: str, verdict: str, games: list[dict]) -> dict:
-    """A table row of ``openings``: ``games`` (lines of a games file) under one verdict."""
+def _verdict_row(task: Any, variant: str, opponent: str, verdict: str, games: list[dict]) -> dict:
+    """A table row of ``openings``: ``games`` (lines of a games file) under one verdict, with
+    each colour's wins, draws and losses."""
     from agents.selfplay import merge_results
 
     part: dict[str, float] = {"games": len(games)}
     for key in ("wins", "draws", "losses"):
         part[key] = sum(game["outcome"] == key for game in games)
+        part[f"first_{key}"] = sum(g["outcome"] == key and g["colour"] == "black" for g in games)
     margins = [game["margin"] for game in games if game.get("margin") is not None]
     if len(margins) == len(games):
         part["mean_margin"] = sum(margins) / len(margins)
-    row = _row(task, variant, games[0].get("opponent", ""), merge_results([part]), 0.0)
+    row = _row(task, variant, opponent, merge_results([part]), 0.0)
     del row["s"]
     return {"referee_with_our_colour": verdict, **row}
 
 
-VERDICTS = ("won", "drawn", "lost")  # what the referee's game says of a colour
+VERDICTS = ("won", "drawn", "lost")  # what the referee's games say of a colour
+REFEREE = re.compile(r"^gnugo(10|\d)$")
 
 
 def verdict_of(colour: str, winner: str) -> str:
@@ -372,11 +384,29 @@ def verdict_of(colour: str, winner: str) -> str:
     return "drawn" if winner == "draw" else "won" if winner == colour else "lost"
 
 
+def verdict_rows(task: Any, lines: list[dict], winners: dict[int, str]) -> list[dict]:
+    """``openings``' rows: each player (variant and opponent) of ``lines`` (a games file), its
+    games grouped by the referee's verdict on their colour, given each opening's winner
+    (``winners``, by pair seed: a colour or ``draw``)."""
+    groups: dict[tuple[str, str, str], list[dict]] = {}
+    for line in lines:
+        verdict = verdict_of(line["colour"], winners[line["pair_seed"]])
+        groups.setdefault((line["variant"], line.get("opponent", ""), verdict), []).append(line)
+    players = dict.fromkeys((line["variant"], line.get("opponent", "")) for line in lines)
+    return [
+        _verdict_row(task, variant, opponent, verdict, groups[variant, opponent, verdict])
+        for variant, opponent in players
+        for verdict in VERDICTS
+        if (variant, opponent, verdict) in groups
+    ]
+
+
 def openings(args: argparse.Namespace) -> str:
     """Markdown: a ``searches --games-file``'s games by what a referee made of their opening.
-    The referee (``--referee``, GNU Go 10 by default) plays itself once from every opening;
-    each game counts under that game's verdict on the player's colour, so a loss in an
-    opening the referee lost with that colour too is told apart from one it held."""
+    The referee (``--referee``, GNU Go 10 by default) plays itself ``--referee-games`` times
+    from every opening; each game counts under the majority's verdict on the player's colour,
+    so a loss in an opening the referee lost with that colour too is told apart from one it
+    held."""
     from concurrent.futures import ProcessPoolExecutor
 
     from tasks.registry import load_task
@@ -386,28 +416,25 @@ def openings(args: argparse.Namespace) -> str:
     work = sorted({(line["pair_seed"], tuple(line["opening"])) for line in lines})
     if len({seed for seed, _ in work}) < len(work):
         raise SystemExit(f"openings: {args.games_file} plays one seed from two openings")
+    if not REFEREE.match(args.referee) or args.referee_games < 1 or args.jobs < 1:
+        raise SystemExit(f"openings: the referee is gnugo0 .. gnugo10 (got {args.referee!r}), "
+                         "with --referee-games and --jobs of at least 1")  # fmt: skip
     chunks = [work[i :: args.jobs] for i in range(args.jobs) if work[i :: args.jobs]]
-    run = lines[0]["run"]
+    run, refs = lines[0]["run"], args.referee_games
     with ProcessPoolExecutor(len(chunks)) as pool:
-        parts = pool.map(_referee_share, *zip(*[(run, args.overrides, args.referee, chunk)
+        parts = pool.map(_referee_share, *zip(*[(run, args.overrides, args.referee, refs, chunk)
                                                 for chunk in chunks], strict=True))  # fmt: skip
-        winners = {each["pair_seed"]: each["winner"] for part in parts for each in part}
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for line in lines:
-        verdict = verdict_of(line["colour"], winners[line["pair_seed"]])
-        for variant in (line["variant"], "all"):
-            groups.setdefault((variant, verdict), []).append(line)
-    variants = list(dict.fromkeys(line["variant"] for line in lines))
-    task, rows = load_task("go_small"), []
-    for variant in variants + ["all"] * (len(variants) > 1):
-        for verdict in VERDICTS:
-            if (variant, verdict) in groups:
-                rows.append(_verdict_row(task, variant, verdict, groups[variant, verdict]))
+        verdicts = [each for part in parts for each in part]
+    winners = {each["pair_seed"]: each["winner"] for each in verdicts}
+    split = sum(len(set(each["games"])) > 1 for each in verdicts)
+    rows = verdict_rows(load_task("go_small"), lines, winners)
     tally = {winner: sum(w == winner for w in winners.values()) for winner in (*COLOURS, "draw")}
     note = (
         f"Games of `{args.games_file}` ({len(lines)}, {len(work)} openings) by the referee's "
-        f"verdict on the player's colour: {args.referee} played itself once from each opening "
-        f"(Black won {tally['black']}, White {tally['white']}, drawn {tally['draw']})."
+        f"verdict on the player's colour: {args.referee} played itself {refs} times from each "
+        f"opening (GNU Go seeds 0-{refs - 1}), the majority's winner the verdict (Black "
+        f"{tally['black']}, White {tally['white']}, even {tally['draw']}; the games disagreed "
+        f"in {split} openings)."
     )
     return note + "\n\n" + markdown_table(rows)
 
@@ -591,6 +618,12 @@ def main() -> None:
     o = sub.add_parser("openings")
     o.add_argument("games_file", help="a searches --games-file")
     o.add_argument("--referee", default="gnugo10", help="the player that judges each opening")
+    o.add_argument(
+        "--referee-games",
+        type=int,
+        default=3,
+        help="referee games from each opening (GNU Go seeds 0, 1, ...); the majority judges",
+    )
     o.add_argument("--jobs", type=int, default=1, help="referee games at once, one core each")
     c = sub.add_parser("curve")
     c.add_argument("runs", nargs="+")

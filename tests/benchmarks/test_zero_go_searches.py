@@ -143,3 +143,39 @@ def test_a_bad_games_file_is_a_one_line_error(tmp_path, text: str, message: str)
         read_games(str(path))
     with pytest.raises(SystemExit, match="cannot read games file"):
         read_games(str(tmp_path / "missing.jsonl"))
+
+
+def test_games_are_counted_by_the_referees_verdict_on_their_colour() -> None:
+    from tasks.registry import load_task
+
+    verdict_rows = load_benchmark("zero_go").verdict_rows
+
+    def game(seed: int, colour: str, outcome: str, variant: str = "gumbel 8") -> dict:
+        return {"run": "r", "variant": variant, "opponent": "gnugo10", "pair_seed": seed,
+                "colour": colour, "outcome": outcome, "opening": [], "margin": 1.0}  # fmt: skip
+
+    lines = [game(1, "black", "wins"), game(1, "white", "losses"),  # black won opening 1
+             game(2, "black", "losses"), game(2, "white", "wins"),  # white won opening 2
+             game(3, "black", "draws"), game(3, "white", "wins"),  # opening 3 drawn
+             game(1, "white", "wins", "policy")]  # fmt: skip
+    rows = verdict_rows(load_task("go_small"), lines, {1: "black", 2: "white", 3: "draw"})
+    got = [(r["player"], r["referee_with_our_colour"], r["wins"], r["draws"], r["losses"])
+           for r in rows]  # fmt: skip
+    assert got == [("gumbel 8", "won", 2, 0, 0), ("gumbel 8", "drawn", 1, 1, 0),
+                   ("gumbel 8", "lost", 0, 0, 2), ("policy", "lost", 1, 0, 0)]  # fmt: skip
+    assert rows[2]["as_black"] == "0-0-1" and rows[2]["as_white"] == "0-0-1"
+
+
+@pytest.mark.parametrize(("referee", "games"), [("rave", 3), ("gnugo11", 3), ("gnugo10", 0)])
+def test_the_referee_is_a_gnu_go_level_playing_at_least_once(tmp_path, referee, games) -> None:
+    import argparse
+
+    bench = load_benchmark("zero_go")
+    path = tmp_path / "games.jsonl"
+    line = {"run": "r", "variant": "v", "pair_seed": 1, "colour": "black", "outcome": "wins",
+            "opening": [24, 25]}  # fmt: skip
+    bench.write_games(str(path), [line])
+    args = argparse.Namespace(games_file=str(path), referee=referee, referee_games=games,
+                              jobs=1, overrides=[])  # fmt: skip
+    with pytest.raises(SystemExit, match="the referee is gnugo0 .. gnugo10"):
+        bench.openings(args)
