@@ -25,11 +25,11 @@ matches of whole opening pairs (the same openings; each share's search seeded by
 opening's seed), ``--jobs`` of them at once, merged into one row; ``--more-runs`` plays the
 same games with other runs of a config, a row each and then all pooled; ``--games-file``
 writes every game (colour, outcome, margin, opening). ``openings``: those games by what a
-referee (GNU Go 10 against itself, three times from each opening) made of the player's colour in that
-opening, since a random 2-move opening on 7x7 with komi 9 can leave one colour lost. ``speed``: self-play
-moves and recorded positions per second with 0, 1 and 2 Ray self-play workers, and beside OpenSpiel's
-AlphaZero actor on the same board, network and simulations when ``--openspiel-python`` names a
-Python with open_spiel, jax and flax installed. ``sizes``: self-play moves per second at the
+referee (GNU Go 10 against itself, three times from each opening) made of the player's
+colour in that opening, since a random 2-move opening on 7x7 with komi 9 can leave one colour
+lost. ``speed``: self-play moves and recorded positions per second with 0, 1 and 2 Ray
+self-play workers, and beside OpenSpiel's AlphaZero actor on the same board, network and
+simulations when ``--openspiel-python`` names a Python with open_spiel, jax and flax installed. ``sizes``: self-play moves per second at the
 default settings (the learner and one Ray worker) by network size, blocks x channels, the first
 size the reference. ``--write`` puts the table in BENCHMARKS.md.
 """
