@@ -310,6 +310,14 @@ OUTCOMES = ("wins", "draws", "losses")  # play_match's counts, from its policy's
 SEAT_KEYS = tuple(f"first_{outcome}" for outcome in OUTCOMES)  # the same, in the first seat only
 
 
+def seat_result(record: GameRecord, seat: int) -> tuple[str, float | None]:
+    """One game from the side of whoever sat in ``seat`` (0: first): its outcome (one of
+    ``OUTCOMES``) and its score margin, where the env's final info has one (else None)."""
+    outcome = "draws" if record.winner == -1 else "wins" if record.winner == seat else "losses"
+    margin = record.info.get("score")  # the first seat's margin (Go: Black - White - komi)
+    return outcome, None if margin is None else (margin if seat == 0 else -margin)
+
+
 def _score(counts: dict[str, float], games: int) -> float:
     """Wins plus half the draws, over games."""
     return (counts["wins"] + 0.5 * counts["draws"]) / games
@@ -352,9 +360,9 @@ def play_match(
             mine = 1
         if on_game is not None:
             on_game(record, index)
-        if "score" in record.info:  # the first seat's score margin (Go: Black - White - komi)
-            margins.append(record.info["score"] if mine == 0 else -record.info["score"])
-        outcome = "draws" if record.winner == -1 else "wins" if record.winner == mine else "losses"
+        outcome, margin = seat_result(record, mine)
+        if margin is not None:
+            margins.append(margin)
         counts[outcome] += 1
         if mine == 0:
             counts[f"first_{outcome}"] += 1

@@ -29,9 +29,9 @@ referee (GNU Go 10 against itself, three times from each opening) made of the pl
 colour in that opening, since a random 2-move opening on 7x7 with komi 9 can leave one colour
 lost. ``speed``: self-play moves and recorded positions per second with 0, 1 and 2 Ray
 self-play workers, and beside OpenSpiel's AlphaZero actor on the same board, network and
-simulations when ``--openspiel-python`` names a Python with open_spiel, jax and flax installed. ``sizes``: self-play moves per second at the
-default settings (the learner and one Ray worker) by network size, blocks x channels, the first
-size the reference. ``--write`` puts the table in BENCHMARKS.md.
+simulations when ``--openspiel-python`` names a Python with open_spiel, jax and flax installed.
+``sizes``: self-play moves per second at the default settings (the learner and one Ray worker)
+by network size, blocks x channels, the first size the reference. ``--write`` puts the table in BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -225,14 +225,15 @@ COLOURS = ("black", "white")
 def game_line(record: Any, index: int, seed: int, opening_moves: int) -> dict:
     """One game of a ``play_match`` from ``seed`` (its ``index``-th), from the player's side:
     its colour, outcome and margin, the opening's seed and moves (``--games-file``'s lines)."""
+    from agents.selfplay import seat_result
+
     mine = index % 2  # play_match seats the player first in even games
-    outcome = "draws" if record.winner == -1 else "wins" if record.winner == mine else "losses"
-    margin = record.info.get("score")
+    outcome, margin = seat_result(record, mine)
     return {
         "pair_seed": seed + index // 2,
         "colour": COLOURS[mine],
         "outcome": outcome,
-        "margin": None if margin is None else (margin if mine == 0 else -margin),
+        "margin": margin,
         "opening": record.actions[:opening_moves],
         "moves": len(record.actions),
     }
